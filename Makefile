@@ -1,0 +1,104 @@
+# OneCxi Phone: build, run and test. `make help` lists the targets.
+
+# Go lives in /usr/local/go/bin on our machines; put it (and installed Go
+# tools) on PATH for every recipe.
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+# Fyne (OpenGL), malgo (audio) and the race detector all need cgo.
+export CGO_ENABLED ?= 1
+
+GO         ?= go
+BUILDFLAGS ?= -trimpath
+TESTFLAGS  ?= -race -count=1
+FUZZTIME   ?= 20s
+BENCH      ?= .
+N          ?= 500
+LOAD_ARGS  ?= -calls $(N)
+ARGS       ?=
+
+BINARIES := bin/onecxi-phone bin/onecxi-server bin/onecxi-cli bin/onecxi-load
+
+# Debian packages: gcc, pkg-config and the GL, X11 and ALSA headers to build;
+# xvfb (and xauth, which xvfb-run needs) to test and run without a display.
+DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libasound2-dev xvfb xauth
+
+# Prefix for commands that need an X display: xvfb-run when there is none.
+ifeq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
+WITH_DISPLAY := xvfb-run -a
+else
+WITH_DISPLAY :=
+endif
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build run server test fuzz bench load clean FORCE
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{ printf "  make %-8s %s\n", $$1, $$2 }'
+	@echo "  variables: FUZZTIME=$(FUZZTIME) N=$(N) LOAD_ARGS='$(LOAD_ARGS)' ARGS='$(ARGS)' TESTFLAGS='$(TESTFLAGS)'"
+
+deps: ## check the Debian build/test packages; install them when root
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "deps: not a Debian-based system; make sure a C compiler, pkg-config and the OpenGL/X11/ALSA development files are installed"; \
+	  exit 0; \
+	fi; \
+	missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: ok ($(DEB_PACKAGES))"; exit 0; fi; \
+	echo "deps: missing Debian packages:$$missing"; \
+	if [ "$$(id -u)" -eq 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	  echo "deps: install them with:"; \
+	  echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+	  exit 1; \
+	fi
+
+build: deps ## compile everything and the binaries into bin/
+	$(GO) build $(BUILDFLAGS) ./...
+	@$(MAKE) --no-print-directory $(BINARIES)
+
+bin/onecxi-phone: FORCE
+	$(GO) build $(BUILDFLAGS) -o $@ .
+
+bin/onecxi-server bin/onecxi-cli bin/onecxi-load: FORCE
+	$(GO) build $(BUILDFLAGS) -o $@ ./cmd/$(@F)
+
+run: build ## build and start the desktop app (under Xvfb when there is no display)
+ifeq ($(WITH_DISPLAY),)
+	bin/onecxi-phone $(ARGS)
+else
+	@echo "run: no DISPLAY or WAYLAND_DISPLAY; starting the app on a virtual X display (xvfb-run); it will not be visible"
+	$(WITH_DISPLAY) bin/onecxi-phone $(ARGS)
+endif
+
+server: bin/onecxi-server ## build and start the reference server
+	bin/onecxi-server $(ARGS)
+
+test: deps ## go vet, then all tests with the race detector
+	$(GO) vet ./...
+	$(WITH_DISPLAY) $(GO) test $(TESTFLAGS) ./...
+
+fuzz: ## run every Fuzz target for FUZZTIME each
+	@set -e; found=0; \
+	for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+	  list=$$($(GO) test -list '^Fuzz' $$pkg); \
+	  for fn in $$(echo "$$list" | grep '^Fuzz'); do \
+	    found=1; \
+	    echo "== $$pkg $$fn ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done; \
+	if [ $$found -eq 0 ]; then echo "fuzz: no Fuzz targets found"; fi
+
+bench: ## run the benchmarks (BENCH=regexp)
+	$(WITH_DISPLAY) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+load: bin/onecxi-load ## load-test a server (N=500 calls; LOAD_ARGS overrides all flags)
+	bin/onecxi-load $(LOAD_ARGS)
+
+clean: ## remove build and coverage output
+	rm -rf bin/ coverage.out coverage.html *.test
+
+FORCE:

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// Build-time defaults, set with -ldflags "-X github.com/onecxi/phone/app.buildAPIKey=…"
+// (the Makefile feeds them from the git-ignored secrets.local.json). Never
+// put a key in source.
+var (
+	buildServerURL string
+	buildAccount   string
+	buildAPIKey    string
+)
+
+// Environment variables, read when the matching flag is not given.
+const (
+	envServerURL = "ONECXI_SERVER_URL"
+	envAccount   = "ONECXI_ACCOUNT"
+	envAPIKey    = "ONECXI_API_KEY"
+	envNumber    = "ONECXI_NUMBER"
+)
+
+// Preference keys.
+const (
+	prefNumber = "registeredNumber"
+)
+
+// defaultNumber is the first user's registered number on a fresh install.
+const defaultNumber = "1001"
+
+// Config is how the app starts.
+type Config struct {
+	ServerURL string // empty: run the embedded server
+	Account   string
+	APIKey    string
+	Number    string // registered number; empty: from preferences
+	Audio     string // "auto", "none" or "tone:<hz>"
+	Listen    string // embedded server address
+}
+
+// Embedded reports whether the app runs its own server.
+func (c Config) Embedded() bool { return c.ServerURL == "" }
+
+// ParseConfig reads flags, then environment, then build-time defaults.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("onecxi-phone", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.ServerURL, "server", first(getenv(envServerURL), buildServerURL), "call server URL (https://host:port); empty runs the built-in demo server")
+	fs.StringVar(&c.Account, "account", first(getenv(envAccount), buildAccount), "account name for -server")
+	fs.StringVar(&c.Number, "number", getenv(envNumber), "your registered number (default: the saved one, or "+defaultNumber+")")
+	fs.StringVar(&c.Audio, "audio", "auto", `audio device: "auto" (microphone and speaker), "none" (silence), or "tone:<hz>" (test tone)`)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8471", "address of the built-in demo server")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.APIKey = first(getenv(envAPIKey), buildAPIKey)
+	if c.ServerURL != "" && (c.Account == "" || c.APIKey == "") {
+		return c, errors.New("-server needs an account (-account or " + envAccount + ") and an API key (" + envAPIKey + ")")
+	}
+	if c.Number != "" && !wire.ValidNumber(c.Number) {
+		return c, fmt.Errorf("-number %q is not a number (digits, optional leading +)", c.Number)
+	}
+	if err := checkAudioSpec(c.Audio); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func checkAudioSpec(s string) error {
+	switch {
+	case s == "auto", s == "none":
+		return nil
+	case strings.HasPrefix(s, "tone:"):
+		hz, err := strconv.ParseFloat(strings.TrimPrefix(s, "tone:"), 64)
+		if err != nil || hz <= 0 || hz >= 4000 {
+			return fmt.Errorf("-audio %q: the tone must be between 0 and 4000 Hz", s)
+		}
+		return nil
+	}
+	return fmt.Errorf("-audio %q: use auto, none or tone:<hz>", s)
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,223 @@
+package callcore
+
+import (
+	"bytes"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// CallProgressCallback is the bridge from the SDK to the app's UI (the
+// guide's CallProgressCallback). Register one with SetCallProgressCallback.
+//
+// Methods are called on the SDK's dispatcher goroutine, one at a time, in the
+// order the events happened, and never while the SDK holds a lock: a method
+// may call back into the SDK (even EndCall). A slow method delays later
+// events but never the SDK: events queue without bound meanwhile.
+type CallProgressCallback interface {
+	// OnCallStatusChanged fires on every state change: connecting, ringing,
+	// answered, ended, mute, hold, speaker, remote hold.
+	OnCallStatusChanged(status CallStatus)
+	// OnCallStarted fires when the call is answered. did is the DID or
+	// number the call is with.
+	OnCallStarted(callType CallType, did, registeredNumber string)
+	// OnCallEnded fires once per call that Start returned nil for, however it
+	// ended (EndCall, remote hang-up, decline, error, push "end"). It is the
+	// call's last event: OnWebSocketStatusChanged(false), OnCallError,
+	// OnCallDeclined and the idle OnCallStatusChanged come before it.
+	OnCallEnded(callType CallType, did string)
+	// OnCallError reports an error outside a method's return value: a call
+	// failing after it was placed, a lost connection, an unacknowledged DTMF
+	// digit, a failed incoming-call action. err is an *Error.
+	OnCallError(err error, callType CallType)
+	// OnWebSocketStatusChanged fires when the call's WebSocket opens (true)
+	// and closes (false).
+	OnWebSocketStatusChanged(connected bool)
+	// OnCallDeclined fires when the callee declined; callFrom is the number
+	// that was called. OnCallEnded follows.
+	OnCallDeclined(callType CallType, callFrom string)
+}
+
+// CallbackFuncs implements CallProgressCallback with optional functions; nil
+// fields ignore their event. Handy in tests, CLIs and small apps.
+type CallbackFuncs struct {
+	StatusChanged func(CallStatus)
+	Started       func(callType CallType, did, registeredNumber string)
+	Ended         func(callType CallType, did string)
+	Error         func(err error, callType CallType)
+	WebSocket     func(connected bool)
+	Declined      func(callType CallType, callFrom string)
+}
+
+var _ CallProgressCallback = CallbackFuncs{}
+
+// OnCallStatusChanged implements CallProgressCallback.
+func (f CallbackFuncs) OnCallStatusChanged(s CallStatus) {
+	if f.StatusChanged != nil {
+		f.StatusChanged(s)
+	}
+}
+
+// OnCallStarted implements CallProgressCallback.
+func (f CallbackFuncs) OnCallStarted(t CallType, did, registeredNumber string) {
+	if f.Started != nil {
+		f.Started(t, did, registeredNumber)
+	}
+}
+
+// OnCallEnded implements CallProgressCallback.
+func (f CallbackFuncs) OnCallEnded(t CallType, did string) {
+	if f.Ended != nil {
+		f.Ended(t, did)
+	}
+}
+
+// OnCallError implements CallProgressCallback.
+func (f CallbackFuncs) OnCallError(err error, t CallType) {
+	if f.Error != nil {
+		f.Error(err, t)
+	}
+}
+
+// OnWebSocketStatusChanged implements CallProgressCallback.
+func (f CallbackFuncs) OnWebSocketStatusChanged(connected bool) {
+	if f.WebSocket != nil {
+		f.WebSocket(connected)
+	}
+}
+
+// OnCallDeclined implements CallProgressCallback.
+func (f CallbackFuncs) OnCallDeclined(t CallType, callFrom string) {
+	if f.Declined != nil {
+		f.Declined(t, callFrom)
+	}
+}
+
+// event is one queued callback invocation.
+type event func(CallProgressCallback)
+
+// dispatcher delivers events to the registered callback in FIFO order on
+// one goroutine. The goroutine exists only while the queue is non-empty, so
+// an idle SDK holds no goroutine and a forgotten SDK leaks none. The queue
+// is unbounded so that emitting never blocks the SDK (emit is called with
+// the SDK lock held, to fix the order of events).
+type dispatcher struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	cb      CallProgressCallback
+	queue   []event
+	running bool
+	closed  bool
+	idle    chan struct{} // closed when the queue drains; replaced per burst
+
+	// runner is the goroutine ID of the running dispatcher (0 when none), so
+	// Dispose called from inside a callback can tell, and not wait for
+	// itself.
+	runner atomic.Uint64
+}
+
+func newDispatcher(log *slog.Logger) *dispatcher {
+	d := &dispatcher{log: log, idle: make(chan struct{})}
+	close(d.idle)
+	return d
+}
+
+// set replaces the callback; nil unregisters. Events are resolved against
+// the callback registered when they are delivered, so after set returns the
+// previous callback gets no further calls (except one already running).
+func (d *dispatcher) set(cb CallProgressCallback) {
+	d.mu.Lock()
+	d.cb = cb
+	d.mu.Unlock()
+}
+
+// emit queues ev. It never blocks and may be called with other locks held.
+func (d *dispatcher) emit(ev event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	d.queue = append(d.queue, ev)
+	if !d.running {
+		d.running = true
+		d.idle = make(chan struct{})
+		go d.run(d.idle)
+	}
+}
+
+func (d *dispatcher) run(idle chan struct{}) {
+	d.runner.Store(goroutineID())
+	for {
+		d.mu.Lock()
+		if len(d.queue) == 0 {
+			d.runner.Store(0)
+			d.running = false
+			d.queue = nil // let a burst's backing array go
+			close(idle)
+			d.mu.Unlock()
+			return
+		}
+		ev := d.queue[0]
+		d.queue[0] = nil
+		d.queue = d.queue[1:]
+		cb := d.cb
+		d.mu.Unlock()
+		if cb != nil {
+			d.deliver(cb, ev)
+		}
+	}
+}
+
+// deliver runs one event, surviving a panicking callback: one broken UI
+// handler must not stop every later event.
+func (d *dispatcher) deliver(cb CallProgressCallback, ev event) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.log.Error("callcore: call progress callback panicked", "panic", r)
+		}
+	}()
+	ev(cb)
+}
+
+// drained returns a channel closed once everything queued so far has been
+// delivered.
+func (d *dispatcher) drained() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.idle
+}
+
+// close stops accepting events; queued ones are still delivered.
+func (d *dispatcher) close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+}
+
+// onDispatcher reports whether the caller is the dispatcher goroutine, i.e.
+// runs inside a callback.
+func (d *dispatcher) onDispatcher() bool {
+	id := d.runner.Load()
+	return id != 0 && id == goroutineID()
+}
+
+// goroutineID parses the current goroutine's ID from its stack header
+// ("goroutine 42 [running]:"). Go hides goroutine identity on purpose; it is
+// used here only to keep Dispose from waiting for the callback it runs in.
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
+	if !ok {
+		return 0
+	}
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, _ := strconv.ParseUint(string(b), 10, 64)
+	return id
+}

@@ -1,0 +1,74 @@
+// Package callcore is the OneCxi calling SDK for Go: the vendor Flutter SDK's
+// API (OneCxi Flutter SDK guide, sections 6-13 and 17) in idiomatic Go, on
+// top of the OneCxi protocol (package wire, PROTOCOL.md), the OS integration
+// (package platform) and the audio pipeline (package audio).
+//
+// # Shape
+//
+// [SDK] is the guide's OneCxiSdk. [Default] returns the process-wide
+// instance (the guide's singleton); [New] builds an independent one with
+// [Option]s, which is what tests, CLIs and apps with their own platform or
+// audio device use. Every blocking method takes a context first. Every error
+// is an *[Error] with one of the guide's fifteen [ErrorKind]s, matched with
+// errors.Is(err, callcore.ErrCallInProgress) or [KindOf]; a server's reason
+// (unreachable, busy, no_answer, …) is kept in the chain and read with
+// [ServerCode].
+//
+// The app learns what happens through one [CallProgressCallback] (or
+// [CallbackFuncs]), registered with [SDK.SetCallProgressCallback]. Events are
+// delivered in order on a dispatcher goroutine, never while the SDK holds a
+// lock, and a slow callback never blocks the SDK.
+//
+// # A call
+//
+//	sdk := callcore.Default()
+//	sdk.SetCallProgressCallback(callcore.CallbackFuncs{
+//		Started: func(t callcore.CallType, did, reg string) { log.Printf("%s call with %s", t, did) },
+//		Ended:   func(t callcore.CallType, did string) { log.Print("call ended") },
+//		Error:   func(err error, t callcore.CallType) { log.Print(err) },
+//	})
+//	if err := sdk.Initialize(ctx, "acme", apiKey, "https://calls.example.com"); err != nil {
+//		return err // ErrInvalidInput, ErrInitializationFailed, ErrWebSocketConnectionFailed
+//	}
+//	if ok, _ := sdk.RequestPermissions(ctx); !ok {
+//		return errors.New("microphone permission refused")
+//	}
+//	if err := sdk.StartInBoundCall(ctx, "90050", "9876543210"); err != nil {
+//		if callcore.ServerCode(err) == wire.CodeUnreachable {
+//			// "The other user is offline"
+//		}
+//		return err
+//	}
+//	_ = sdk.MuteCall(ctx, true) // explicit values, no toggles
+//	_ = sdk.SendDTMF("1")
+//	_ = sdk.EndCall(ctx)
+//
+// A Start method returns when the server's first reply arrives: nil once the
+// far end rings or answers (onCallStarted fires on answer, onCallEnded once
+// when the call ends, however it ends), or an error if the call could not be
+// placed (then no started/ended callbacks fire for it).
+//
+// # Incoming calls
+//
+// Pass every push payload (FCM data, VoIP push) to
+// [SDK.HandleIncomingCallWithUI]; it validates it, ignores duplicates and
+// stale pushes, remembers the call as pending and shows the platform's
+// incoming-call UI. The user's accept or decline comes back from the platform
+// to [SDK.AcceptIncomingCall] / [SDK.DeclineIncomingCall]. A desktop app
+// without a push service calls [SDK.ListenForIncomingCalls], which keeps the
+// server's events connection open and does the same for each event.
+//
+// # Extensions over the guide
+//
+// CallStatus.State, IsRemoteOnHold and CallID; AcceptIncomingCall,
+// DeclineIncomingCall; ListenForIncomingCalls, StopListening, IsListening;
+// CallStats; RegisteredNumber; ServerCode, KindFromServerCode and
+// DescribeServerCode; the Store interface for kill-state data.
+//
+// Methods that only touch the device (permissions, tokens, platform name,
+// HandleIncomingCallWithUI, pending-call checks, StoreRegisteredNumber) work
+// before Initialize, because a push can wake an app that has not initialized
+// yet; everything that talks to the call server or needs a call returns
+// ErrNotInitialized until Initialize succeeds. After Dispose every method
+// returns ErrNotInitialized.
+package callcore

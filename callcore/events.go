@@ -1,0 +1,223 @@
+package callcore
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// Reconnect backoff of the events connection: doubling from listenMinBackoff
+// to listenMaxBackoff, each wait drawn from its upper half (jitter, so a
+// server restart is not met by every client at the same instant). A
+// connection that lived listenStableAfter resets it.
+var (
+	listenMinBackoff  = 500 * time.Millisecond
+	listenMaxBackoff  = 30 * time.Second
+	listenStableAfter = 30 * time.Second
+)
+
+// listener is the background events connection.
+type listener struct {
+	number    string
+	cancel    context.CancelFunc
+	done      chan struct{}
+	ready     chan struct{} // closed at the first hello: the server has registered us
+	readyOnce sync.Once
+}
+
+func (l *listener) markReady() { l.readyOnce.Do(func() { close(l.ready) }) }
+
+func (l *listener) isReady() bool {
+	select {
+	case <-l.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *listener) stop() {
+	l.cancel()
+	<-l.done
+}
+
+// ListenForIncomingCalls keeps the events WebSocket (/v1/events) for
+// registeredNumber open in the background and feeds every incoming-call
+// event to HandleIncomingCallWithUI, so a running desktop app rings without
+// a push service. It is an extension over the guide.
+//
+// It returns once the server has registered the connection (its hello), so
+// a call placed to registeredNumber right after it returns rings here; or
+// with the dial's error (ErrWebSocketConnectionFailed, ErrInitializationFailed
+// for rejected credentials). After a loss it
+// reconnects with exponential backoff and jitter until ctx ends,
+// StopListening or Dispose; rejected credentials stop it and are reported
+// through onCallError. A second call replaces the first listener.
+func (s *SDK) ListenForIncomingCalls(ctx context.Context, registeredNumber string) error {
+	cr, err := s.initialized()
+	if err != nil {
+		return err
+	}
+	n := strings.TrimSpace(registeredNumber)
+	if n == "" {
+		return newError(ErrInvalidInput, nil, "registeredNumber is empty")
+	}
+	if !wire.ValidNumber(n) {
+		return newError(ErrInvalidInput, nil, "registeredNumber %q is not a number", n)
+	}
+	s.StopListening()
+	lctx, cancel := context.WithCancel(ctx)
+	conn, err := s.dialEvents(lctx, cr, n)
+	if err != nil {
+		cancel()
+		return err
+	}
+	l := &listener{number: n, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
+	s.mu.Lock()
+	if s.disposed {
+		s.mu.Unlock()
+		cancel()
+		conn.Close(wire.CloseGoingAway, "")
+		return errNotInitialized()
+	}
+	old := s.listener
+	s.listener = l
+	s.mu.Unlock()
+	if old != nil { // a concurrent ListenForIncomingCalls won the race before us
+		old.stop()
+	}
+	go s.listen(lctx, l, conn)
+	timer := time.NewTimer(handshakeTimeout)
+	defer timer.Stop()
+	var failure *Error
+	select {
+	case <-l.ready:
+		s.log.Info("callcore: listening for incoming calls", "registered_number", n)
+		return nil
+	case <-l.done:
+		failure = newError(ErrWebSocketConnectionFailed, ctx.Err(), "the events connection closed before the server registered it")
+	case <-timer.C:
+		failure = newError(ErrWebSocketConnectionFailed, nil, "the server did not register the events connection within %v", handshakeTimeout)
+	}
+	s.mu.Lock()
+	if s.listener == l {
+		s.listener = nil
+	}
+	s.mu.Unlock()
+	l.stop()
+	return failure
+}
+
+// StopListening stops the events connection started by
+// ListenForIncomingCalls and waits for it to close. A no-op when not
+// listening.
+func (s *SDK) StopListening() {
+	s.mu.Lock()
+	l := s.listener
+	s.listener = nil
+	s.mu.Unlock()
+	if l != nil {
+		l.stop()
+	}
+}
+
+// IsListening reports whether ListenForIncomingCalls's connection (or its
+// reconnection loop) is running.
+func (s *SDK) IsListening() bool {
+	s.mu.Lock()
+	l := s.listener
+	s.mu.Unlock()
+	if l == nil {
+		return false
+	}
+	select {
+	case <-l.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (s *SDK) dialEvents(ctx context.Context, cr credentials, number string) (*wire.Conn, error) {
+	ws, err := s.dial(ctx, cr, wire.PathEvents, url.Values{wire.QueryRegisteredNumber: {number}})
+	if err != nil {
+		return nil, err
+	}
+	return wire.NewConn(ws, s.log), nil
+}
+
+// listen runs the events connection and reconnects it.
+func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
+	defer close(l.done)
+	defer l.cancel()
+	backoff := listenMinBackoff
+	for {
+		since := time.Now()
+		err := conn.Run(ctx, wire.Handlers{
+			OnMessage: func(m wire.Message) { s.onEvent(ctx, l, conn, m) },
+			OnBadMessage: func(err error) {
+				s.log.Debug("callcore: bad events message", "err", err)
+			},
+		})
+		if ctx.Err() != nil || !l.isReady() {
+			return // stopped, or the first connection never registered
+		}
+		s.log.Info("callcore: events connection lost; reconnecting", "err", err)
+		if time.Since(since) > listenStableAfter {
+			backoff = listenMinBackoff
+		}
+		for {
+			wait := backoff/2 + rand.N(backoff/2+1)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			backoff = min(backoff*2, listenMaxBackoff)
+			cr, err := s.initialized()
+			if err != nil {
+				return // disposed
+			}
+			c, err := s.dialEvents(ctx, cr, l.number)
+			if err == nil {
+				conn = c
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if KindOf(err) == ErrInitializationFailed {
+				s.log.Warn("callcore: events connection refused; not listening any more", "err", err)
+				s.emitError(err, CallTypeNone)
+				return
+			}
+			s.log.Debug("callcore: events reconnect failed", "err", err, "next_in", backoff)
+		}
+	}
+}
+
+// onEvent handles one events message on the events reader goroutine.
+func (s *SDK) onEvent(ctx context.Context, l *listener, conn *wire.Conn, m wire.Message) {
+	switch m.Type {
+	case wire.TypeIncoming:
+		d, err := IncomingCallFromPush(*m.Push) // Decode guarantees Push != nil
+		if err == nil {
+			err = s.handleIncoming(ctx, d)
+		}
+		if err != nil {
+			s.log.Warn("callcore: incoming call event not handled", "call_id", m.CallID, "err", err)
+		}
+	case wire.TypePing:
+		_ = conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
+	case wire.TypeHello:
+		l.markReady()
+		s.log.Debug("callcore: events connection registered")
+	}
+}

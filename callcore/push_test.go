@@ -1,0 +1,196 @@
+package callcore
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/platform"
+)
+
+// freshPush is an app-to-app push from 1001 to 1002, ringing now, FCM-style.
+func freshPush(callID string) map[string]any {
+	return map[string]any{
+		"callFrom": "1001", "callTo": "1002", "callType": "APPTOAPP", "registeredNumber": "1002",
+		"callerName": "Alice", "callId": callID, "environment": "DEVELOPMENT",
+		"timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10), "platform": "android", "event": "initial",
+	}
+}
+
+func TestHandleIncomingCallShowsUI(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctx, freshPush("c_1")))
+	shown := e.plat.ShownCalls()
+	require.Len(t, shown, 1)
+	d, err := ParseIncomingCall(freshPush("c_1"))
+	require.NoError(t, err)
+	assert.Equal(t, platform.IncomingCall{CallID: "c_1", UUID: d.UUID(), Handle: "1001", CallerName: "Alice",
+		CallType: "APPTOAPP"}, shown[0])
+
+	// The same push again (FCM retry, or push plus events connection).
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctx, freshPush("c_1")))
+	assert.Len(t, e.plat.ShownCalls(), 1, "duplicates are ignored")
+
+	pending, err := e.sdk.CheckPendingIncomingCall(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, pending)
+	assert.Equal(t, "c_1", pending.CallID)
+	assert.Equal(t, "Alice", pending.CallerName)
+}
+
+func TestHandleIncomingCallRejectsBadPayloads(t *testing.T) {
+	e := newEnv(t)
+	for _, field := range []string{"callFrom", "callTo", "callType", "registeredNumber"} {
+		p := freshPush("c_1")
+		delete(p, field)
+		err := e.sdk.HandleIncomingCallWithUI(ctxT(t), p)
+		assert.ErrorIs(t, err, ErrIncomingCallFailed, field)
+		assert.Contains(t, err.Error(), field)
+	}
+	p := freshPush("c_1")
+	p["timestamp"] = "soon"
+	err := e.sdk.HandleIncomingCallWithUI(ctxT(t), p)
+	assert.ErrorIs(t, err, ErrIncomingCallFailed)
+	assert.Contains(t, err.Error(), "timestamp")
+	assert.Empty(t, e.plat.ShownCalls())
+}
+
+func TestStaleIncomingCallIgnored(t *testing.T) {
+	e := newEnv(t, WithRingTimeout(time.Second))
+	p := freshPush("c_old")
+	p["timestamp"] = time.Now().Add(-2 * time.Second).UnixMilli()
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), p))
+	assert.Empty(t, e.plat.ShownCalls())
+	pending, err := e.sdk.CheckPendingIncomingCall(ctxT(t))
+	require.NoError(t, err)
+	assert.Nil(t, pending)
+
+	// A pending call goes stale while the app is not looking.
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_new")))
+	pending, err = e.sdk.CheckPendingIncomingCall(ctxT(t))
+	require.NoError(t, err)
+	require.NotNil(t, pending)
+	time.Sleep(1100 * time.Millisecond)
+	pending, err = e.sdk.CheckPendingIncomingCall(ctxT(t))
+	require.NoError(t, err)
+	assert.Nil(t, pending)
+}
+
+func TestAcceptFromTheUIAnswersTheCall(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_42")))
+	require.True(t, e.plat.Respond("c_42", platform.ActionAccept))
+	fc := e.fs.lastCall(t)
+	waitFor(t, func() bool { return e.sdk.GetCallStatus().State == CallStateActive }, "the answered call")
+	start := fc.messages(wire.TypeStart)
+	require.Len(t, start, 1)
+	assert.Equal(t, wire.Message{Type: wire.TypeStart, Kind: wire.KindAppToAppAnswer, To: "1001",
+		RegisteredNumber: "1002", CallFrom: "1001", CallID: "c_42"}, start[0])
+	flush(e.sdk)
+	assert.True(t, e.rec.has("started:app_to_app:1001:1002"))
+
+	accept, err := e.sdk.CheckCallAcceptAction(ctxT(t))
+	require.NoError(t, err)
+	assert.Nil(t, accept, "the accept was acted on")
+	pending, err := e.sdk.CheckPendingIncomingCall(ctxT(t))
+	require.NoError(t, err)
+	assert.Nil(t, pending, "no longer pending")
+
+	// The server stops this number's devices ringing, this one included: the
+	// call goes on (the server says it is active).
+	end := freshPush("c_42")
+	end["event"] = "end"
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), end))
+	assert.True(t, e.sdk.IsCallActive(), "an end push for a live call is checked with the server")
+	assert.Len(t, fc.messages(wire.TypeStatus), 1)
+
+	// The server says the call is over: the push ends it.
+	e.fs.onControl = func(fc *fakeCall, m wire.Message) {
+		_ = fc.conn.Send(wire.Message{Type: wire.TypeStatus, Ref: m.Ref, CallID: fc.id, State: "ended"})
+	}
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), end))
+	assert.False(t, e.sdk.IsCallActive())
+	flush(e.sdk)
+	assert.True(t, e.rec.has("ended:app_to_app:1001"))
+	assert.Contains(t, e.plat.Dismissed(), "c_42")
+}
+
+func TestAppToAppAnswerUsesPendingCallID(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_7")))
+	require.NoError(t, e.sdk.StartAppToAppOutboundCall(ctxT(t), "1001", "1002", "1001"))
+	assert.Equal(t, "c_7", e.fs.lastCall(t).messages(wire.TypeStart)[0].CallID)
+}
+
+func TestDeclineFromTheUI(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_5")))
+	require.True(t, e.plat.Respond("c_5", platform.ActionDecline))
+	waitFor(t, func() bool { return len(e.fs.declined()) == 1 }, "the decline")
+	assert.Equal(t, []string{"c_5"}, e.fs.declined())
+	waitFor(t, func() bool {
+		p, _ := e.sdk.CheckPendingIncomingCall(ctxT(t))
+		return p == nil
+	}, "the pending call to clear")
+	assert.Zero(t, e.fs.callCount(), "declining places no call")
+
+	// A redelivered push for the declined call does not ring again.
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_5")))
+	assert.Len(t, e.plat.ShownCalls(), 1)
+
+	// Declining a call the server no longer knows still succeeds.
+	require.NoError(t, e.sdk.DeclineIncomingCall(ctxT(t), "c_gone"))
+	assert.ErrorIs(t, e.sdk.DeclineIncomingCall(ctxT(t), " "), ErrInvalidInput)
+}
+
+func TestAcceptUnknownCall(t *testing.T) {
+	e := newEnv(t)
+	err := e.sdk.AcceptIncomingCall(ctxT(t), "nope")
+	assert.ErrorIs(t, err, ErrIncomingCallFailed)
+	assert.Contains(t, err.Error(), "nope")
+}
+
+func TestIncomingEndDismissesTheUI(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_3")))
+	end := freshPush("c_3")
+	end["event"] = "end"
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), end))
+	assert.Equal(t, []string{"c_3"}, e.plat.Dismissed())
+	assert.False(t, e.plat.Showing("c_3"))
+	assert.False(t, e.plat.Respond("c_3", platform.ActionAccept), "nothing to answer any more")
+	pending, err := e.sdk.CheckPendingIncomingCall(ctxT(t))
+	require.NoError(t, err)
+	assert.Nil(t, pending)
+}
+
+func TestAcceptActionSurvivesARestart(t *testing.T) {
+	store := NewMemoryStore()
+	e := newEnv(t, WithStore(store))
+	d, err := ParseIncomingCall(freshPush("c_8"))
+	require.NoError(t, err)
+	// The process died between recording the accept and acting on it.
+	e.sdk.saveJSON(storeKeyAcceptAction, acceptRecord{Push: d.Push(), AcceptedAt: time.Now()})
+
+	later, _ := newSDK(t, WithStore(store))
+	got, err := later.CheckCallAcceptAction(ctxT(t))
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Equal(t, "c_8", got.CallID)
+}
+
+func TestAcceptedCallIsNoLongerPending(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_11")))
+	require.NoError(t, e.sdk.AcceptIncomingCall(ctxT(t), "c_11"))
+	require.NoError(t, e.sdk.EndCall(ctxT(t)))
+	err := e.sdk.AcceptIncomingCall(ctxT(t), "c_11")
+	assert.ErrorIs(t, err, ErrIncomingCallFailed, "a call is answered once")
+	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_11")))
+	assert.Len(t, e.plat.ShownCalls(), 1, "a redelivered push does not ring again")
+}

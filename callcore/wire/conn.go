@@ -1,0 +1,336 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Queue depths. Control messages are few and must not be lost: a peer that lets
+// ControlQueue fill is not reading and is disconnected. Audio is many and
+// perishable: a full AudioQueue drops the new frame, so a slow peer loses
+// frames, not the call.
+const (
+	ControlQueue = 64
+	AudioQueue   = 16
+)
+
+// ErrClosed is returned by sends on a closed Conn.
+var ErrClosed = errors.New("wire: connection closed")
+
+// Conn runs one WebSocket with exactly one reader (the goroutine calling Run)
+// and one writer goroutine, ping/pong keep-alive with named deadlines and a
+// read limit. It is shared by the SDK and the server.
+type Conn struct {
+	ws      *websocket.Conn
+	log     *slog.Logger
+	control chan []byte
+	audio   chan []byte
+	// closing is closed by Close: the writer then flushes queued control
+	// messages, writes the close frame and closes the socket, which closes
+	// done. Sends fail from closing on.
+	closing chan struct{}
+	done    chan struct{}
+
+	closeOnce   sync.Once
+	finishOnce  sync.Once
+	closeCode   int
+	closeReason string
+	writing     atomic.Bool // the writer goroutine is running
+
+	dropped  atomic.Uint64
+	sentAud  atomic.Uint64
+	recvAud  atomic.Uint64
+	lastRead atomic.Int64
+}
+
+// Handlers receive what a Conn reads, on its reader goroutine, in order. They
+// must not block: OnAudio in particular is on the per-frame path. raw is a
+// validated binary frame (header checked) owned by the callee.
+type Handlers struct {
+	OnMessage func(Message)
+	OnAudio   func(raw []byte)
+	// OnBadMessage is told of a text message that failed to decode. The
+	// connection stays open (the peer gets a chance to correct itself) unless
+	// the handler closes it.
+	OnBadMessage func(error)
+}
+
+// NewConn wraps an upgraded or dialled WebSocket. Call Run to start it.
+func NewConn(ws *websocket.Conn, log *slog.Logger) *Conn {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Conn{
+		ws:      ws,
+		log:     log,
+		control: make(chan []byte, ControlQueue),
+		audio:   make(chan []byte, AudioQueue),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	return c
+}
+
+// Run reads until the connection fails, the peer closes, ctx ends or Close is
+// called, dispatching to h. It starts the writer goroutine and waits for it.
+// The error says why reading stopped; a normal close returns nil.
+func (c *Conn) Run(ctx context.Context, h Handlers) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	c.writing.Store(true)
+	go func() { defer wg.Done(); c.writeLoop() }()
+	stop := context.AfterFunc(ctx, func() { c.Close(CloseGoingAway, "context done") })
+	defer stop()
+	err := c.readLoop(h)
+	c.Close(CloseNormal, "")
+	wg.Wait()
+	return err
+}
+
+func (c *Conn) readLoop(h Handlers) error {
+	c.ws.SetReadLimit(MaxMessage)
+	_ = c.ws.SetReadDeadline(time.Now().Add(PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		c.touch()
+		return c.ws.SetReadDeadline(time.Now().Add(PongWait))
+	})
+	for {
+		kind, b, err := c.ws.ReadMessage()
+		if err != nil {
+			if websocket.IsCloseError(err, CloseNormal, CloseGoingAway) {
+				return nil
+			}
+			select {
+			case <-c.closing:
+				return nil // we closed it
+			default:
+			}
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return fmt.Errorf("wire: peer closed with %d %q: %w", ce.Code, ce.Text, ErrClosed)
+			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.abort(CloseTooLarge, "message too large")
+			}
+			return fmt.Errorf("wire: read: %w", err)
+		}
+		c.touch()
+		_ = c.ws.SetReadDeadline(time.Now().Add(PongWait))
+		switch kind {
+		case websocket.TextMessage:
+			m, err := Decode(b)
+			if err != nil {
+				if h.OnBadMessage != nil {
+					h.OnBadMessage(err)
+				}
+				continue
+			}
+			if h.OnMessage != nil {
+				h.OnMessage(m)
+			}
+		case websocket.BinaryMessage:
+			if err := CheckAudio(b); err != nil {
+				if h.OnBadMessage != nil {
+					h.OnBadMessage(err)
+				}
+				continue
+			}
+			c.recvAud.Add(1)
+			if h.OnAudio != nil {
+				h.OnAudio(b)
+			}
+		}
+	}
+}
+
+func (c *Conn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
+
+func (c *Conn) writeLoop() {
+	defer c.writing.Store(false)
+	ping := time.NewTicker(PingPeriod)
+	defer ping.Stop()
+	write := func(kind int, b []byte) bool {
+		_ = c.ws.SetWriteDeadline(time.Now().Add(WriteWait))
+		if err := c.ws.WriteMessage(kind, b); err != nil {
+			c.log.Debug("websocket write failed", "err", err)
+			c.abort(CloseGoingAway, "write failed")
+			return false
+		}
+		return true
+	}
+	for {
+		// Control first: a hang-up must not wait behind queued audio.
+		select {
+		case b := <-c.control:
+			if !write(websocket.TextMessage, b) {
+				return
+			}
+			continue
+		default:
+		}
+		select {
+		case <-c.closing:
+			// Flush what was said before Close (a last end, error or
+			// declined), then say goodbye. Audio is dropped.
+			for {
+				select {
+				case b := <-c.control:
+					if !write(websocket.TextMessage, b) {
+						return
+					}
+					continue
+				default:
+				}
+				break
+			}
+			c.finish()
+			return
+		case <-c.done:
+			return
+		case b := <-c.control:
+			if !write(websocket.TextMessage, b) {
+				return
+			}
+		case b := <-c.audio:
+			if !write(websocket.BinaryMessage, b) {
+				return
+			}
+			c.sentAud.Add(1)
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(WriteWait)); err != nil {
+				c.abort(CloseGoingAway, "ping failed")
+				return
+			}
+		}
+	}
+}
+
+// Send queues a control message. It fails with ErrClosed after Close, and
+// closes the connection if the peer has let the control queue fill.
+func (c *Conn) Send(m Message) error {
+	b, err := Encode(m)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-c.closing:
+		return ErrClosed
+	default:
+	}
+	select {
+	case c.control <- b:
+		return nil
+	default:
+		// The peer has stopped reading; it would never see a flush.
+		go c.abort(ClosePolicy, "peer not reading")
+		return fmt.Errorf("wire: control queue full: %w", ErrClosed)
+	}
+}
+
+// SendAudioRaw queues an encoded audio frame, dropping it if the queue is full
+// or the connection closed. It reports whether the frame was queued. b must
+// not be modified afterwards.
+func (c *Conn) SendAudioRaw(b []byte) bool {
+	select {
+	case <-c.closing:
+		return false
+	default:
+	}
+	select {
+	case c.audio <- b:
+		return true
+	default:
+		c.dropped.Add(1)
+		return false
+	}
+}
+
+// SendAudio encodes and queues f (see SendAudioRaw).
+func (c *Conn) SendAudio(f AudioFrame) bool {
+	b, err := AppendAudio(make([]byte, 0, AudioHeaderSize+2*len(f.Samples)), f)
+	if err != nil {
+		return false
+	}
+	return c.SendAudioRaw(b)
+}
+
+// Close ends the connection gracefully with code and reason: control
+// messages queued before it are still written, then the close frame. It
+// never blocks; Done is closed when the socket is. Safe from any goroutine,
+// any number of times (the first code wins).
+func (c *Conn) Close(code int, reason string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason = code, reason
+		close(c.closing)
+	})
+	if !c.writing.Load() {
+		// No writer to flush (before Run, or after it): close here.
+		c.finish()
+	}
+}
+
+// abort closes at once, for when writing has failed.
+func (c *Conn) abort(code int, reason string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason = code, reason
+		close(c.closing)
+	})
+	c.finish()
+}
+
+// finish writes the close frame and closes the socket, once.
+func (c *Conn) finish() {
+	<-c.closing // closeCode and closeReason are set
+	c.finishOnce.Do(func() {
+		_ = c.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(c.closeCode, c.closeReason), time.Now().Add(WriteWait))
+		_ = c.ws.Close()
+		close(c.done)
+	})
+}
+
+// Done is closed once the socket is closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Stats are a connection's counters.
+type Stats struct {
+	AudioSent, AudioReceived, AudioDropped uint64
+	LastRead                               time.Time
+}
+
+// Stats returns the connection's counters.
+func (c *Conn) Stats() Stats {
+	return Stats{
+		AudioSent:     c.sentAud.Load(),
+		AudioReceived: c.recvAud.Load(),
+		AudioDropped:  c.dropped.Load(),
+		LastRead:      time.Unix(0, c.lastRead.Load()),
+	}
+}
+
+// CheckAudio validates a binary frame's header and length without decoding
+// its samples: the server's relay path forwards frames it has only checked.
+func CheckAudio(b []byte) error {
+	if len(b) < AudioHeaderSize+BytesPerSample {
+		return fmt.Errorf("%w: audio frame of %d bytes is shorter than header plus one sample", ErrMalformed, len(b))
+	}
+	if b[0] != AudioMagic {
+		return fmt.Errorf("%w: audio magic 0x%02x, want 0x%02x", ErrMalformed, b[0], AudioMagic)
+	}
+	if b[1]&^FlagMarker != 0 {
+		return fmt.Errorf("%w: unknown audio flags 0x%02x", ErrMalformed, b[1])
+	}
+	p := len(b) - AudioHeaderSize
+	if p%BytesPerSample != 0 || p/BytesPerSample > MaxFrameSamples {
+		return fmt.Errorf("%w: audio payload of %d bytes", ErrMalformed, p)
+	}
+	return nil
+}

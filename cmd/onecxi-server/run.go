@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/onecxi/phone/server"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the server failed while running
+	exitUsage   = 2 // bad flags, arguments or configuration
+)
+
+// run is main without the process: arguments, streams and a context that
+// ends on SIGINT/SIGTERM, so tests can drive it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "gen-key":
+			return genKey(args[1:], stdout, stderr)
+		case "hash-key":
+			return hashKey(args[1:], stdin, stdout, stderr)
+		}
+	}
+
+	fs := flag.NewFlagSet("onecxi-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: onecxi-server [flags]
+       onecxi-server gen-key     print a new API key and its hash (for a config's apiKeyHashes)
+       onecxi-server hash-key    read an API key on stdin and print its hash
+
+Without -config the server runs a demo configuration and prints its API key.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	var (
+		configPath  = fs.String("config", "", "JSON configuration `file` (default: the demo configuration)")
+		listen      = fs.String("listen", "", "listen `address` host:port, overriding the configuration")
+		tlsCert     = fs.String("tls-cert", "", "TLS certificate PEM `file` (with -tls-key: https/wss)")
+		tlsKey      = fs.String("tls-key", "", "TLS private key PEM `file`")
+		logLevel    = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "onecxi-server: unexpected argument %q (see -h)\n", fs.Arg(0))
+		return exitUsage
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "onecxi-server: -log-level %q is not debug, info, warn or error\n", *logLevel)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var (
+		cfg     server.Config
+		demoKey string
+	)
+	if *configPath != "" {
+		var err error
+		if cfg, err = server.LoadConfig(*configPath); err != nil {
+			fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		cfg, demoKey = server.DemoConfig()
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *tlsCert != "" || *tlsKey != "" {
+		cfg.TLSCert, cfg.TLSKey = *tlsCert, *tlsKey
+	}
+	if *ringTimeout != 0 {
+		cfg.RingTimeout = *ringTimeout
+	}
+	srv, err := server.New(cfg, server.WithLogger(log))
+	if err != nil {
+		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
+		return exitUsage
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "onecxi-server: listen: %v\n", err)
+		_ = srv.Shutdown(context.Background())
+		return exitFailure
+	}
+	if demoKey != "" {
+		printDemo(stdout, cfg, ln.Addr(), demoKey)
+	}
+	if err := srv.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// printDemo shows the demo credentials once, on stdout and never through
+// the logger: a human has to copy the key into an app, and logs are kept.
+func printDemo(w io.Writer, cfg server.Config, addr net.Addr, key string) {
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	acct := cfg.Accounts[0]
+	fmt.Fprintf(w, `
+OneCxi demo server (DEVELOPMENT only: a new key is generated on every start)
+  server URL:  %s://%s
+  account:     %s
+  API key:     %s
+  DIDs:        90000 echo, 90050 IVR; outbound calls go to the SIMULATED trunk
+
+`, scheme, addr, acct.Name, key)
+}
+
+func genKey(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: onecxi-server gen-key")
+		return exitUsage
+	}
+	key := server.GenerateKey()
+	fmt.Fprintf(stdout, "API key (give to the app; not stored by the server): %s\n", key)
+	fmt.Fprintf(stdout, "hash (put in the account's apiKeyHashes):           %s\n", server.HashKey(key))
+	return exitOK
+}
+
+func hashKey(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: onecxi-server hash-key < keyfile")
+		return exitUsage
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(stderr, "onecxi-server: read key: %v\n", err)
+		return exitFailure
+	}
+	key := strings.TrimSpace(line)
+	if key == "" {
+		fmt.Fprintln(stderr, "onecxi-server: hash-key: no key on stdin")
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, server.HashKey(key))
+	return exitOK
+}

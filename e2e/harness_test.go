@@ -1,0 +1,216 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onecxi/phone/callcore"
+	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/server"
+	"github.com/stretchr/testify/require"
+)
+
+// Audio assertions look at the last window of what a phone played.
+const (
+	window    = 400 * time.Millisecond
+	heard     = 0.5  // ToneShare above this: the tone dominates
+	notHeard  = 0.05 // below this: the tone is absent
+	waitAudio = 5 * time.Second
+	waitEvent = 5 * time.Second
+)
+
+// env is one running reference server.
+type env struct {
+	srv    *server.Server
+	url    string
+	key    string
+	trunk  *server.SimulatedTrunk
+	mu     sync.Mutex
+	events []server.Event
+}
+
+type envOption func(*server.Config)
+
+func startServer(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	cfg, key := server.DemoConfig()
+	cfg.Trunk.AnswerDelay = 100 * time.Millisecond
+	cfg.Trunk.Mode = "tone:1004"
+	cfg.RingTimeout = 10 * time.Second
+	for _, o := range opts {
+		o(&cfg)
+	}
+	log := slog.New(slog.DiscardHandler)
+	trunk, err := server.NewSimulatedTrunk(cfg.Trunk, log)
+	require.NoError(t, err)
+	e := &env{key: key, trunk: trunk}
+	srv, err := server.New(cfg, server.WithLogger(log), server.WithTrunk(trunk),
+		server.WithEventHook(func(ev server.Event) {
+			e.mu.Lock()
+			e.events = append(e.events, ev)
+			e.mu.Unlock()
+		}))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+		cancel()
+		<-done
+	})
+	e.srv, e.url = srv, "http://"+ln.Addr().String()
+	return e
+}
+
+// serverEvent waits for a server event matching ok.
+func (e *env) serverEvent(t *testing.T, ok func(server.Event) bool) server.Event {
+	t.Helper()
+	var found server.Event
+	require.Eventually(t, func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for _, ev := range e.events {
+			if ok(ev) {
+				found = ev
+				return true
+			}
+		}
+		return false
+	}, waitEvent, 10*time.Millisecond, "server event never happened")
+	return found
+}
+
+// phone is one SDK instance with a tone generator as microphone and a
+// recorder as speaker.
+type phone struct {
+	t      *testing.T
+	sdk    *callcore.SDK
+	dev    *audio.ToneDevice
+	plat   *platform.Headless
+	number string
+	log    *eventLog
+}
+
+type phoneOption func(*[]platform.HeadlessOption)
+
+// answering makes the phone's "user" accept every incoming call.
+func answering(a platform.Action) phoneOption {
+	return func(o *[]platform.HeadlessOption) {
+		*o = append(*o, platform.WithAutoAnswer(func(platform.IncomingCall) platform.Action { return a }))
+	}
+}
+
+// newPhone returns a signed-in phone whose microphone plays freq Hz.
+func (e *env) newPhone(t *testing.T, number string, freq float64, opts ...phoneOption) *phone {
+	t.Helper()
+	var hopts []platform.HeadlessOption
+	for _, o := range opts {
+		o(&hopts)
+	}
+	p := &phone{t: t, dev: audio.NewToneDevice(freq, 0.5), plat: platform.NewHeadless(hopts...), number: number, log: &eventLog{}}
+	p.sdk = callcore.New(
+		callcore.WithPlatform(p.plat),
+		callcore.WithStore(callcore.NewMemoryStore()),
+		callcore.WithLogger(slog.New(slog.DiscardHandler)),
+		callcore.WithAudioDevice(func() (audio.Device, error) { return p.dev, nil }),
+	)
+	p.sdk.SetCallProgressCallback(p.log.callbacks())
+	t.Cleanup(p.sdk.Dispose)
+	require.NoError(t, p.sdk.Initialize(ctx(t), "demo", e.key, e.url))
+	return p
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// hears waits until the phone's speaker is dominated by freq.
+func (p *phone) hears(freq float64) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool {
+		return audio.ToneShare(p.dev.Last(window), freq) > heard
+	}, waitAudio, 20*time.Millisecond, "%s never heard %.0f Hz (last share %.2f)", p.number, freq,
+		audio.ToneShare(p.dev.Last(window), freq))
+}
+
+// doesNotHear waits until freq has gone from the phone's speaker.
+func (p *phone) doesNotHear(freq float64) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool {
+		return audio.ToneShare(p.dev.Last(window), freq) < notHeard
+	}, waitAudio, 20*time.Millisecond, "%s still hears %.0f Hz", p.number, freq)
+}
+
+// eventLog records callbacks in order.
+type eventLog struct {
+	mu     sync.Mutex
+	events []string
+	status []callcore.CallStatus
+	errs   []error
+}
+
+func (l *eventLog) add(s string) { l.mu.Lock(); l.events = append(l.events, s); l.mu.Unlock() }
+
+func (l *eventLog) callbacks() callcore.CallbackFuncs {
+	return callcore.CallbackFuncs{
+		StatusChanged: func(s callcore.CallStatus) {
+			l.mu.Lock()
+			l.status = append(l.status, s)
+			l.mu.Unlock()
+		},
+		Started:   func(ct callcore.CallType, did, reg string) { l.add(fmt.Sprintf("started %s %s %s", ct, did, reg)) },
+		Ended:     func(ct callcore.CallType, did string) { l.add(fmt.Sprintf("ended %s %s", ct, did)) },
+		Declined:  func(ct callcore.CallType, from string) { l.add(fmt.Sprintf("declined %s %s", ct, from)) },
+		WebSocket: func(up bool) { l.add(fmt.Sprintf("websocket %v", up)) },
+		Error: func(err error, ct callcore.CallType) {
+			l.mu.Lock()
+			l.errs = append(l.errs, err)
+			l.mu.Unlock()
+			l.add("error " + callcore.KindOf(err).String())
+		},
+	}
+}
+
+// waitFor waits until an event equal to want has been recorded.
+func (p *phone) waitFor(want string) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool {
+		p.log.mu.Lock()
+		defer p.log.mu.Unlock()
+		for _, e := range p.log.events {
+			if e == want {
+				return true
+			}
+		}
+		return false
+	}, waitEvent, 10*time.Millisecond, "%s never got %q; got %v", p.number, want, p.snapshot())
+}
+
+func (p *phone) snapshot() []string {
+	p.log.mu.Lock()
+	defer p.log.mu.Unlock()
+	return append([]string(nil), p.log.events...)
+}
+
+// lastStatus is the last status delivered by onCallStatusChanged.
+func (p *phone) lastStatus() callcore.CallStatus {
+	p.log.mu.Lock()
+	defer p.log.mu.Unlock()
+	if len(p.log.status) == 0 {
+		return callcore.CallStatus{}
+	}
+	return p.log.status[len(p.log.status)-1]
+}

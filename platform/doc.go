@@ -1,0 +1,29 @@
+// Package platform is the one small interface between OneCxi Phone and the
+// operating system: microphone and notification permissions, push tokens, the
+// incoming-call screen, keeping the process alive during a call, and the audio
+// route.
+//
+// [New] returns the [Platform] for the OS the binary was built for. The
+// implementation is chosen at compile time by build-tagged twin files:
+//
+//   - desktop.go (linux, darwin, windows): the app's own in-window incoming
+//     call screen plus an optional OS notification; nothing to request.
+//   - android.go: Go-side bookkeeping; the JNI glue (FCM, foreground
+//     service, full-screen intent) is not written yet and reports
+//     [ErrUnsupported].
+//   - ios.go: Go-side bookkeeping; the PushKit/CallKit glue is not written
+//     yet and reports [ErrUnsupported].
+//
+// All twins take the same [Option]s, so the app configures the platform
+// once and callers never branch on the OS: they call the interface and handle
+// errors wrapping [ErrUnsupported] or [ErrPermission].
+//
+// [Headless] is a complete implementation with no UI at all, for command-line
+// tools, server-side tools and tests: permissions and tokens are settable,
+// everything shown, dismissed and routed is recorded, and [Headless.Respond]
+// plays the user tapping accept or decline.
+//
+// Every implementation is safe for concurrent use. Call actions are delivered
+// at most once per shown call: the first answer wins, and answers for calls
+// that were dismissed or never shown are dropped.
+package platform

@@ -1,0 +1,109 @@
+package screens
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onecxi/phone/callcore"
+)
+
+// Dialer is the idle screen: call type, number, keypad, call button.
+type Dialer struct {
+	sdk      *callcore.SDK
+	own      func() string // this user's registered number
+	onFailed func(error)
+
+	Kind    *widget.Select
+	Number  *widget.Entry
+	Call    *widget.Button
+	Keypad  *Keypad
+	Message *widget.Label
+	content fyne.CanvasObject
+}
+
+// NewDialer builds the dialer. own returns the registered number to call
+// from; failed is told of calls that could not be placed.
+func NewDialer(sdk *callcore.SDK, own func() string, failed func(error)) *Dialer {
+	d := &Dialer{sdk: sdk, own: own, onFailed: failed}
+	d.Number = widget.NewEntry()
+	d.Number.OnSubmitted = func(string) { d.onCall() }
+	labels := make([]string, len(CallChoices))
+	for i, c := range CallChoices {
+		labels[i] = c.Label
+	}
+	d.Kind = widget.NewSelect(labels, func(label string) { d.Number.SetPlaceHolder(choiceByLabel(label).Hint) })
+	d.Kind.SetSelectedIndex(0)
+	d.Call = widget.NewButtonWithIcon("Call", theme.MailForwardIcon(), d.onCall)
+	d.Call.Importance = widget.SuccessImportance
+	d.Keypad = NewKeypad(d.onDigit)
+	d.Message = widget.NewLabel("")
+	d.Message.Wrapping = fyne.TextWrapWord
+	d.content = container.NewVBox(
+		widget.NewLabelWithStyle("Call", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		d.Kind, d.Number, d.Keypad.Content(), d.Call, d.Message,
+	)
+	return d
+}
+
+// Content is the screen's root object.
+func (d *Dialer) Content() fyne.CanvasObject { return d.content }
+
+func (d *Dialer) onDigit(digit string) { d.Number.SetText(d.Number.Text + digit) }
+
+// onCall places the call. It runs the SDK call off the UI goroutine: placing
+// an app-to-app call waits for the server's first reply.
+func (d *Dialer) onCall() {
+	number := strings.TrimSpace(d.Number.Text)
+	choice := choiceByLabel(d.Kind.Selected)
+	own := d.own()
+	d.Message.SetText("Calling " + number + "…")
+	d.Call.Disable()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		var err error
+		switch choice.Type {
+		case callcore.CallTypeInbound:
+			err = d.sdk.StartInBoundCall(ctx, number, own)
+		case callcore.CallTypeOutbound:
+			err = d.sdk.StartOutBoundCall(ctx, number, own)
+		case callcore.CallTypeAppToApp:
+			err = d.sdk.StartAppToAppInboundCall(ctx, number, own)
+		}
+		fyne.Do(func() {
+			d.Call.Enable()
+			if err != nil {
+				d.Message.SetText(ErrorText(err))
+				if d.onFailed != nil {
+					d.onFailed(err)
+				}
+				return
+			}
+			d.Message.SetText("")
+		})
+	}()
+}
+
+// TypedKey handles desktop keyboard entry: digits, Enter to call.
+func (d *Dialer) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		d.onCall()
+	case fyne.KeyBackspace:
+		if t := d.Number.Text; t != "" {
+			d.Number.SetText(t[:len(t)-1])
+		}
+	}
+}
+
+// TypedRune adds typed digits when the number field is not focused.
+func (d *Dialer) TypedRune(r rune) {
+	if strings.ContainsRune("0123456789*#+", r) {
+		d.onDigit(string(r))
+	}
+}

@@ -1,0 +1,201 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/onecxi/phone/callcore"
+)
+
+// controlTimeout bounds one mute/hold/speaker/end request.
+const controlTimeout = 5 * time.Second
+
+// InCall is the screen of a live call. Its toggles show the state last
+// reported by onCallStatusChanged and request the opposite explicitly, the
+// guide's pattern: they never flip local state themselves.
+type InCall struct {
+	sdk    *callcore.SDK
+	status callcore.CallStatus
+	since  time.Time // answered; zero while connecting or ringing
+	now    func() time.Time
+
+	Who      *widget.Label
+	Kind     *widget.Label
+	Timer    *widget.Label
+	Mute     *widget.Button
+	Hold     *widget.Button
+	Speaker  *widget.Button
+	Keypad   *Keypad
+	Hangup   *widget.Button
+	Message  *widget.Label
+	content  fyne.CanvasObject
+	tickStop chan struct{}
+}
+
+// NewInCall builds the in-call screen.
+func NewInCall(sdk *callcore.SDK) *InCall {
+	c := &InCall{sdk: sdk, now: time.Now}
+	c.Who = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	c.Kind = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	c.Timer = widget.NewLabelWithStyle("00:00", fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
+	c.Mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), c.onMute)
+	c.Hold = widget.NewButtonWithIcon("Hold", theme.MediaPauseIcon(), c.onHold)
+	c.Speaker = widget.NewButtonWithIcon("Speaker", theme.VolumeUpIcon(), c.onSpeaker)
+	c.Keypad = NewKeypad(c.onDigit)
+	c.Hangup = widget.NewButtonWithIcon("End call", theme.CancelIcon(), c.onHangup)
+	c.Hangup.Importance = widget.DangerImportance
+	c.Message = widget.NewLabel("")
+	c.Message.Wrapping = fyne.TextWrapWord
+	c.content = container.NewVBox(c.Who, c.Kind, c.Timer,
+		container.NewGridWithColumns(3, c.Mute, c.Hold, c.Speaker),
+		c.Keypad.Content(), c.Hangup, c.Message)
+	return c
+}
+
+// Content is the screen's root object.
+func (c *InCall) Content() fyne.CanvasObject { return c.content }
+
+// Begin shows a call being placed to who.
+func (c *InCall) Begin(who string, t callcore.CallType) {
+	c.Who.SetText(who)
+	c.Kind.SetText(describeType(t))
+	c.Timer.SetText("Connecting…")
+	c.Message.SetText("")
+	c.since = time.Time{}
+	c.Update(callcore.CallStatus{IsCallOngoing: true, CallType: t})
+}
+
+// Started marks the call answered and starts the timer.
+func (c *InCall) Started() {
+	c.since = c.now()
+	c.Timer.SetText("00:00")
+	c.stopTicker()
+	stop := make(chan struct{})
+	c.tickStop = stop
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				fyne.Do(c.refreshTimer)
+			}
+		}
+	}()
+}
+
+func (c *InCall) refreshTimer() {
+	if c.since.IsZero() {
+		return
+	}
+	d := c.now().Sub(c.since).Round(time.Second)
+	c.Timer.SetText(fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60))
+}
+
+// Update shows a status from onCallStatusChanged.
+func (c *InCall) Update(s callcore.CallStatus) {
+	c.status = s
+	setToggle(c.Mute, s.IsMuted, "Unmute", "Mute")
+	setToggle(c.Hold, s.IsOnHold, "Resume", "Hold")
+	setToggle(c.Speaker, s.IsSpeakerOn, "Speaker off", "Speaker")
+	if s.State == callcore.CallStateRinging && c.since.IsZero() {
+		c.Timer.SetText("Ringing…")
+	}
+}
+
+// Reset clears everything after onCallEnded.
+func (c *InCall) Reset() {
+	c.stopTicker()
+	c.since = time.Time{}
+	c.Update(callcore.CallStatus{})
+	c.Timer.SetText("00:00")
+	c.Message.SetText("")
+}
+
+func (c *InCall) stopTicker() {
+	if c.tickStop != nil {
+		close(c.tickStop)
+		c.tickStop = nil
+	}
+}
+
+func setToggle(b *widget.Button, on bool, onText, offText string) {
+	if on {
+		b.SetText(onText)
+		b.Importance = widget.HighImportance
+	} else {
+		b.SetText(offText)
+		b.Importance = widget.MediumImportance
+	}
+	b.Refresh()
+}
+
+// control runs one SDK request off the UI goroutine and shows its failure.
+func (c *InCall) control(f func(ctx context.Context) error) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), controlTimeout)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			fyne.Do(func() { c.Message.SetText(ErrorText(err)) })
+		}
+	}()
+}
+
+func (c *InCall) onMute() {
+	want := !c.status.IsMuted
+	c.control(func(ctx context.Context) error { return c.sdk.MuteCall(ctx, want) })
+}
+
+func (c *InCall) onHold() {
+	want := !c.status.IsOnHold
+	c.control(func(ctx context.Context) error { return c.sdk.HoldCall(ctx, want) })
+}
+
+func (c *InCall) onSpeaker() {
+	want := !c.status.IsSpeakerOn
+	c.control(func(ctx context.Context) error { return c.sdk.SetSpeaker(ctx, want) })
+}
+
+func (c *InCall) onHangup() {
+	c.control(c.sdk.EndCall)
+}
+
+func (c *InCall) onDigit(d string) {
+	if err := c.sdk.SendDTMF(d); err != nil {
+		c.Message.SetText(ErrorText(err))
+	}
+}
+
+// TypedKey: Esc hangs up.
+func (c *InCall) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		c.onHangup()
+	}
+}
+
+// TypedRune sends typed digits as DTMF.
+func (c *InCall) TypedRune(r rune) {
+	if r >= '0' && r <= '9' || r == '*' || r == '#' {
+		c.onDigit(string(r))
+	}
+}
+
+func describeType(t callcore.CallType) string {
+	switch t {
+	case callcore.CallTypeInbound:
+		return "Service number"
+	case callcore.CallTypeOutbound:
+		return "Phone call"
+	case callcore.CallTypeAppToApp:
+		return "App call"
+	}
+	return ""
+}

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// account is a tenant at run time. Everything a call can reach (numbers, DID
+// routes, other calls) is looked up through its account, which is how
+// accounts stay invisible to each other.
+type account struct {
+	name   string
+	hashes [][sha256.Size]byte
+	dids   map[string]didRoute
+}
+
+// authenticator checks credentials against stored key hashes.
+type authenticator struct {
+	accounts map[string]*account
+	// dummy is compared against when the account is unknown, so the time a
+	// failed check takes does not tell which account names exist.
+	dummy [][sha256.Size]byte
+}
+
+func newAuthenticator(cfg Config) (*authenticator, error) {
+	a := &authenticator{
+		accounts: make(map[string]*account, len(cfg.Accounts)),
+		dummy:    [][sha256.Size]byte{sha256.Sum256([]byte(GenerateKey()))},
+	}
+	for _, ac := range cfg.Accounts {
+		acct := &account{name: ac.Name, dids: make(map[string]didRoute, len(ac.DIDs))}
+		for _, h := range ac.APIKeyHashes {
+			sum, err := parseKeyHash(h)
+			if err != nil {
+				return nil, err // Validate ran first; kept for safety
+			}
+			acct.hashes = append(acct.hashes, sum)
+		}
+		for did, r := range ac.DIDs {
+			route, err := parseRoute(r)
+			if err != nil {
+				return nil, err
+			}
+			acct.dids[did] = route
+		}
+		a.accounts[ac.Name] = acct
+	}
+	return a, nil
+}
+
+// check returns the account whose name and key these are, or nil. The key is
+// hashed and compared in constant time against every hash of the account (or
+// the dummy), so neither the key nor the existence of the account leaks
+// through timing.
+func (a *authenticator) check(name, key string) *account {
+	sum := sha256.Sum256([]byte(key))
+	acct, known := a.accounts[name]
+	hashes := a.dummy
+	if known {
+		hashes = acct.hashes
+	}
+	match := 0
+	for i := range hashes {
+		match |= subtle.ConstantTimeCompare(sum[:], hashes[i][:])
+	}
+	if !known || match != 1 {
+		return nil
+	}
+	return acct
+}
+
+// authenticate reads the credential headers of r. On failure it has written
+// the 401 reply and returns nil.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *account {
+	name, key, ok := wire.Credentials(r.Header)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized,
+			"missing credentials: send "+wire.HeaderAccount+" and "+wire.HeaderAuth+": Bearer <api key>")
+		return nil
+	}
+	acct := s.auth.check(name, key)
+	if acct == nil {
+		// The account name is not a secret; the key is, so only its tail is logged.
+		s.log.Info("authentication failed", "account", name, "key", wire.Redact(key), "remote", r.RemoteAddr, "path", r.URL.Path)
+		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "unknown account or wrong API key")
+		return nil
+	}
+	return acct
+}

@@ -1,0 +1,458 @@
+package server
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// callState is where a call is in its life.
+type callState int32
+
+const (
+	stateRinging callState = iota + 1 // alerting (app, DID to app, trunk)
+	stateActive                       // connected; audio flows
+	stateEnded
+)
+
+func (s callState) String() string {
+	switch s {
+	case stateRinging:
+		return "ringing"
+	case stateActive:
+		return "active"
+	}
+	return "ended"
+}
+
+// Sides of a call: the caller's leg and, for app calls, the callee's.
+const (
+	sideCaller = 0
+	sideCallee = 1
+)
+
+// call is one call. Its fields belong to the registry goroutine, except held,
+// which the relay path reads.
+type call struct {
+	id      string
+	st      *acctState
+	kind    wire.CallKind
+	from    string // the caller's registered number
+	to      string // what the caller dialled
+	created time.Time
+	state   callState
+	legs    [2]*leg // caller, callee (app calls, once answered)
+
+	// App calls: who rings, and what their push payload says.
+	callee   string
+	pushFrom string
+	pushType string
+
+	ringTimer   *time.Timer
+	ringingSent bool     // trunk calls: ringing was forwarded
+	ep          endpoint // echo, IVR or trunk call: the server's far end
+
+	// held has bit 1<<side set for each side holding; while any is set no
+	// audio passes either way. Written by the registry, read per frame.
+	held  atomic.Uint32
+	music [2]*player // hold music playing to a side
+}
+
+// event returns an Event about c.
+func (c *call) event(typ, reason string) Event {
+	return Event{Type: typ, Account: c.st.acct.name, CallID: c.id, Kind: c.kind, From: c.from, To: c.to, Reason: reason}
+}
+
+// push returns the guide's push payload for c's callee.
+func (c *call) push(event, environment string) wire.PushPayload {
+	return wire.PushPayload{
+		CallFrom:         c.pushFrom,
+		CallTo:           c.callee,
+		CallType:         c.pushType,
+		RegisteredNumber: c.callee,
+		CallerName:       c.from,
+		CallID:           c.id,
+		Environment:      environment,
+		Timestamp:        time.Now().UnixMilli(),
+		Platform:         "desktop",
+		Event:            event,
+	}
+}
+
+// start routes a leg's start message (PROTOCOL.md, call kinds and routing
+// plan). Failures answer error{code} and close the leg.
+func (r *registry) start(l *leg, m wire.Message) {
+	st := r.byAcct[l.acct]
+	switch {
+	case r.closing:
+		r.reject(l, m, wire.CodeShuttingDown, "the server is shutting down")
+		return
+	case m.Kind == wire.KindAppToAppAnswer:
+		r.answer(st, l, m)
+		return
+	case int(r.s.activeCalls.Load()) >= r.s.cfg.MaxCalls:
+		r.reject(l, m, wire.CodeTooManyRequests, "the server is at its call limit")
+		return
+	case st.inUse[m.RegisteredNumber] != nil:
+		r.reject(l, m, wire.CodeNumberInUse, "registered number "+m.RegisteredNumber+" is already in a call")
+		return
+	}
+	switch m.Kind {
+	case wire.KindInbound:
+		rt, ok := l.acct.dids[m.To]
+		if !ok {
+			r.reject(l, m, wire.CodeNotFound, "no DID "+m.To+" in this account")
+			return
+		}
+		switch rt.kind {
+		case routeEcho:
+			c := r.newCall(st, l, m, newCallID())
+			c.ep = newEcho(l.conn)
+			r.connectEndpoint(c)
+		case routeIVR:
+			c := r.newCall(st, l, m, newCallID())
+			c.ep = newIVR(r.s.spawn, l.conn)
+			r.connectEndpoint(c)
+		case routeApp:
+			r.ring(st, l, m, rt.number, m.To, wire.PushInbound)
+		}
+	case wire.KindOutbound:
+		r.dial(st, l, m)
+	case wire.KindAppToApp:
+		r.ring(st, l, m, m.To, m.RegisteredNumber, wire.PushAppToApp)
+	}
+}
+
+// reject fails a start that created no call.
+func (r *registry) reject(l *leg, m wire.Message, code wire.Code, msg string) {
+	l.s.log.Info("call refused", "account", l.acct.name, "kind", m.Kind, "from", m.RegisteredNumber, "to", m.To, "code", code)
+	r.s.emit(Event{Type: EventRejected, Account: l.acct.name, Kind: m.Kind, From: m.RegisteredNumber, To: m.To, Reason: string(code)})
+	l.closing = true
+	r.s.post(l.conn, wire.Message{Type: wire.TypeError, Code: code, Message: text(msg)})
+	r.s.closeAfterSend(l.conn, wire.CloseNormal, string(code))
+}
+
+// newCall registers a call placed by l.
+func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *call {
+	c := &call{
+		id:      id,
+		st:      st,
+		kind:    m.Kind,
+		from:    m.RegisteredNumber,
+		to:      m.To,
+		created: time.Now(),
+		state:   stateRinging,
+	}
+	c.legs[sideCaller] = l
+	l.call, l.number, l.side = c, m.RegisteredNumber, sideCaller
+	st.inUse[l.number] = l
+	st.calls[id] = c
+	r.calls[id] = c
+	r.s.activeCalls.Add(1)
+	l.log = l.log.With("callId", id)
+	l.log.Info("call started", "kind", c.kind, "from", c.from, "to", c.to)
+	r.s.emit(c.event(EventCallStarted, ""))
+	return c
+}
+
+// connectEndpoint answers a call whose far end is the server's own.
+func (r *registry) connectEndpoint(c *call) {
+	c.state = stateActive
+	l := c.legs[sideCaller]
+	l.route.Store(&route{sink: c.ep, held: &c.held})
+	r.s.post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
+	r.s.emit(c.event(EventAnswered, ""))
+}
+
+// ring places an app call (app_to_app, or a DID routed to an app user):
+// every device of callee is told, and the first to answer wins.
+func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom, pushType string) {
+	if callee == m.RegisteredNumber {
+		r.reject(l, m, wire.CodeSelfCall, "you cannot call your own registered number")
+		return
+	}
+	if st.inUse[callee] != nil {
+		r.reject(l, m, wire.CodeBusy, callee+" is in another call")
+		return
+	}
+	c := &call{id: newCallID(), st: st, from: m.RegisteredNumber, callee: callee, pushFrom: pushFrom, pushType: pushType}
+	if r.notify(st, callee, c.push(wire.EventInitial, r.s.cfg.Environment)) == 0 {
+		r.reject(l, m, wire.CodeUnreachable, callee+" has no device online")
+		return
+	}
+	c = r.newCall(st, l, m, c.id)
+	c.callee, c.pushFrom, c.pushType = callee, pushFrom, pushType
+	r.s.post(l.conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
+	r.armRingTimer(c)
+}
+
+// answer joins l, the callee's device, to a ringing app call.
+func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
+	var c *call
+	if m.CallID != "" {
+		c = st.calls[m.CallID]
+		if c == nil || c.callee != m.RegisteredNumber {
+			r.reject(l, m, wire.CodeNotFound, "no call "+m.CallID+" for "+m.RegisteredNumber)
+			return
+		}
+	} else {
+		var answered bool
+		c, answered = st.findRinging(m.To, m.RegisteredNumber)
+		if c == nil {
+			if answered {
+				r.reject(l, m, wire.CodeAlreadyAnswered, "the call was answered on another device")
+			} else {
+				r.reject(l, m, wire.CodeNotFound, "no call from "+m.To+" ringing "+m.RegisteredNumber)
+			}
+			return
+		}
+	}
+	// Before number_in_use: the device that answered first holds the number.
+	if c.state != stateRinging {
+		r.reject(l, m, wire.CodeAlreadyAnswered, "the call was answered on another device")
+		return
+	}
+	if st.inUse[m.RegisteredNumber] != nil {
+		r.reject(l, m, wire.CodeNumberInUse, "registered number "+m.RegisteredNumber+" is already in a call")
+		return
+	}
+	c.state = stateActive
+	c.ringTimer.Stop()
+	c.legs[sideCallee] = l
+	l.call, l.number, l.side = c, m.RegisteredNumber, sideCallee
+	l.log = l.log.With("callId", c.id)
+	st.inUse[l.number] = l
+	caller := c.legs[sideCaller]
+	caller.route.Store(&route{sink: l.conn, held: &c.held})
+	l.route.Store(&route{sink: caller.conn, held: &c.held})
+	r.s.post(caller.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
+	r.s.post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
+	// The callee's other devices stop ringing. The answering device gets
+	// this too (the server cannot tell its events connection apart); it
+	// ignores an end for the call it is in.
+	r.notify(st, c.callee, c.push(wire.EventEnd, r.s.cfg.Environment))
+	l.log.Info("call answered", "by", l.number)
+	r.s.emit(c.event(EventAnswered, ""))
+}
+
+// findRinging returns the oldest call from `from` ringing `callee`; if
+// there is none, answered says whether such a call is already connected.
+func (st *acctState) findRinging(from, callee string) (c *call, answered bool) {
+	for _, x := range st.calls {
+		if x.callee != callee || x.pushFrom != from {
+			continue
+		}
+		if x.state != stateRinging {
+			answered = true
+			continue
+		}
+		if c == nil || x.created.Before(c.created) {
+			c = x
+		}
+	}
+	return c, answered
+}
+
+// dial sends an outbound call to the trunk.
+func (r *registry) dial(st *acctState, l *leg, m wire.Message) {
+	if r.s.trunk == nil {
+		r.reject(l, m, wire.CodeTrunkFailed, "no trunk is configured for outbound calls")
+		return
+	}
+	c := r.newCall(st, l, m, newCallID())
+	tc, err := r.s.trunk.Dial(TrunkDial{
+		CallID:  c.id,
+		Account: st.acct.name,
+		From:    c.from,
+		To:      c.to,
+		Audio:   l.conn,
+		Progress: func(ev TrunkEvent) {
+			_ = r.do(func() { r.trunkProgress(c, ev) })
+		},
+	})
+	if err != nil {
+		l.log.Warn("trunk dial failed", "err", err)
+		r.finish(c, nil, string(wire.CodeTrunkFailed), &wire.Message{Type: wire.TypeError,
+			Code: wire.CodeTrunkFailed, Message: "the trunk could not place the call"}, wire.CloseNormal)
+		return
+	}
+	c.ep = trunkEndpoint{tc}
+}
+
+// trunkProgress applies a trunk's report on c.
+func (r *registry) trunkProgress(c *call, ev TrunkEvent) {
+	if c.state == stateEnded {
+		return
+	}
+	switch ev.Kind {
+	case TrunkRinging:
+		if c.state == stateRinging && !c.ringingSent {
+			c.ringingSent = true
+			r.s.post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
+		}
+	case TrunkAnswered:
+		if c.state == stateRinging {
+			r.connectEndpoint(c)
+		}
+	case TrunkFailed:
+		code := ev.Code
+		if code == "" {
+			code = wire.CodeTrunkFailed
+		}
+		msg := ev.Message
+		if msg == "" {
+			msg = "the call failed: " + string(code)
+		}
+		r.finish(c, nil, string(code), &wire.Message{Type: wire.TypeError, Code: code, Message: text(msg)}, wire.CloseNormal)
+	case TrunkHangup:
+		r.finish(c, nil, wire.ReasonRemote, nil, wire.CloseNormal)
+	}
+}
+
+// hangup ends l's call because l hung up (end, or its connection closed).
+func (r *registry) hangup(l *leg) {
+	if c := l.call; c != nil && c.state != stateEnded {
+		r.finish(c, l, wire.ReasonHangup, nil, wire.CloseNormal)
+	}
+}
+
+// finish ends c. Every party but by (who hung up and is closing anyway) gets
+// first (an error or declined, if any), then end, then a close with
+// closeCode once those are written. reason is the end reason when the server
+// ends the call; a party hanging up makes it "remote" for the other.
+func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, closeCode int) {
+	if c.state == stateEnded {
+		return
+	}
+	wasRinging := c.state == stateRinging
+	c.state = stateEnded
+	if c.ringTimer != nil {
+		c.ringTimer.Stop()
+	}
+	for i := range c.music {
+		c.music[i].stop()
+		c.music[i] = nil
+	}
+	if c.ep != nil {
+		c.ep.close()
+	}
+	endReason := reason
+	if by != nil {
+		endReason = wire.ReasonRemote
+	}
+	for _, l := range c.legs {
+		if l == nil {
+			continue
+		}
+		l.route.Store(nil)
+		if c.st.inUse[l.number] == l {
+			delete(c.st.inUse, l.number)
+		}
+		if l == by || l.closing {
+			continue
+		}
+		l.closing = true
+		if first != nil {
+			r.s.post(l.conn, *first)
+		}
+		r.s.post(l.conn, wire.Message{Type: wire.TypeEnd, Reason: endReason})
+		r.s.closeAfterSend(l.conn, closeCode, endReason)
+	}
+	if wasRinging && c.callee != "" {
+		r.notify(c.st, c.callee, c.push(wire.EventEnd, r.s.cfg.Environment))
+	}
+	delete(r.calls, c.id)
+	delete(c.st.calls, c.id)
+	r.tombstone(c)
+	r.s.activeCalls.Add(-1)
+	c.legs[sideCaller].log.Info("call ended", "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond))
+	r.s.emit(c.event(EventEnded, reason))
+}
+
+// Control requests. Each returns an error code and message, or "" for ack.
+
+func (r *registry) mute(l *leg, on bool) (wire.Code, string) {
+	c := l.call
+	if c == nil || c.state == stateEnded {
+		return wire.CodeControlRejected, "there is no call to mute"
+	}
+	l.muted.Store(on)
+	e := c.event(EventMute, "")
+	e.From, e.On = l.number, on
+	r.s.emit(e)
+	return "", ""
+}
+
+func (r *registry) hold(l *leg, on bool) (wire.Code, string) {
+	c := l.call
+	if c == nil || c.state != stateActive {
+		return wire.CodeControlRejected, "the call is not connected"
+	}
+	bit := uint32(1) << l.side
+	old := c.held.Load()
+	now := old &^ bit
+	if on {
+		now = old | bit
+	}
+	if now == old {
+		return "", "" // already so
+	}
+	c.held.Store(now)
+	if peer := c.legs[1-l.side]; peer != nil {
+		r.s.post(peer.conn, wire.Message{Type: wire.TypeHold, On: wire.Bool(on), Remote: true})
+	}
+	r.updateMusic(c)
+	if c.ep != nil && (old != 0) != (now != 0) {
+		c.ep.hold(now != 0)
+	}
+	e := c.event(EventHold, "")
+	e.From, e.On = l.number, on
+	r.s.emit(e)
+	return "", ""
+}
+
+// updateMusic plays hold music to each app party held by the other (and
+// not holding itself), and stops it otherwise. A server far end being "held"
+// just pauses (see endpoint.hold).
+func (r *registry) updateMusic(c *call) {
+	held := c.held.Load()
+	for side, l := range c.legs {
+		if l == nil {
+			continue
+		}
+		want := held&(1<<(1-side)) != 0 && held&(1<<side) == 0
+		switch {
+		case want && c.music[side] == nil:
+			c.music[side] = startPlayer(r.s.spawn, l.conn, loopSource{newHoldMusic()})
+		case !want && c.music[side] != nil:
+			c.music[side].stop()
+			c.music[side] = nil
+		}
+	}
+}
+
+func (r *registry) dtmf(l *leg, digit string) (wire.Code, string) {
+	c := l.call
+	if c == nil || c.state != stateActive {
+		return wire.CodeControlRejected, "the call is not connected"
+	}
+	if peer := c.legs[1-l.side]; peer != nil {
+		r.s.post(peer.conn, wire.Message{Type: wire.TypeDTMF, Digit: digit})
+	} else if c.ep != nil {
+		c.ep.dtmf(digit[0])
+	}
+	e := c.event(EventDTMF, "")
+	e.From, e.Digit = l.number, digit
+	r.s.emit(e)
+	return "", ""
+}
+
+func (r *registry) status(l *leg) wire.Message {
+	c := l.call
+	if c == nil {
+		return wire.Message{Type: wire.TypeStatus, State: stateEnded.String(), Muted: l.muted.Load()}
+	}
+	return wire.Message{Type: wire.TypeStatus, CallID: c.id, State: c.state.String(),
+		Muted: l.muted.Load(), Held: c.held.Load() != 0}
+}

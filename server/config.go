@@ -1,0 +1,449 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// Defaults applied to zero fields of a [Config].
+const (
+	DefaultListen      = "127.0.0.1:8471"
+	DefaultMaxCalls    = 2000
+	DefaultAnswerDelay = time.Second // of the simulated trunk, when read from JSON
+)
+
+// Environments, as the push payload's "environment" field spells them.
+const (
+	EnvDevelopment = "DEVELOPMENT"
+	EnvProduction  = "PRODUCTION"
+)
+
+// DID routes.
+const (
+	RouteEcho      = "echo"
+	RouteIVR       = "ivr"
+	RouteAppPrefix = "app:" // followed by the registered number to ring
+)
+
+// Trunk types and modes.
+const (
+	TrunkSimulated = "simulated"
+	TrunkNone      = "none"
+	TrunkModeEcho  = "echo"
+	TrunkModeTone  = "tone:" // followed by a frequency in Hz
+)
+
+// Bounds on configured durations; beyond them a value is surely a typo.
+const (
+	maxRingTimeout = 10 * time.Minute
+	maxAnswerDelay = time.Minute
+	hashPrefix     = "sha256:"
+	keyPrefix      = "ocx_"
+)
+
+// ErrInvalidConfig is wrapped by every configuration error.
+var ErrInvalidConfig = errors.New("invalid config")
+
+// Config is the server's configuration. The zero value of an optional field
+// means its default (see [Config.Validate]).
+type Config struct {
+	// Listen is the TCP address of ListenAndServe, host:port.
+	Listen string
+	// TLSCert and TLSKey are PEM file paths; both or neither. With them the
+	// server speaks https and wss.
+	TLSCert, TLSKey string
+	// Environment goes into push payloads: DEVELOPMENT or PRODUCTION.
+	Environment string
+	// RingTimeout bounds how long an app-to-app call rings (default
+	// wire.DefaultRingTimeout).
+	RingTimeout time.Duration
+	// MaxCalls bounds concurrent calls over all accounts (default
+	// DefaultMaxCalls).
+	MaxCalls int
+	// Accounts are the tenants; at least one.
+	Accounts []Account
+	// Trunk carries outbound calls.
+	Trunk TrunkConfig
+}
+
+// Account is one tenant: its credentials and its DID plan.
+type Account struct {
+	// Name is what clients send in X-OneCxi-Account: 1-64 of A-Z a-z 0-9 . _ -
+	Name string `json:"name"`
+	// APIKeyHashes are HashKey outputs ("sha256:<64 hex>"); any of them
+	// authenticates, so keys can be rotated without downtime.
+	APIKeyHashes []string `json:"apiKeyHashes"`
+	// DIDs maps a DID to its route: "echo", "ivr" or "app:<registeredNumber>".
+	DIDs map[string]string `json:"dids,omitempty"`
+}
+
+// TrunkConfig selects and tunes the trunk for outbound calls.
+type TrunkConfig struct {
+	// Type is "simulated" (default) or "none" (outbound calls fail
+	// trunk_failed).
+	Type string
+	// AnswerDelay is how long the simulated far end rings before answering.
+	AnswerDelay time.Duration
+	// Mode is what the simulated far end does once answered: "echo"
+	// (default) sends the caller's audio back; "tone:<hz>" plays a tone.
+	Mode string
+	// Busy lists numbers the simulated trunk fails with busy, to exercise
+	// failures.
+	Busy []string
+}
+
+// configFile is Config as JSON spells it: durations are strings such as "1s"
+// so that an error can name the field that holds a bad one.
+type configFile struct {
+	Listen      string    `json:"listen"`
+	TLSCert     string    `json:"tlsCert"`
+	TLSKey      string    `json:"tlsKey"`
+	Environment string    `json:"environment"`
+	RingTimeout string    `json:"ringTimeout"`
+	MaxCalls    int       `json:"maxCalls"`
+	Accounts    []Account `json:"accounts"`
+	Trunk       trunkFile `json:"trunk"`
+}
+
+type trunkFile struct {
+	Type        string   `json:"type"`
+	AnswerDelay *string  `json:"answerDelay"`
+	Mode        string   `json:"mode"`
+	Busy        []string `json:"busy"`
+}
+
+// LoadConfig reads, parses and validates a JSON configuration file. Unknown
+// fields are errors, so a misspelt option is not silently ignored.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config: %w", err)
+	}
+	cfg, err := ParseConfig(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("load config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig parses and validates a JSON configuration (see LoadConfig).
+func ParseConfig(data []byte) (Config, error) {
+	var f configFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return Config{}, fmt.Errorf("%w: %s", ErrInvalidConfig, describeJSONError(data, err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidConfig)
+	}
+	cfg := Config{
+		Listen:      f.Listen,
+		TLSCert:     f.TLSCert,
+		TLSKey:      f.TLSKey,
+		Environment: f.Environment,
+		MaxCalls:    f.MaxCalls,
+		Accounts:    f.Accounts,
+		Trunk: TrunkConfig{
+			Type:        f.Trunk.Type,
+			AnswerDelay: DefaultAnswerDelay,
+			Mode:        f.Trunk.Mode,
+			Busy:        f.Trunk.Busy,
+		},
+	}
+	var errs []error
+	if f.RingTimeout != "" {
+		d, err := time.ParseDuration(f.RingTimeout)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ringTimeout: %q is not a duration such as \"45s\"", f.RingTimeout))
+		}
+		cfg.RingTimeout = d
+	}
+	if f.Trunk.AnswerDelay != nil {
+		d, err := time.ParseDuration(*f.Trunk.AnswerDelay)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("trunk.answerDelay: %q is not a duration such as \"1s\"", *f.Trunk.AnswerDelay))
+		}
+		cfg.Trunk.AnswerDelay = d
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg.withDefaults(), nil
+}
+
+// describeJSONError turns a decoding error into text with a line and column,
+// since byte offsets mean little to someone editing a file.
+func describeJSONError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := lineCol(data, syn.Offset)
+		return fmt.Sprintf("line %d, column %d: %v", line, col, syn)
+	case errors.As(err, &typ):
+		line, col := lineCol(data, typ.Offset)
+		return fmt.Sprintf("line %d, column %d: field %s: got JSON %s, want %s", line, col, typ.Field, typ.Value, typ.Type)
+	case errors.Is(err, io.EOF):
+		return "empty file"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
+	}
+	return err.Error()
+}
+
+func lineCol(data []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// Validate checks every field and reports all problems at once, each naming
+// its field. Zero optional fields are valid (they take defaults).
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Listen != "" {
+		if err := checkListen(c.Listen); err != nil {
+			bad("listen: %v", err)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tlsCert, tlsKey: give both (https/wss) or neither (http/ws)")
+	}
+	switch c.Environment {
+	case "", EnvDevelopment, EnvProduction:
+	default:
+		bad("environment: %q is not %s or %s", c.Environment, EnvDevelopment, EnvProduction)
+	}
+	if c.RingTimeout < 0 || c.RingTimeout > maxRingTimeout {
+		bad("ringTimeout: %v is outside 0..%v", c.RingTimeout, maxRingTimeout)
+	}
+	if c.MaxCalls < 0 {
+		bad("maxCalls: %d is negative", c.MaxCalls)
+	}
+	if len(c.Accounts) == 0 {
+		bad("accounts: at least one account is required")
+	}
+	seen := make(map[string]bool, len(c.Accounts))
+	for i, a := range c.Accounts {
+		field := fmt.Sprintf("accounts[%d]", i)
+		switch {
+		case a.Name == "":
+			bad("%s.name: empty", field)
+		case !validAccountName(a.Name):
+			bad("%s.name: %q is not 1-64 of A-Z a-z 0-9 . _ -", field, a.Name)
+		case seen[a.Name]:
+			bad("%s.name: %q is used by another account", field, a.Name)
+		}
+		seen[a.Name] = true
+		if len(a.APIKeyHashes) == 0 {
+			bad("%s.apiKeyHashes: at least one key hash is required (see onecxi-server gen-key)", field)
+		}
+		for j, h := range a.APIKeyHashes {
+			if _, err := parseKeyHash(h); err != nil {
+				bad("%s.apiKeyHashes[%d]: %v", field, j, err)
+			}
+		}
+		for did, r := range a.DIDs {
+			if !wire.ValidNumber(did) {
+				bad("%s.dids[%q]: not a number (digits, optional leading +, at most %d)", field, did, wire.MaxNumberLen)
+			}
+			if _, err := parseRoute(r); err != nil {
+				bad("%s.dids[%q]: %v", field, did, err)
+			}
+		}
+	}
+	switch c.Trunk.Type {
+	case "", TrunkSimulated, TrunkNone:
+	default:
+		bad("trunk.type: %q is not %s or %s (a SIP trunk is not implemented yet)", c.Trunk.Type, TrunkSimulated, TrunkNone)
+	}
+	if c.Trunk.AnswerDelay < 0 || c.Trunk.AnswerDelay > maxAnswerDelay {
+		bad("trunk.answerDelay: %v is outside 0..%v", c.Trunk.AnswerDelay, maxAnswerDelay)
+	}
+	if _, err := parseTrunkMode(c.Trunk.Mode); err != nil {
+		bad("trunk.mode: %v", err)
+	}
+	for i, n := range c.Trunk.Busy {
+		if !wire.ValidNumber(n) {
+			bad("trunk.busy[%d]: %q is not a number", i, n)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
+	}
+	return nil
+}
+
+// withDefaults returns c with zero optional fields set.
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Environment == "" {
+		c.Environment = EnvDevelopment
+	}
+	if c.RingTimeout == 0 {
+		c.RingTimeout = wire.DefaultRingTimeout
+	}
+	if c.MaxCalls == 0 {
+		c.MaxCalls = DefaultMaxCalls
+	}
+	if c.Trunk.Type == "" {
+		c.Trunk.Type = TrunkSimulated
+	}
+	if c.Trunk.Mode == "" {
+		c.Trunk.Mode = TrunkModeEcho
+	}
+	return c
+}
+
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%q: port %q is not 0-65535", addr, port)
+	}
+	return nil
+}
+
+func validAccountName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// routeKind is what a DID does.
+type routeKind int
+
+const (
+	routeEcho routeKind = iota + 1
+	routeIVR
+	routeApp
+)
+
+// didRoute is a parsed DID plan entry.
+type didRoute struct {
+	kind   routeKind
+	number string // routeApp: the registered number to ring
+}
+
+func parseRoute(s string) (didRoute, error) {
+	switch {
+	case s == RouteEcho:
+		return didRoute{kind: routeEcho}, nil
+	case s == RouteIVR:
+		return didRoute{kind: routeIVR}, nil
+	case strings.HasPrefix(s, RouteAppPrefix):
+		n := strings.TrimPrefix(s, RouteAppPrefix)
+		if !wire.ValidNumber(n) {
+			return didRoute{}, fmt.Errorf("route %q: %q is not a registered number", s, n)
+		}
+		return didRoute{kind: routeApp, number: n}, nil
+	}
+	return didRoute{}, fmt.Errorf("route %q is not echo, ivr or app:<registeredNumber>", s)
+}
+
+// parseTrunkMode returns the simulated far end's tone frequency, or 0 for
+// echo.
+func parseTrunkMode(s string) (toneHz float64, err error) {
+	switch {
+	case s == "" || s == TrunkModeEcho:
+		return 0, nil
+	case strings.HasPrefix(s, TrunkModeTone):
+		hz, err := strconv.ParseFloat(strings.TrimPrefix(s, TrunkModeTone), 64)
+		if err != nil || !(hz >= 1 && hz < wire.SampleRate/2) {
+			return 0, fmt.Errorf("%q: the tone frequency must be 1-%d Hz", s, wire.SampleRate/2-1)
+		}
+		return hz, nil
+	}
+	return 0, fmt.Errorf("%q is not echo or tone:<hz>", s)
+}
+
+// HashKey returns the form in which a configuration stores an API key:
+// "sha256:" and the hex SHA-256 of the key. The key itself is never stored.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hashPrefix + hex.EncodeToString(sum[:])
+}
+
+func parseKeyHash(s string) ([sha256.Size]byte, error) {
+	var h [sha256.Size]byte
+	hexPart, ok := strings.CutPrefix(s, hashPrefix)
+	if !ok || len(hexPart) != 2*sha256.Size {
+		return h, fmt.Errorf("%q is not %s<64 hex digits> (see onecxi-server hash-key)", shorten(s), hashPrefix)
+	}
+	if _, err := hex.Decode(h[:], []byte(hexPart)); err != nil {
+		return h, fmt.Errorf("%q is not %s<64 hex digits>: %w", shorten(s), hashPrefix, err)
+	}
+	return h, nil
+}
+
+// shorten keeps error messages readable (and avoids echoing a pasted key
+// whole if someone put the key where its hash belongs).
+func shorten(s string) string {
+	if len(s) > 16 {
+		return s[:8] + "…" + wire.Redact(s)
+	}
+	return s
+}
+
+// GenerateKey returns a new random API key: "ocx_" and 32 random bytes in
+// unpadded base64url.
+func GenerateKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return keyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// DemoConfig returns a ready-to-run local configuration and the API key of
+// its one account, "demo", which is freshly generated on every call: DIDs
+// 90000 (echo) and 90050 (IVR), the simulated trunk answering after 1 s for
+// outbound calls, listening on DefaultListen without TLS.
+func DemoConfig() (Config, string) {
+	key := GenerateKey()
+	cfg := Config{
+		Listen:      DefaultListen,
+		Environment: EnvDevelopment,
+		RingTimeout: wire.DefaultRingTimeout,
+		MaxCalls:    DefaultMaxCalls,
+		Accounts: []Account{{
+			Name:         "demo",
+			APIKeyHashes: []string{HashKey(key)},
+			DIDs:         map[string]string{"90000": RouteEcho, "90050": RouteIVR},
+		}},
+		Trunk: TrunkConfig{Type: TrunkSimulated, AnswerDelay: time.Second, Mode: TrunkModeEcho},
+	}
+	return cfg, key
+}

@@ -1,0 +1,45 @@
+// Package server is the OneCxi reference call server: the "Ozonetel server" of
+// the vendor SDK guide, speaking the protocol of PROTOCOL.md through package
+// callcore/wire.
+//
+// It authenticates accounts by API key (stored only as SHA-256 hashes), serves
+// one WebSocket per call on /v1/call and one per online app on /v1/events, and
+// routes calls:
+//
+//   - inbound calls by the account's DID plan: an echo, a spoken IVR, or an
+//     app user;
+//   - outbound calls to a [Trunk], for now the clearly labelled
+//     [SimulatedTrunk];
+//   - app-to-app calls to every online device of the callee, the first answer
+//     winning.
+//
+// One goroutine (the registry) owns every call and events connection; the
+// WebSocket handlers ask it to act by message. Audio never passes through it:
+// each call leg holds an atomic route to its peer's connection and forwards
+// frames without decoding them, so a call costs two reader and two writer
+// goroutines and nothing else while it talks.
+//
+// Start with [New], serve with [Server.Serve] or [Server.ListenAndServe], and
+// stop with [Server.Shutdown]. [DemoConfig] builds a ready-to-run local setup.
+//
+// # Configuration
+//
+// [LoadConfig] reads JSON such as config.example.json; unknown fields are
+// errors, durations are strings ("45s"), and omitted fields take defaults:
+//
+//	{
+//	  "listen": "127.0.0.1:8471",          // host:port
+//	  "tlsCert": "", "tlsKey": "",          // both (https/wss) or neither
+//	  "environment": "DEVELOPMENT",         // or PRODUCTION; goes into push payloads
+//	  "ringTimeout": "45s",                 // app-to-app ringing
+//	  "maxCalls": 2000,                     // concurrent calls, all accounts
+//	  "accounts": [{
+//	    "name": "acme",                     // X-OneCxi-Account
+//	    "apiKeyHashes": ["sha256:<64 hex>"],  // onecxi-server gen-key / hash-key
+//	    "dids": {"90000": "echo", "90050": "ivr", "90100": "app:1001"}
+//	  }],
+//	  "trunk": {"type": "simulated",        // or "none"
+//	    "answerDelay": "1s", "mode": "echo", // or "tone:<hz>"
+//	    "busy": ["5550100"]}                // numbers that fail busy
+//	}
+package server

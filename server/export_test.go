@@ -1,0 +1,4 @@
+package server
+
+// WithStartTimeout lets tests shorten wire.StartTimeout.
+var WithStartTimeout = withStartTimeout

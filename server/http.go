@@ -1,0 +1,191 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// routes maps PROTOCOL.md's endpoints. Patterns carry no method, so that a
+// wrong method gets a JSON 405 from allow rather than the mux's plain text.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(wire.PathHealth, allow(http.MethodGet, s.handleHealth))
+	mux.HandleFunc(wire.PathAuthCheck, allow(http.MethodPost, s.handleAuthCheck))
+	mux.HandleFunc(wire.PathCall, allow(http.MethodGet, s.handleCall))
+	mux.HandleFunc(wire.PathEvents, allow(http.MethodGet, s.handleEvents))
+	mux.HandleFunc(wire.PathCallsPrefix+"{id}"+wire.DeclineSuffix, allow(http.MethodPost, s.handleDecline))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such endpoint")
+	})
+	return mux
+}
+
+func allow(method string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method {
+			w.Header().Set("Allow", method)
+			writeError(w, http.StatusMethodNotAllowed, wire.CodeBadRequest, "use "+method)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// writeError writes PROTOCOL.md's error body.
+func writeError(w http.ResponseWriter, status int, code wire.Code, msg string) {
+	writeJSON(w, status, wire.HTTPError{Code: code, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) refuseIfShutting(w http.ResponseWriter) bool {
+	if s.shutting.Load() {
+		writeError(w, http.StatusServiceUnavailable, wire.CodeShuttingDown, "the server is shutting down")
+		return true
+	}
+	return false
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if s.refuseIfShutting(w) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleAuthCheck(w http.ResponseWriter, r *http.Request) {
+	if s.refuseIfShutting(w) {
+		return
+	}
+	acct := s.authenticate(w, r)
+	if acct == nil {
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.AuthCheckResponse{Account: acct.name, Protocol: wire.Version, Server: Name})
+}
+
+func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request) {
+	if s.refuseIfShutting(w) {
+		return
+	}
+	acct := s.authenticate(w, r)
+	if acct == nil {
+		return
+	}
+	id := r.PathValue("id")
+	status, code, msg := http.StatusServiceUnavailable, wire.CodeShuttingDown, "the server is shutting down"
+	_ = s.reg.do(func() { status, code, msg = s.reg.decline(acct, id) })
+	if code != "" {
+		writeError(w, status, code, msg)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
+	acct := s.preUpgrade(w, r)
+	if acct == nil {
+		return
+	}
+	defer s.goes.done()
+	// Which kind of call this will be is not known before start (an answer
+	// adds no call), so this only guards memory: a call has at most two
+	// legs. The call limit proper is applied to start.
+	if int(s.callLegs.Load()) >= 2*s.cfg.MaxCalls {
+		writeError(w, http.StatusTooManyRequests, wire.CodeTooManyRequests, "the server is at its call limit")
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	s.serveCall(acct, ws, r.RemoteAddr)
+}
+
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	acct := s.preUpgrade(w, r)
+	if acct == nil {
+		return
+	}
+	defer s.goes.done()
+	number := r.URL.Query().Get(wire.QueryRegisteredNumber)
+	if !wire.ValidNumber(number) {
+		writeError(w, http.StatusBadRequest, wire.CodeInvalidInput,
+			"?"+wire.QueryRegisteredNumber+"= must be a number (digits, optional leading +)")
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	s.serveEvents(acct, number, ws, r.RemoteAddr)
+}
+
+// preUpgrade runs the checks every WebSocket endpoint makes before any
+// WebSocket exists: shutting down (503), credentials (401), a WebSocket
+// request at all (400) and the protocol version (426). On success the caller
+// holds a tracker slot and must release it with s.goes.done().
+func (s *Server) preUpgrade(w http.ResponseWriter, r *http.Request) *account {
+	if s.refuseIfShutting(w) {
+		return nil
+	}
+	acct := s.authenticate(w, r)
+	if acct == nil {
+		return nil
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, "this endpoint is a WebSocket: send an upgrade request")
+		return nil
+	}
+	if !slices.Contains(websocket.Subprotocols(r), wire.Subprotocol) {
+		w.Header().Set("Sec-WebSocket-Protocol", wire.Subprotocol)
+		writeError(w, http.StatusUpgradeRequired, wire.CodeUnsupported,
+			"offer WebSocket subprotocol "+wire.Subprotocol+" (protocol version 1)")
+		return nil
+	}
+	if !s.goes.add() {
+		writeError(w, http.StatusServiceUnavailable, wire.CodeShuttingDown, "the server is shutting down")
+		return nil
+	}
+	return acct
+}
+
+// checkOrigin accepts requests without an Origin header: the SDK is a native
+// client (no browser, so no Origin and no ambient cookies to abuse), and
+// credentials travel in explicit headers a cross-site page cannot make a
+// browser add to a WebSocket upgrade. A browser that does send Origin must be
+// on the server's own host, gorilla's default, so a web page elsewhere cannot
+// drive calls from a visitor's browser.
+func checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// upgradeError gives the upgrader's own refusals the JSON error body.
+func upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
+	code := wire.CodeBadRequest
+	switch status {
+	case http.StatusForbidden:
+		code = wire.CodeUnauthorized
+	case http.StatusInternalServerError:
+		code = wire.CodeInternal
+	}
+	writeError(w, status, code, reason.Error())
+}

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// Phases of a leg before and after its start message.
+const (
+	legWaiting int32 = iota // upgraded, no start yet
+	legStarted              // start received (routed, or refused by the router)
+	legRefused              // bad first message or start timeout: closing
+)
+
+// leg is one /v1/call WebSocket: one party's side of a call. Its reader
+// goroutine (wire.Conn.Run) handles messages by asking the registry, and
+// forwards audio along route without asking anyone.
+type leg struct {
+	s     *Server
+	acct  *account
+	conn  *wire.Conn
+	log   *slog.Logger // registry-owned after start
+	phase atomic.Int32
+
+	// Registry-owned.
+	number  string // registered number, from start
+	call    *call
+	side    int
+	closing bool // an end or error has been sent; a close follows
+
+	// The per-frame path.
+	route atomic.Pointer[route]
+	muted atomic.Bool
+}
+
+// serveCall runs an upgraded /v1/call connection until it closes.
+func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
+	log := s.log.With("account", acct.name, "remote", remote)
+	conn := wire.NewConn(ws, log)
+	l := &leg{s: s, acct: acct, conn: conn, log: log}
+	var err error
+	if e := s.reg.do(func() { err = s.reg.addLeg(l) }); e != nil || err != nil {
+		conn.Close(wire.CloseGoingAway, "server shutting down")
+		return
+	}
+	timer := time.AfterFunc(s.startLimit, func() {
+		if l.phase.CompareAndSwap(legWaiting, legRefused) {
+			log.Info("no start message in time; closing")
+			conn.Close(wire.CloseStartTimeout, "no start message")
+		}
+	})
+	err = conn.Run(s.base, wire.Handlers{OnMessage: l.onMessage, OnAudio: l.onAudio, OnBadMessage: l.onBadMessage})
+	timer.Stop()
+	if err != nil {
+		log.Debug("call connection closed", "err", err)
+	}
+	_ = s.reg.do(func() { s.reg.legGone(l) })
+}
+
+// onAudio is the relay: one atomic load of the route, checks of mute and
+// hold, and a non-blocking queue onto the far end. No lock, no allocation,
+// no log.
+func (l *leg) onAudio(raw []byte) {
+	rt := l.route.Load()
+	if rt == nil || l.muted.Load() || rt.held.Load() != 0 {
+		l.s.framesDropped.Add(1)
+		return
+	}
+	if rt.sink.SendAudioRaw(raw) {
+		l.s.framesRelayed.Add(1)
+	} else {
+		l.s.framesDropped.Add(1)
+	}
+}
+
+func (l *leg) onMessage(m wire.Message) {
+	switch l.phase.Load() {
+	case legRefused:
+		return
+	case legWaiting:
+		if m.Type != wire.TypeStart {
+			l.refuse(fmt.Sprintf("the first message must be start, not %s", m.Type))
+			return
+		}
+		if l.phase.CompareAndSwap(legWaiting, legStarted) {
+			if err := l.s.reg.do(func() { l.s.reg.start(l, m) }); err != nil {
+				l.conn.Close(wire.CloseGoingAway, "server shutting down")
+			}
+		}
+		return
+	}
+	r := l.s.reg
+	switch m.Type {
+	case wire.TypePing:
+		_ = l.conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
+	case wire.TypeEnd:
+		_ = r.do(func() { r.hangup(l) })
+		l.conn.Close(wire.CloseNormal, "")
+	case wire.TypeMute:
+		l.control(m.Ref, func() (wire.Code, string) { return r.mute(l, *m.On) })
+	case wire.TypeHold:
+		l.control(m.Ref, func() (wire.Code, string) { return r.hold(l, *m.On) })
+	case wire.TypeDTMF:
+		l.control(m.Ref, func() (wire.Code, string) { return r.dtmf(l, m.Digit) })
+	case wire.TypeStatus:
+		reply := wire.Message{Type: wire.TypeStatus, State: stateEnded.String()}
+		_ = r.do(func() { reply = r.status(l) })
+		reply.Ref = m.Ref
+		_ = l.conn.Send(reply)
+	case wire.TypeStart:
+		l.sendError(m.Ref, wire.CodeBadRequest, "the call has already started")
+	default:
+		l.sendError(m.Ref, wire.CodeBadRequest, fmt.Sprintf("%s is not a message a client sends on a call", m.Type))
+	}
+}
+
+// control runs a request on the registry and answers ack{ref} or
+// error{ref,code}. A request without ref wants no answer.
+func (l *leg) control(ref uint32, f func() (wire.Code, string)) {
+	code, msg := wire.CodeShuttingDown, "the server is shutting down"
+	_ = l.s.reg.do(func() { code, msg = f() })
+	if ref == 0 {
+		return
+	}
+	if code == "" {
+		_ = l.conn.Send(wire.Message{Type: wire.TypeAck, Ref: ref})
+		return
+	}
+	l.sendError(ref, code, msg)
+}
+
+// onBadMessage answers bad_request and keeps the connection, except before
+// start: a client whose first message is wrong is not going to place a call.
+func (l *leg) onBadMessage(err error) {
+	switch l.phase.Load() {
+	case legRefused:
+	case legWaiting:
+		l.refuse(err.Error())
+	default:
+		l.sendError(0, wire.CodeBadRequest, err.Error())
+	}
+}
+
+// refuse answers a bad first message with error and closes 1008.
+func (l *leg) refuse(msg string) {
+	if !l.phase.CompareAndSwap(legWaiting, legRefused) {
+		return
+	}
+	l.sendError(0, wire.CodeBadRequest, msg)
+	l.s.closeAfterSend(l.conn, wire.ClosePolicy, "expected start")
+}
+
+func (l *leg) sendError(ref uint32, code wire.Code, msg string) {
+	_ = l.conn.Send(wire.Message{Type: wire.TypeError, Ref: ref, Code: code, Message: text(msg)})
+}
+
+// text trims s to the protocol's free-text limit without splitting a rune.
+func text(s string) string {
+	if len(s) <= wire.MaxNameLen {
+		return s
+	}
+	s = s[:wire.MaxNameLen-len("…")]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}

@@ -1,0 +1,237 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/onecxi/phone/callcore/wire"
+)
+
+// errStopped is returned by registry.do once the registry has stopped.
+var errStopped = errors.New("server: registry stopped")
+
+// maxTombstones bounds how many ended call IDs are remembered, so a late
+// decline gets 409 call_ended rather than 404.
+const maxTombstones = 4096
+
+// registry owns every call, call leg and events connection. Exactly one
+// goroutine (run) touches its maps and the registry-owned fields of calls and
+// legs; everyone else asks it to act with do. It never blocks: it only queues
+// messages (wire.Conn.Send), starts goroutines and swaps atomic routes. Audio
+// does not pass through it.
+type registry struct {
+	s    *Server
+	reqs chan func()
+	done chan struct{} // closed when run returns
+
+	// Owned by run's goroutine.
+	byAcct     map[*account]*acctState
+	byName     map[string]*acctState
+	calls      map[string]*call
+	legs       map[*leg]struct{}
+	ended      map[string]*account // tombstones of ended calls
+	endedOrder []string
+	closing    bool
+}
+
+// acctState is one account's share of the registry: nothing in it is
+// reachable from another account.
+type acctState struct {
+	acct   *account
+	events map[string]map[*eventConn]struct{} // by registered number
+	inUse  map[string]*leg                    // registered number → its leg in a live call
+	calls  map[string]*call                   // live calls by ID
+}
+
+func newRegistry(s *Server) *registry {
+	r := &registry{
+		s:      s,
+		reqs:   make(chan func()),
+		done:   make(chan struct{}),
+		byAcct: make(map[*account]*acctState),
+		byName: make(map[string]*acctState),
+		calls:  make(map[string]*call),
+		legs:   make(map[*leg]struct{}),
+		ended:  make(map[string]*account),
+	}
+	for _, a := range s.auth.accounts {
+		st := &acctState{
+			acct:   a,
+			events: make(map[string]map[*eventConn]struct{}),
+			inUse:  make(map[string]*leg),
+			calls:  make(map[string]*call),
+		}
+		r.byAcct[a] = st
+		r.byName[a.name] = st
+	}
+	return r
+}
+
+// run executes requests one at a time until ctx ends.
+func (r *registry) run(ctx context.Context) {
+	defer close(r.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-r.reqs:
+			f()
+		}
+	}
+}
+
+// do runs f on the registry goroutine and waits for it. The channel is
+// unbuffered, so once f is handed over it is certain to run.
+func (r *registry) do(f func()) error {
+	finished := make(chan struct{})
+	req := func() {
+		defer close(finished)
+		defer func() {
+			// A bug in one request must not take every call down with it.
+			if v := recover(); v != nil {
+				r.s.log.Error("registry request panicked", "panic", v, "stack", string(debug.Stack()))
+			}
+		}()
+		f()
+	}
+	select {
+	case r.reqs <- req:
+		<-finished
+		return nil
+	case <-r.done:
+		return errStopped
+	}
+}
+
+func (r *registry) addLeg(l *leg) error {
+	if r.closing {
+		return errStopped
+	}
+	r.legs[l] = struct{}{}
+	r.s.callLegs.Add(1)
+	return nil
+}
+
+// legGone is told that a leg's connection has closed: hanging up without
+// end is hanging up.
+func (r *registry) legGone(l *leg) {
+	if _, ok := r.legs[l]; ok {
+		delete(r.legs, l)
+		r.s.callLegs.Add(-1)
+	}
+	r.hangup(l)
+}
+
+func (r *registry) addEvents(ec *eventConn) error {
+	if r.closing {
+		return errStopped
+	}
+	st := r.byAcct[ec.acct]
+	set := st.events[ec.number]
+	if set == nil {
+		set = make(map[*eventConn]struct{})
+		st.events[ec.number] = set
+	}
+	set[ec] = struct{}{}
+	r.s.eventConns.Add(1)
+	return nil
+}
+
+func (r *registry) removeEvents(ec *eventConn) {
+	st := r.byAcct[ec.acct]
+	set := st.events[ec.number]
+	if _, ok := set[ec]; !ok {
+		return
+	}
+	delete(set, ec)
+	if len(set) == 0 {
+		delete(st.events, ec.number)
+	}
+	r.s.eventConns.Add(-1)
+}
+
+// notify tells every notifier about p and returns how many devices were
+// reached.
+func (r *registry) notify(st *acctState, number string, p wire.PushPayload) int {
+	n := 0
+	for _, nf := range r.s.notifiers {
+		n += nf.Notify(st.acct.name, number, p)
+	}
+	return n
+}
+
+func (r *registry) tombstone(c *call) {
+	r.ended[c.id] = c.st.acct
+	r.endedOrder = append(r.endedOrder, c.id)
+	if len(r.endedOrder) > maxTombstones {
+		delete(r.ended, r.endedOrder[0])
+		r.endedOrder[0] = ""
+		r.endedOrder = r.endedOrder[1:]
+	}
+}
+
+// shutdown ends every call with end{reason:"shutdown"} and close 1001,
+// closes every other connection with 1001 and refuses new ones.
+func (r *registry) shutdown() {
+	r.closing = true
+	for _, c := range r.calls {
+		r.finish(c, nil, wire.ReasonShutdown, nil, wire.CloseGoingAway)
+	}
+	for l := range r.legs {
+		if !l.closing {
+			l.closing = true
+			conn := l.conn
+			if !r.s.spawn(func() { conn.Close(wire.CloseGoingAway, "server shutting down") }) {
+				go conn.Close(wire.CloseGoingAway, "server shutting down")
+			}
+		}
+	}
+	for _, st := range r.byAcct {
+		for _, set := range st.events {
+			for ec := range set {
+				conn := ec.conn
+				if !r.s.spawn(func() { conn.Close(wire.CloseGoingAway, "server shutting down") }) {
+					go conn.Close(wire.CloseGoingAway, "server shutting down")
+				}
+			}
+		}
+	}
+}
+
+// decline is POST /v1/calls/{id}/decline from acct.
+func (r *registry) decline(acct *account, id string) (status int, code wire.Code, msg string) {
+	st := r.byAcct[acct]
+	c := st.calls[id]
+	switch {
+	case c == nil && r.ended[id] == acct:
+		return 409, wire.CodeCallEnded, "the call has already ended"
+	case c == nil || c.callee == "":
+		return 404, wire.CodeNotFound, "no such ringing call"
+	case c.state != stateRinging:
+		return 409, wire.CodeAlreadyAnswered, "the call was already answered"
+	}
+	r.s.emit(c.event(EventDeclined, wire.ReasonDeclined))
+	r.finish(c, nil, wire.ReasonDeclined,
+		&wire.Message{Type: wire.TypeDeclined, CallID: c.id, Reason: wire.ReasonDeclined}, wire.CloseNormal)
+	return 204, "", ""
+}
+
+// ringTimedOut fails a call nobody answered with no_answer.
+func (r *registry) ringTimedOut(c *call) {
+	if c.state != stateRinging {
+		return
+	}
+	r.finish(c, nil, wire.ReasonNoAnswer, &wire.Message{Type: wire.TypeError, Code: wire.CodeNoAnswer,
+		Message: fmt.Sprintf("no answer within %v", r.s.cfg.RingTimeout)}, wire.CloseNormal)
+}
+
+// armRingTimer fails c with no_answer unless answered within the ring
+// timeout. The timer's goroutine only asks the registry to act.
+func (r *registry) armRingTimer(c *call) {
+	c.ringTimer = time.AfterFunc(r.s.cfg.RingTimeout, func() {
+		_ = r.do(func() { r.ringTimedOut(c) })
+	})
+}
