@@ -166,11 +166,11 @@ func (s *SDK) onCallAction(a platform.CallAction) {
 
 // AcceptIncomingCall answers the pending incoming call callID (an extension:
 // the guide does this inside its native layer). The accept is recorded in
-// the Store first (CheckCallAcceptAction), then an APPTOAPP call is answered
-// with StartAppToAppOutboundCall(callFrom, callTo, callFrom) carrying the
-// call ID; an Inbound or Outbound push is answered by dialling the pushing
-// DID back with StartInBoundCall(callFrom, registeredNumber). Errors are
-// those of the Start methods, or ErrIncomingCallFailed for an unknown call.
+// the Store first (CheckCallAcceptAction), then the ringing call is joined
+// as StartAppToAppOutboundCall(callFrom, callTo, callFrom) would, carrying
+// the call ID; for an Inbound or Outbound push (a DID or phone call routed
+// to this app) the call keeps that type. Errors are those of the Start
+// methods, or ErrIncomingCallFailed for an unknown call.
 func (s *SDK) AcceptIncomingCall(ctx context.Context, callID string) error {
 	if _, err := s.initialized(); err != nil {
 		return err
@@ -183,16 +183,14 @@ func (s *SDK) AcceptIncomingCall(ctx context.Context, callID string) error {
 	if err := s.plat.DismissIncomingCall(ctx, d.Key()); err != nil {
 		s.log.Debug("callcore: dismissing the incoming call UI", "err", err)
 	}
-	var err error
-	if d.CallType == CallTypeAppToApp {
-		err = s.startCall(ctx, callParams{
-			typ: CallTypeAppToApp, kind: wire.KindAppToAppAnswer,
-			to: d.CallFrom, registeredNumber: d.CallTo, callFrom: d.CallFrom, callID: d.CallID,
-			toName: "callFrom",
-		})
-	} else {
-		err = s.StartInBoundCall(ctx, d.CallFrom, d.RegisteredNumber)
-	}
+	// Whatever its type, a pushed call is one the server is ringing us in,
+	// so it is joined (by call ID), never dialled anew: dialling a DID that
+	// routes to this app would only ring it again.
+	err := s.startCall(ctx, callParams{
+		typ: d.CallType, kind: wire.KindAppToAppAnswer,
+		to: d.CallFrom, registeredNumber: d.CallTo, callFrom: d.CallFrom, callID: d.CallID,
+		toName: "callFrom",
+	})
 	// Acted on, whatever the outcome: a later CheckCallAcceptAction must not
 	// answer it a second time.
 	s.saveJSON(storeKeyAcceptAction, acceptRecord{Push: d.Push(), AcceptedAt: time.Now(), Handled: true})

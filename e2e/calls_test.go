@@ -217,3 +217,17 @@ func TestRegisteredNumberAlreadyInACallIsRefused(t *testing.T) {
 	require.ErrorIs(t, err, callcore.ErrCallFailed)
 	assert.Contains(t, err.Error(), "in a call")
 }
+
+func TestDIDRoutedToAnAppUserRingsAndConnects(t *testing.T) {
+	e := startServer(t, func(c *server.Config) { c.Accounts[0].DIDs["90100"] = "app:1002" })
+	a := e.newPhone(t, "1001", toneA)
+	b := e.newPhone(t, "1002", toneB, answering(platform.ActionAccept))
+	require.NoError(t, b.sdk.ListenForIncomingCalls(ctx(t), "1002"))
+	require.NoError(t, a.sdk.StartInBoundCall(ctx(t), "90100", "1001"))
+	a.waitFor("started inbound 90100 1001")
+	require.Eventually(t, func() bool { return b.sdk.GetCallStatus().State == callcore.CallStateActive }, waitEvent, 10*time.Millisecond)
+	assert.Equal(t, callcore.CallTypeInbound, b.sdk.GetCallStatus().CallType, "the agent sees a customer (inbound) call")
+	a.hears(toneB)
+	b.hears(toneA)
+	require.Len(t, b.plat.ShownCalls(), 1, "rang once, not again on answering")
+}

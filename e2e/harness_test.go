@@ -37,7 +37,7 @@ type env struct {
 
 type envOption func(*server.Config)
 
-func startServer(t *testing.T, opts ...envOption) *env {
+func startServer(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	cfg, key := server.DemoConfig()
 	cfg.Trunk.AnswerDelay = 100 * time.Millisecond
@@ -74,7 +74,7 @@ func startServer(t *testing.T, opts ...envOption) *env {
 }
 
 // serverEvent waits for a server event matching ok.
-func (e *env) serverEvent(t *testing.T, ok func(server.Event) bool) server.Event {
+func (e *env) serverEvent(t testing.TB, ok func(server.Event) bool) server.Event {
 	t.Helper()
 	var found server.Event
 	require.Eventually(t, func() bool {
@@ -94,7 +94,7 @@ func (e *env) serverEvent(t *testing.T, ok func(server.Event) bool) server.Event
 // phone is one SDK instance with a tone generator as microphone and a
 // recorder as speaker.
 type phone struct {
-	t      *testing.T
+	t      testing.TB
 	sdk    *callcore.SDK
 	dev    *audio.ToneDevice
 	plat   *platform.Headless
@@ -112,7 +112,7 @@ func answering(a platform.Action) phoneOption {
 }
 
 // newPhone returns a signed-in phone whose microphone plays freq Hz.
-func (e *env) newPhone(t *testing.T, number string, freq float64, opts ...phoneOption) *phone {
+func (e *env) newPhone(t testing.TB, number string, freq float64, opts ...phoneOption) *phone {
 	t.Helper()
 	var hopts []platform.HeadlessOption
 	for _, o := range opts {
@@ -131,7 +131,7 @@ func (e *env) newPhone(t *testing.T, number string, freq float64, opts ...phoneO
 	return p
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return c

@@ -78,7 +78,8 @@ func (s *stamper) stamp(raw []byte, now time.Time) {
 // encode returns a new frame of samples. A new buffer per frame is needed
 // because the connection's writer owns a frame until it is written.
 func (s *stamper) encode(samples []int16, now time.Time) []byte {
-	b := make([]byte, wire.AudioHeaderSize, wire.AudioHeaderSize+wire.BytesPerSample*len(samples))
+	b := wire.AudioBuffer()[:wire.AudioHeaderSize]
+	clear(b)
 	b[0] = wire.AudioMagic
 	for _, v := range samples {
 		b = binary.LittleEndian.AppendUint16(b, uint16(v))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,9 @@ const (
 	ControlQueue = 64
 	AudioQueue   = 16
 )
+
+// deadlineRefresh is how often reading moves the read deadline on.
+const deadlineRefresh = time.Second
 
 // ErrClosed is returned by sends on a closed Conn.
 var ErrClosed = errors.New("wire: connection closed")
@@ -52,7 +56,8 @@ type Conn struct {
 
 // Handlers receive what a Conn reads, on its reader goroutine, in order. They
 // must not block: OnAudio in particular is on the per-frame path. raw is a
-// validated binary frame (header checked) owned by the callee.
+// validated binary frame (header checked) owned by the callee, which may keep
+// it or hand it to exactly one SendAudioRaw.
 type Handlers struct {
 	OnMessage func(Message)
 	OnAudio   func(raw []byte)
@@ -102,8 +107,9 @@ func (c *Conn) readLoop(h Handlers) error {
 		c.touch()
 		return c.ws.SetReadDeadline(time.Now().Add(PongWait))
 	})
+	deadlineSet := time.Now()
 	for {
-		kind, b, err := c.ws.ReadMessage()
+		kind, b, err := c.readMessage()
 		if err != nil {
 			if websocket.IsCloseError(err, CloseNormal, CloseGoingAway) {
 				return nil
@@ -122,8 +128,14 @@ func (c *Conn) readLoop(h Handlers) error {
 			}
 			return fmt.Errorf("wire: read: %w", err)
 		}
-		c.touch()
-		_ = c.ws.SetReadDeadline(time.Now().Add(PongWait))
+		// Moving the deadline costs a timer update; at 50 frames a second
+		// doing it once a second is as safe against a silent peer.
+		now := time.Now()
+		c.lastRead.Store(now.UnixNano())
+		if now.Sub(deadlineSet) >= deadlineRefresh {
+			_ = c.ws.SetReadDeadline(now.Add(PongWait))
+			deadlineSet = now
+		}
 		switch kind {
 		case websocket.TextMessage:
 			m, err := Decode(b)
@@ -157,8 +169,14 @@ func (c *Conn) writeLoop() {
 	defer c.writing.Store(false)
 	ping := time.NewTicker(PingPeriod)
 	defer ping.Stop()
+	// Like the read deadline, the write deadline moves at most once per
+	// deadlineRefresh: every write still gets WriteWait-deadlineRefresh.
+	var deadlineSet time.Time
 	write := func(kind int, b []byte) bool {
-		_ = c.ws.SetWriteDeadline(time.Now().Add(WriteWait))
+		if now := time.Now(); now.Sub(deadlineSet) >= deadlineRefresh {
+			_ = c.ws.SetWriteDeadline(now.Add(WriteWait))
+			deadlineSet = now
+		}
 		if err := c.ws.WriteMessage(kind, b); err != nil {
 			c.log.Debug("websocket write failed", "err", err)
 			c.abort(CloseGoingAway, "write failed")
@@ -203,6 +221,7 @@ func (c *Conn) writeLoop() {
 			if !write(websocket.BinaryMessage, b) {
 				return
 			}
+			recycle(b)
 			c.sentAud.Add(1)
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(WriteWait)); err != nil {
@@ -236,8 +255,9 @@ func (c *Conn) Send(m Message) error {
 }
 
 // SendAudioRaw queues an encoded audio frame, dropping it if the queue is full
-// or the connection closed. It reports whether the frame was queued. b must
-// not be modified afterwards.
+// or the connection closed. It reports whether the frame was queued. It takes
+// b: the caller must not use it afterwards (it may be recycled, see
+// AudioBuffer).
 func (c *Conn) SendAudioRaw(b []byte) bool {
 	select {
 	case <-c.closing:
@@ -249,13 +269,14 @@ func (c *Conn) SendAudioRaw(b []byte) bool {
 		return true
 	default:
 		c.dropped.Add(1)
+		recycle(b)
 		return false
 	}
 }
 
 // SendAudio encodes and queues f (see SendAudioRaw).
 func (c *Conn) SendAudio(f AudioFrame) bool {
-	b, err := AppendAudio(make([]byte, 0, AudioHeaderSize+2*len(f.Samples)), f)
+	b, err := AppendAudio(AudioBuffer(), f)
 	if err != nil {
 		return false
 	}
@@ -333,4 +354,35 @@ func CheckAudio(b []byte) error {
 		return fmt.Errorf("%w: audio payload of %d bytes", ErrMalformed, p)
 	}
 	return nil
+}
+
+// readMessage is websocket.Conn.ReadMessage with audio frames read into
+// recycled buffers (see AudioBuffer).
+func (c *Conn) readMessage() (int, []byte, error) {
+	kind, r, err := c.ws.NextReader()
+	if err != nil {
+		return kind, nil, err
+	}
+	if kind != websocket.BinaryMessage {
+		b, err := io.ReadAll(r)
+		return kind, b, err
+	}
+	b := AudioBuffer()
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return kind, b, nil
+		}
+		if err != nil {
+			recycle(b)
+			return kind, nil, err
+		}
+		if len(b) == cap(b) {
+			// Unreachable while the read limit equals the buffer size; a
+			// defence should the two ever drift apart.
+			recycle(b)
+			return kind, nil, websocket.ErrReadLimit
+		}
+	}
 }

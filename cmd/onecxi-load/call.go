@@ -126,8 +126,8 @@ func placeCall(ctx context.Context, t target, i int, delays *histogram, measurin
 
 // tick sends one frame each way.
 func (c *loadCall) tick() {
-	c.a.SendAudio(c.ab.frame())
-	c.b.SendAudio(c.ba.frame())
+	c.a.SendAudioRaw(c.ab.frame())
+	c.b.SendAudioRaw(c.ba.frame())
 }
 
 func (c *loadCall) hangup() {

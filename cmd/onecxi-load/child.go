@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,8 @@ const (
 	childArg    = "__serve"
 	childKeyEnv = "ONECXI_LOAD_KEY" // the parent's freshly generated key
 	listenLine  = "LISTEN "
+	// childProfileEnv names a file for the server's CPU profile (go tool pprof).
+	childProfileEnv = "ONECXI_LOAD_SERVER_CPUPROFILE"
 )
 
 // serveChild is the child process: a demo-configured server whose one key is
@@ -44,6 +47,16 @@ func serveChild() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
+	}
+	if path := os.Getenv(childProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fmt.Printf("%s%s\n", listenLine, ln.Addr())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -71,20 +71,22 @@ type stream struct {
 // measured stream are in this process, so one monotonic clock serves both.
 var epoch = time.Now()
 
-func (s *stream) frame() wire.AudioFrame {
-	samples := make([]int16, wire.FrameSamples)
-	// Samples are little-endian on the wire, so four of them carry the
-	// uint64 clock in the same byte order sentAt reads.
-	now := uint64(time.Since(epoch))
-	for i := range 4 {
-		samples[i] = int16(uint16(now >> (16 * i)))
-	}
-	f := wire.AudioFrame{Seq: s.seq, Timestamp: s.seq * wire.FrameSamples, Samples: samples}
+// silentFrame is a 20 ms frame of silence, encoded once; each sent frame is
+// a copy with its header and clock patched in, one allocation per frame.
+var silentFrame, _ = wire.AppendAudio(nil, wire.AudioFrame{Samples: make([]int16, wire.FrameSamples)})
+
+// frame returns the next encoded frame, carrying the sender's clock in its
+// first eight payload bytes (little-endian, as sentAt reads it).
+func (s *stream) frame() []byte {
+	b := append(wire.AudioBuffer(), silentFrame...)
 	if s.seq == 0 {
-		f.Flags = wire.FlagMarker
+		b[1] = wire.FlagMarker
 	}
+	binary.BigEndian.PutUint32(b[2:6], s.seq)
+	binary.BigEndian.PutUint32(b[6:10], s.seq*wire.FrameSamples)
+	binary.LittleEndian.PutUint64(b[wire.AudioHeaderSize:], uint64(time.Since(epoch)))
 	s.seq++
-	return f
+	return b
 }
 
 // sentAt extracts the sender's clock from a raw frame (the payload's first

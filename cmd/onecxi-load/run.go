@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +27,8 @@ type config struct {
 	key      string
 	pid      int // external server's PID, for CPU and RSS
 	insecure bool
+	procs    int // GOMAXPROCS of the load client (0: Go's default)
+	profile  string
 }
 
 func parseFlags(args []string) (config, error) {
@@ -38,6 +42,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.account, "account", "", "account name for -server")
 	fs.IntVar(&c.pid, "pid", 0, "PID of the -server process, to report its CPU and RSS")
 	fs.BoolVar(&c.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers)")
+	fs.StringVar(&c.profile, "cpuprofile", "", "write the load client's CPU profile here (the server's: env "+childProfileEnv+")")
+	fs.IntVar(&c.procs, "client-procs", 0, "GOMAXPROCS of the load client only (the spawned server keeps Go's default); on a small machine 1 leaves a core to the server")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -81,6 +87,20 @@ type result struct {
 }
 
 func run(ctx context.Context, c config, out io.Writer) error {
+	if c.procs > 0 {
+		runtime.GOMAXPROCS(c.procs)
+	}
+	if c.profile != "" {
+		f, err := os.Create(c.profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(out, "%-6s %-6s %-12s %-9s %-9s %-9s %-6s %-6s %-9s %-10s %-10s %-10s\n",
 		"calls", "failed", "frames/s", "p50", "p99", "max", "lost", "late", "cpu%", "rss MiB", "KiB/call", "setup p50")
 	for _, n := range c.sizes {
