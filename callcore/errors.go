@@ -127,7 +127,12 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Detail)
 	}
-	if e.Err != nil {
+	if se, ok := e.Err.(*ServerError); ok && se.Message == e.Detail {
+		// The detail already is the server's words; add only its code.
+		b.WriteString(" (server code ")
+		b.WriteString(string(se.Code))
+		b.WriteString(")")
+	} else if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}

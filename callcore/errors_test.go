@@ -56,7 +56,7 @@ func TestErrorKindsNamesAndMessages(t *testing.T) {
 func TestErrorWrappingAndIs(t *testing.T) {
 	cause := &ServerError{Code: wire.CodeUnreachable, Message: "1002 has no device online"}
 	e := &Error{Kind: ErrCallFailed, Detail: "1002 has no device online", Err: cause}
-	assert.Equal(t, "Call failed: 1002 has no device online: server said unreachable: 1002 has no device online", e.Error())
+	assert.Equal(t, "Call failed: 1002 has no device online (server code unreachable)", e.Error())
 
 	wrapped := fmt.Errorf("starting: %w", e)
 	assert.ErrorIs(t, wrapped, ErrCallFailed)
@@ -142,4 +142,13 @@ func TestServerCodeMapping(t *testing.T) {
 	se := &ServerError{Code: wire.CodeUnauthorized, HTTPStatus: 401}
 	assert.Contains(t, se.Error(), "HTTP 401")
 	assert.Contains(t, se.Error(), "rejected")
+}
+
+func TestServerRefusalIsNotRepeated(t *testing.T) {
+	se := &ServerError{Code: wire.CodeUnreachable, Message: "1009 has no device online"}
+	err := newError(ErrCallFailed, se, "%s", se.Message)
+	assert.Equal(t, "Call failed: 1009 has no device online (server code unreachable)", err.Error())
+	assert.Equal(t, wire.CodeUnreachable, ServerCode(err))
+	other := newError(ErrCallFailed, se, "dialling")
+	assert.Contains(t, other.Error(), "dialling: server said unreachable: 1009 has no device online")
 }

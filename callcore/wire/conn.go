@@ -184,32 +184,31 @@ func (c *Conn) writeLoop() {
 		}
 		return true
 	}
+	// flushControl writes every queued control message without waiting.
+	flushControl := func() bool {
+		for {
+			select {
+			case b := <-c.control:
+				if !write(websocket.TextMessage, b) {
+					return false
+				}
+			default:
+				return true
+			}
+		}
+	}
 	for {
 		// Control first: a hang-up must not wait behind queued audio.
-		select {
-		case b := <-c.control:
-			if !write(websocket.TextMessage, b) {
-				return
-			}
-			continue
-		default:
+		if !flushControl() {
+			return
 		}
 		select {
 		case <-c.closing:
 			// Flush what was said before Close (a last end, error or
 			// declined), then say goodbye. Audio is dropped.
-			for {
-				select {
-				case b := <-c.control:
-					if !write(websocket.TextMessage, b) {
-						return
-					}
-					continue
-				default:
-				}
-				break
+			if flushControl() {
+				c.finish()
 			}
-			c.finish()
 			return
 		case <-c.done:
 			return

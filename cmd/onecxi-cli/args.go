@@ -22,18 +22,18 @@ const (
 )
 
 type options struct {
-	cmd        command
-	target     string // DID, phone number or other user's number
-	server     string
-	account    string
-	apiKey     string
-	number     string // this user's registered number
-	in, out    string // audio input spec and output WAV
-	dtmf       string
-	dtmfDelay  time.Duration
-	duration   time.Duration
-	decline    bool
-	insecure   bool
+	cmd       command
+	target    string // DID, phone number or other user's number
+	server    string
+	account   string
+	apiKey    string
+	number    string // this user's registered number
+	in, out   string // audio input spec and output WAV
+	dtmf      string
+	dtmfDelay time.Duration
+	duration  time.Duration
+	decline   bool
+	insecure  bool
 }
 
 const usage = `usage: onecxi-cli [flags] <command> [number]
@@ -42,7 +42,14 @@ commands:
   inbound <did>        call a server DID (90000 echo test, 90050 IVR in the demo)
   outbound <number>    call a phone number through the server's trunk
   app <number>         call another app user by registered number
-  listen               wait for an app-to-app call to -number and answer it (or -decline)
+  listen               wait for one app-to-app call to -number and answer it
+                       (with -decline: decline it), then exit when it ends
+
+A call ends when the far end hangs up, after -duration, when a WAV -in has
+been played, or on Ctrl-C. Events are printed as they happen, with seconds
+since start; a stats summary follows the call. Exit status: 0 for a call
+that ended normally (or listen stopped or declined), 1 on failure, including
+a declined outgoing call, 2 for bad usage.
 
 environment:
   ONECXI_API_KEY       API key (required)
@@ -51,6 +58,11 @@ environment:
 flags:
 `
 
+// helpError is parseArgs's error for -h: the full usage text.
+type helpError struct{ text string }
+
+func (e *helpError) Error() string { return e.text }
+
 func parseArgs(args []string, env func(string) string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("onecxi-cli", flag.ContinueOnError)
@@ -58,19 +70,19 @@ func parseArgs(args []string, env func(string) string) (options, error) {
 	fs.StringVar(&o.server, "server", env("ONECXI_SERVER_URL"), "server URL, http(s)://host:port")
 	fs.StringVar(&o.account, "account", env("ONECXI_ACCOUNT"), "account name")
 	fs.StringVar(&o.number, "number", env("ONECXI_NUMBER"), "this user's registered number")
-	fs.StringVar(&o.in, "in", "tone:440", "microphone: a WAV file, tone:<hz>[:<amplitude>], or empty for silence")
-	fs.StringVar(&o.out, "out", "", "write what the speaker plays to this WAV file")
+	fs.StringVar(&o.in, "in", "tone:440", "microphone `spec`: a WAV file (16-bit PCM, 8-48 kHz; it plays from dialling on, so ringing uses up its start), tone:<hz>[:<amplitude>], or empty for silence")
+	fs.StringVar(&o.out, "out", "", "write what the speaker played (8 kHz mono WAV) to this `file` when the call ends")
 	fs.StringVar(&o.dtmf, "dtmf", "", "digits to send once answered (0-9 * #)")
 	fs.DurationVar(&o.dtmfDelay, "dtmf-delay", 2*time.Second, "wait after answer before sending -dtmf")
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "hang up after this long in the call (0: until the far end hangs up or Ctrl-C)")
-	fs.BoolVar(&o.decline, "decline", false, "listen: decline the incoming call instead of answering")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "hang up this long after the answer (0: wait for the far end, the end of a WAV -in, or Ctrl-C)")
+	fs.BoolVar(&o.decline, "decline", false, "listen: decline the call instead of answering it")
 	fs.BoolVar(&o.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			var b strings.Builder
 			fs.SetOutput(&b)
 			fs.PrintDefaults()
-			return o, errors.New(usage + b.String())
+			return o, &helpError{usage + b.String()}
 		}
 		return o, err
 	}

@@ -61,3 +61,11 @@ func TestParseArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestParseArgsHelp(t *testing.T) {
+	_, err := parseArgs([]string{"-h"}, func(string) string { return "" })
+	var help *helpError
+	require.ErrorAs(t, err, &help, "main prints -h's text and exits 0")
+	assert.Contains(t, help.text, "listen")
+	assert.Contains(t, help.text, "-duration")
+}
