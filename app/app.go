@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +29,9 @@ const AppID = "com.onecxi.phone"
 // Main runs the app and returns the process exit code.
 func Main(args []string) int {
 	cfg, err := ParseConfig(args, os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "onecxi-phone:", err)
 		return 2
@@ -75,14 +80,14 @@ func Start(a fyne.App, cfg Config, log *slog.Logger, banner io.Writer) (*Phone, 
 	a.Preferences().SetString(prefNumber, number)
 
 	var ui *UI
-	plat := platform.New(
+	plat := dismissNotifier{Platform: platform.New(
 		platform.WithLogger(log),
 		platform.WithIncomingUI(func(c platform.IncomingCall, respond func(platform.Action)) { ui.ShowIncoming(c, respond) }),
 		platform.WithNotifier(func(title, body string) error {
 			a.SendNotification(fyne.NewNotification(title, body))
 			return nil
 		}),
-	)
+	), dismissed: func(callID string) { ui.DismissIncoming(callID) }}
 	p.SDK = callcore.New(
 		callcore.WithPlatform(plat),
 		callcore.WithLogger(log),
@@ -152,4 +157,19 @@ func audioFactory(spec string) func() (audio.Device, error) {
 		}
 		return audio.NewMalgoDevice(), nil
 	}
+}
+
+// dismissNotifier tells the UI when the SDK dismisses an incoming call (the
+// caller hung up, it stopped ringing, it was answered or declined): the
+// desktop platform only forgets the call, and the in-window incoming screen
+// must close itself.
+type dismissNotifier struct {
+	platform.Platform
+	dismissed func(callID string)
+}
+
+func (p dismissNotifier) DismissIncomingCall(ctx context.Context, callID string) error {
+	err := p.Platform.DismissIncomingCall(ctx, callID)
+	p.dismissed(callID)
+	return err
 }

@@ -84,7 +84,7 @@ func checkAudioSpec(s string) error {
 		return nil
 	case strings.HasPrefix(s, "tone:"):
 		hz, err := strconv.ParseFloat(strings.TrimPrefix(s, "tone:"), 64)
-		if err != nil || hz <= 0 || hz >= 4000 {
+		if err != nil || !(hz > 0 && hz < 4000) { // also rejects NaN
 			return fmt.Errorf("-audio %q: the tone must be between 0 and 4000 Hz", s)
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ type embedded struct {
 	key    string
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
 }
 
 // startEmbedded listens on addr, or on a free loopback port when another
@@ -44,11 +46,14 @@ func startEmbedded(addr string, log *slog.Logger) (*embedded, error) {
 	return e, nil
 }
 
-// stop shuts the server down gracefully, ending its calls.
+// stop shuts the server down gracefully, ending its calls. Safe to call
+// more than once.
 func (e *embedded) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = e.srv.Shutdown(ctx)
-	e.cancel()
-	<-e.done
+	e.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = e.srv.Shutdown(ctx)
+		e.cancel()
+		<-e.done
+	})
 }

@@ -18,7 +18,6 @@ import (
 type UI struct {
 	app    fyne.App
 	Window fyne.Window
-	sdk    *callcore.SDK
 	number string
 
 	Dialer   *screens.Dialer
@@ -28,13 +27,18 @@ type UI struct {
 	Errors   *widget.Label
 	body     *fyne.Container
 	current  fyne.CanvasObject
+
+	// Call state as the events tell it (not the SDK's state now, which may
+	// be ahead of the events still queued).
+	inCall    bool // the in-call screen belongs to a call
+	accepting bool // an incoming call was accepted and has not begun yet
 }
 
 var _ callcore.CallProgressCallback = (*UI)(nil)
 
 // NewUI builds the window and its screens.
 func NewUI(a fyne.App, sdk *callcore.SDK, number string) *UI {
-	u := &UI{app: a, sdk: sdk, number: number}
+	u := &UI{app: a, number: number}
 	u.Window = a.NewWindow("OneCxi Phone")
 	u.Dialer = screens.NewDialer(sdk, func() string { return u.number }, nil)
 	u.InCall = screens.NewInCall(sdk)
@@ -82,19 +86,62 @@ func (u *UI) onTypedRune(r rune) {
 // SignedIn shows who and where the phone is.
 func (u *UI) SignedIn(account, server string, err error) {
 	if err != nil {
+		u.Status.Importance = widget.DangerImportance
 		u.Status.SetText("Not signed in")
-		u.Errors.SetText(screens.ErrorText(err))
+		if callcore.KindOf(err) == callcore.ErrInvalidInput {
+			u.Errors.SetText("Sign-in failed: check the server address, account name and API key.")
+		} else {
+			u.Errors.SetText(screens.ErrorText(err))
+		}
 		return
 	}
+	u.Status.Importance = widget.SuccessImportance
 	u.Status.SetText(fmt.Sprintf("● Online as %s · %s · %s", u.number, account, server))
+}
+
+// home is the screen under the incoming-call screen: the call in progress,
+// or the dialer.
+func (u *UI) home() fyne.CanvasObject {
+	if u.inCall {
+		return u.InCall.Content()
+	}
+	return u.Dialer.Content()
+}
+
+// beginCall puts the in-call screen up for a call with who.
+func (u *UI) beginCall(who string, t callcore.CallType) {
+	u.inCall = true
+	u.InCall.Begin(who, t)
+	u.Errors.SetText("")
+	u.Dialer.Message.SetText("")
+	u.show(u.InCall.Content())
+}
+
+// endCall resets the in-call screen and returns to the dialer, unless an
+// incoming call is on screen.
+func (u *UI) endCall() {
+	u.inCall, u.accepting = false, false
+	u.InCall.Reset()
+	if u.current != u.Incoming.Content() {
+		u.show(u.Dialer.Content())
+	}
 }
 
 // ShowIncoming is the platform's in-window incoming-call UI.
 func (u *UI) ShowIncoming(call platform.IncomingCall, respond func(platform.Action)) {
 	fyne.Do(func() {
 		u.Incoming.Show(call, func(a platform.Action) {
-			if a == platform.ActionDecline {
-				u.show(u.Dialer.Content())
+			if a == platform.ActionAccept && !u.inCall {
+				// Straight to the in-call screen, connecting; the SDK's status
+				// events take over from here, or an error takes us back.
+				t, err := callcore.ParsePushCallType(call.CallType)
+				if err != nil {
+					t = callcore.CallTypeAppToApp
+				}
+				u.beginCall(call.Handle, t)
+				u.accepting = true
+			} else {
+				u.show(u.home())
 			}
 			respond(a)
 		})
@@ -103,60 +150,68 @@ func (u *UI) ShowIncoming(call platform.IncomingCall, respond func(platform.Acti
 	})
 }
 
-// DismissIncoming returns from the incoming screen if callID is on it.
+// DismissIncoming returns from the incoming screen if callID is on it: the
+// caller hung up, another device answered, or it stopped ringing.
 func (u *UI) DismissIncoming(callID string) {
 	fyne.Do(func() {
 		if u.current == u.Incoming.Content() && u.Incoming.CallID() == callID {
-			u.show(u.Dialer.Content())
+			u.show(u.home())
 		}
 	})
 }
 
-// OnCallStatusChanged updates the toggles and brings up the in-call screen
-// when a call begins.
+// OnCallStatusChanged updates the toggles, brings up the in-call screen when
+// a call begins and leaves it when the call is over, including a call that
+// failed while connecting (which gets no onCallEnded).
 func (u *UI) OnCallStatusChanged(s callcore.CallStatus) {
 	fyne.Do(func() {
-		if s.IsCallOngoing && u.current != u.InCall.Content() {
-			u.InCall.Begin(s.CurrentDID, s.CallType)
-			u.Errors.SetText("")
-			u.show(u.InCall.Content())
+		if s.IsCallOngoing {
+			u.accepting = false
+			if !u.inCall {
+				u.beginCall(s.CurrentDID, s.CallType)
+			}
 		}
 		u.InCall.Update(s)
+		if !s.IsCallOngoing && u.inCall && !u.accepting {
+			u.endCall()
+		}
 	})
 }
 
 // OnCallStarted starts the call timer.
 func (u *UI) OnCallStarted(t callcore.CallType, did, registeredNumber string) {
 	fyne.Do(func() {
-		if u.current != u.InCall.Content() {
-			u.InCall.Begin(did, t)
-			u.show(u.InCall.Content())
+		if !u.inCall {
+			u.beginCall(did, t)
 		}
 		u.InCall.Started()
 	})
 }
 
-// OnCallEnded resets everything and returns to the dialer.
+// OnCallEnded resets everything and returns to the dialer. An incoming call
+// accepted meanwhile (its events follow this one) keeps its screen.
 func (u *UI) OnCallEnded(t callcore.CallType, did string) {
 	fyne.Do(func() {
-		u.InCall.Reset()
-		u.show(u.Dialer.Content())
-	})
-}
-
-// OnCallError shows what went wrong in words the user can act on.
-func (u *UI) OnCallError(err error, t callcore.CallType) {
-	fyne.Do(func() { u.Errors.SetText(screens.ErrorText(err)) })
-}
-
-// OnWebSocketStatusChanged reflects the call connection.
-func (u *UI) OnWebSocketStatusChanged(connected bool) {
-	fyne.Do(func() {
-		if !connected && u.sdk.IsCallActive() {
-			u.Errors.SetText("Connection to the server lost.")
+		if !u.accepting {
+			u.endCall()
 		}
 	})
 }
+
+// OnCallError shows what went wrong in words the user can act on. An
+// accepted incoming call that failed before it began returns to the dialer.
+func (u *UI) OnCallError(err error, t callcore.CallType) {
+	fyne.Do(func() {
+		u.Errors.SetText(screens.ErrorText(err))
+		if u.accepting {
+			u.endCall()
+		}
+	})
+}
+
+// OnWebSocketStatusChanged does nothing: the socket also closes at every
+// normal end, and a lost connection arrives as OnCallError.
+func (u *UI) OnWebSocketStatusChanged(connected bool) {}
 
 // OnCallDeclined tells the caller.
 func (u *UI) OnCallDeclined(t callcore.CallType, callFrom string) {

@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onecxi/phone/callcore"
@@ -17,6 +16,7 @@ type Dialer struct {
 	sdk      *callcore.SDK
 	own      func() string // this user's registered number
 	onFailed func(error)
+	placing  bool // a Start call is under way
 
 	Kind    *widget.Select
 	Number  *widget.Entry
@@ -32,20 +32,27 @@ func NewDialer(sdk *callcore.SDK, own func() string, failed func(error)) *Dialer
 	d := &Dialer{sdk: sdk, own: own, onFailed: failed}
 	d.Number = widget.NewEntry()
 	d.Number.OnSubmitted = func(string) { d.onCall() }
+	d.Number.OnChanged = func(string) { // a new number: the last error no longer applies
+		if !d.placing {
+			d.Message.SetText("")
+		}
+	}
 	labels := make([]string, len(CallChoices))
 	for i, c := range CallChoices {
 		labels[i] = c.Label
 	}
 	d.Kind = widget.NewSelect(labels, func(label string) { d.Number.SetPlaceHolder(choiceByLabel(label).Hint) })
 	d.Kind.SetSelectedIndex(0)
-	d.Call = widget.NewButtonWithIcon("Call", theme.MailForwardIcon(), d.onCall)
+	d.Call = widget.NewButtonWithIcon("Call", callIcon, d.onCall)
 	d.Call.Importance = widget.SuccessImportance
 	d.Keypad = NewKeypad(d.onDigit)
 	d.Message = widget.NewLabel("")
 	d.Message.Wrapping = fyne.TextWrapWord
-	d.content = container.NewVBox(
-		widget.NewLabelWithStyle("Call", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		d.Kind, d.Number, d.Keypad.Content(), d.Call, d.Message,
+	d.content = container.NewBorder(
+		container.NewVBox(d.Kind, textSized(d.Number, numberTextSize)),
+		container.NewVBox(tall(d.Call, bigButtonH), d.Message),
+		nil, nil,
+		d.Keypad.Content(), // the keys take the height that is left
 	)
 	return d
 }
@@ -56,12 +63,21 @@ func (d *Dialer) Content() fyne.CanvasObject { return d.content }
 func (d *Dialer) onDigit(digit string) { d.Number.SetText(d.Number.Text + digit) }
 
 // onCall places the call. It runs the SDK call off the UI goroutine: placing
-// an app-to-app call waits for the server's first reply.
+// an app-to-app call waits for the server's first reply. The SDK checks the
+// number; its ErrInvalidInput is shown like any other error.
 func (d *Dialer) onCall() {
+	if d.placing { // Enter pressed again while the button is disabled
+		return
+	}
 	number := strings.TrimSpace(d.Number.Text)
 	choice := choiceByLabel(d.Kind.Selected)
 	own := d.own()
-	d.Message.SetText("Calling " + number + "…")
+	if choice.Type == callcore.CallTypeAppToApp && number != "" && number == own {
+		d.Message.SetText("That is your own number. Enter a colleague's registered number.")
+		return
+	}
+	d.placing = true
+	d.Message.SetText(strings.TrimSpace("Calling "+number) + "…")
 	d.Call.Disable()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
@@ -76,6 +92,7 @@ func (d *Dialer) onCall() {
 			err = d.sdk.StartAppToAppInboundCall(ctx, number, own)
 		}
 		fyne.Do(func() {
+			d.placing = false
 			d.Call.Enable()
 			if err != nil {
 				d.Message.SetText(ErrorText(err))
@@ -95,8 +112,8 @@ func (d *Dialer) TypedKey(k *fyne.KeyEvent) {
 	case fyne.KeyReturn, fyne.KeyEnter:
 		d.onCall()
 	case fyne.KeyBackspace:
-		if t := d.Number.Text; t != "" {
-			d.Number.SetText(t[:len(t)-1])
+		if r := []rune(d.Number.Text); len(r) > 0 {
+			d.Number.SetText(string(r[:len(r)-1]))
 		}
 	}
 }

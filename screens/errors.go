@@ -1,27 +1,27 @@
 package screens
 
 import (
-	"errors"
-
 	"github.com/onecxi/phone/callcore"
+	"github.com/onecxi/phone/callcore/wire"
 )
 
 // ErrorText turns an SDK error into words a user can act on, per kind, as the
-// guide's section 12 suggests; never a raw error string alone.
+// guide's section 12 suggests. It never shows the SDK's developer detail
+// (parameter names, timeouts): that goes to the log. The server's code, when
+// there is one, says more than the kind (busy, offline, no answer).
 func ErrorText(err error) string {
 	if err == nil {
 		return ""
 	}
-	var e *callcore.Error
-	detail := ""
-	if errors.As(err, &e) && e.Detail != "" {
-		detail = " (" + e.Detail + ")"
-	}
+	code := callcore.ServerCode(err)
 	switch callcore.KindOf(err) {
 	case callcore.ErrNotInitialized:
-		return "Not signed in yet. Check the account settings."
+		return "Not signed in yet. Wait a moment, or check the account settings."
 	case callcore.ErrInvalidInput:
-		return "Please check the number you entered" + detail + "."
+		if code == wire.CodeSelfCall {
+			return "You cannot call your own number."
+		}
+		return "Please check the number you entered: digits only, with an optional leading +."
 	case callcore.ErrCallInProgress:
 		return "A call is already in progress. End it first."
 	case callcore.ErrNoCallInProgress:
@@ -29,16 +29,19 @@ func ErrorText(err error) string {
 	case callcore.ErrPermissionDenied:
 		return "Microphone access is needed to call. Allow it in your system settings."
 	case callcore.ErrWebSocketConnectionFailed:
+		if code == wire.CodeShuttingDown || code == wire.CodeTooManyRequests {
+			return callcore.DescribeServerCode(code) + "."
+		}
 		return "No connection to the server. Check your network and the server address."
 	case callcore.ErrAudioSessionSetupFailed:
 		return "No usable microphone or speaker was found. Connect a headset and try again."
 	case callcore.ErrInitializationFailed:
 		return "Sign-in failed: check the account name and API key."
 	case callcore.ErrCallFailed:
-		if code := callcore.ServerCode(err); code != "" {
+		if code != "" {
 			return callcore.DescribeServerCode(code) + "."
 		}
-		return "The call could not be connected" + detail + "."
+		return "The call could not be connected. Please try again."
 	case callcore.ErrCallEndFailed:
 		return "The call did not end cleanly; it has been dropped."
 	case callcore.ErrMuteControlFailed:
@@ -48,7 +51,9 @@ func ErrorText(err error) string {
 	case callcore.ErrSpeakerControlFailed:
 		return "The audio output could not be switched."
 	case callcore.ErrIncomingCallFailed:
-		return "An incoming call could not be shown" + detail + "."
+		return "The incoming call could not be answered. The caller may have hung up."
+	case callcore.ErrUnknown:
+		return "An unexpected problem occurred. Please try again."
 	}
 	return "Something went wrong: " + err.Error()
 }

@@ -42,24 +42,34 @@ type InCall struct {
 func NewInCall(sdk *callcore.SDK) *InCall {
 	c := &InCall{sdk: sdk, now: time.Now}
 	c.Who = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	c.Who.SizeName = theme.SizeNameHeadingText
+	c.Who.Truncation = fyne.TextTruncateEllipsis
 	c.Kind = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	c.Timer = widget.NewLabelWithStyle("00:00", fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
+	c.Timer.SizeName = theme.SizeNameSubHeadingText
 	c.Mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), c.onMute)
 	c.Hold = widget.NewButtonWithIcon("Hold", theme.MediaPauseIcon(), c.onHold)
 	c.Speaker = widget.NewButtonWithIcon("Speaker", theme.VolumeUpIcon(), c.onSpeaker)
 	c.Keypad = NewKeypad(c.onDigit)
-	c.Hangup = widget.NewButtonWithIcon("End call", theme.CancelIcon(), c.onHangup)
+	c.Hangup = widget.NewButtonWithIcon("End call", hangupIcon, c.onHangup)
 	c.Hangup.Importance = widget.DangerImportance
 	c.Message = widget.NewLabel("")
 	c.Message.Wrapping = fyne.TextWrapWord
-	c.content = container.NewVBox(c.Who, c.Kind, c.Timer,
-		container.NewGridWithColumns(3, c.Mute, c.Hold, c.Speaker),
-		c.Keypad.Content(), c.Hangup, c.Message)
+	c.content = container.NewBorder(
+		container.NewVBox(c.Who, c.Kind, c.Timer,
+			tall(container.NewGridWithColumns(3, c.Mute, c.Hold, c.Speaker), toggleH), widget.NewSeparator()),
+		container.NewVBox(tall(c.Hangup, bigButtonH), c.Message),
+		nil, nil,
+		c.Keypad.Content())
 	return c
 }
 
 // Content is the screen's root object.
 func (c *InCall) Content() fyne.CanvasObject { return c.content }
+
+// SetClock replaces the clock the call timer reads (time.Now by default), so
+// tests can show a known duration.
+func (c *InCall) SetClock(now func() time.Time) { c.now = now }
 
 // Begin shows a call being placed to who.
 func (c *InCall) Begin(who string, t callcore.CallType) {
@@ -68,7 +78,9 @@ func (c *InCall) Begin(who string, t callcore.CallType) {
 	c.Timer.SetText("Connecting…")
 	c.Message.SetText("")
 	c.since = time.Time{}
-	c.Update(callcore.CallStatus{IsCallOngoing: true, CallType: t})
+	c.stopTicker()
+	c.Hangup.Enable()
+	c.Update(callcore.CallStatus{IsCallOngoing: true, CallType: t, CurrentDID: who}.WithState(callcore.CallStateConnecting))
 }
 
 // Started marks the call answered and starts the timer.
@@ -96,8 +108,19 @@ func (c *InCall) refreshTimer() {
 	if c.since.IsZero() {
 		return
 	}
-	d := c.now().Sub(c.since).Round(time.Second)
-	c.Timer.SetText(fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60))
+	c.Timer.SetText(FormatDuration(c.now().Sub(c.since)))
+}
+
+// FormatDuration is a call timer's text: "04:05", or "1:02:03" from an hour.
+func FormatDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%02d:%02d", s/60, s%60)
 }
 
 // Update shows a status from onCallStatusChanged.
@@ -109,6 +132,17 @@ func (c *InCall) Update(s callcore.CallStatus) {
 	if s.State == callcore.CallStateRinging && c.since.IsZero() {
 		c.Timer.SetText("Ringing…")
 	}
+	kind := describeType(s.CallType)
+	switch {
+	case !s.IsCallOngoing:
+	case s.IsOnHold:
+		kind += " · on hold"
+	case s.IsRemoteOnHold:
+		kind += " · held by the other side"
+	case s.IsMuted:
+		kind += " · muted"
+	}
+	c.Kind.SetText(kind)
 }
 
 // Reset clears everything after onCallEnded.
@@ -116,8 +150,10 @@ func (c *InCall) Reset() {
 	c.stopTicker()
 	c.since = time.Time{}
 	c.Update(callcore.CallStatus{})
+	c.Who.SetText("")
 	c.Timer.SetText("00:00")
 	c.Message.SetText("")
+	c.Hangup.Enable()
 }
 
 func (c *InCall) stopTicker() {
@@ -164,8 +200,23 @@ func (c *InCall) onSpeaker() {
 	c.control(func(ctx context.Context) error { return c.sdk.SetSpeaker(ctx, want) })
 }
 
+// onHangup ends the call once: the button stays disabled until the call is
+// over (Reset) or ending it failed.
 func (c *InCall) onHangup() {
-	c.control(c.sdk.EndCall)
+	if c.Hangup.Disabled() {
+		return
+	}
+	c.Hangup.Disable()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), controlTimeout)
+		defer cancel()
+		if err := c.sdk.EndCall(ctx); err != nil {
+			fyne.Do(func() {
+				c.Hangup.Enable()
+				c.Message.SetText(ErrorText(err))
+			})
+		}
+	}()
 }
 
 func (c *InCall) onDigit(d string) {

@@ -14,17 +14,19 @@ const callTimeout = 20 * time.Second
 // Keypad is a 12-key phone keypad.
 type Keypad struct {
 	Keys    map[string]*widget.Button
-	content *fyne.Container
+	grid    *fyne.Container
+	content fyne.CanvasObject
 }
 
 // NewKeypad calls pressed with the digit of each tapped key.
 func NewKeypad(pressed func(digit string)) *Keypad {
-	k := &Keypad{Keys: map[string]*widget.Button{}, content: container.NewGridWithColumns(3)}
+	k := &Keypad{Keys: map[string]*widget.Button{}, grid: container.NewGridWithColumns(3)}
 	for _, d := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"} {
 		b := widget.NewButton(d, func() { pressed(d) })
 		k.Keys[d] = b
-		k.content.Add(b)
+		k.grid.Add(b)
 	}
+	k.content = textSized(k.grid, keyTextSize)
 	return k
 }
 

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h histogram
+	for i := 1; i <= 100; i++ {
+		h.record(time.Duration(i) * time.Millisecond)
+	}
+	assert.Equal(t, 50*time.Millisecond+bucketWidth, h.quantile(0.5))
+	assert.Equal(t, 99*time.Millisecond+bucketWidth, h.quantile(0.99))
+	h.record(time.Hour)
+	assert.Greater(t, h.quantile(1), time.Hour, "beyond the last bucket reads as unbounded")
+	h.reset()
+	assert.Zero(t, h.quantile(0.5))
+}
+
+func TestStreamCountsLossAndReordering(t *testing.T) {
+	var tx, rx stream
+	frames := make([][]byte, 6)
+	for i := range frames {
+		frames[i] = tx.frame()
+	}
+	// 0 1 3 2 5: frame 4 lost, 2 arrives after 3.
+	for _, i := range []int{0, 1, 3, 2, 5} {
+		d := rx.receive(frames[i])
+		assert.GreaterOrEqual(t, d, time.Duration(0))
+	}
+	assert.Equal(t, uint64(5), rx.received.Load())
+	assert.Equal(t, uint64(1), rx.lost.Load(), "only frame 4 is lost")
+	assert.Equal(t, uint64(1), rx.late.Load())
+	assert.Equal(t, byte(wire.FlagMarker), frames[0][1], "first frame carries the marker")
+	assert.Equal(t, uint32(3*wire.FrameSamples), binary.BigEndian.Uint32(frames[3][6:10]))
+	require.NoError(t, wire.CheckAudio(frames[5]))
+}
+
+func TestParseFlags(t *testing.T) {
+	c, err := parseFlags([]string{"-calls", "10,20", "-duration", "2s"})
+	require.NoError(t, err)
+	assert.Equal(t, []int{10, 20}, c.sizes)
+	for _, bad := range [][]string{
+		{"-calls", "0"}, {"-calls", "x"}, {"-ramp", "0"}, {"-duration", "10ms"},
+		{"-server", "http://127.0.0.1:1"}, // no account or key
+		{"extra"},
+	} {
+		_, err := parseFlags(bad)
+		assert.Error(t, err, "%v", bad)
+	}
+}
+
+func TestRoundAgainstARealServer(t *testing.T) {
+	cfg, key := server.DemoConfig()
+	srv, err := server.New(cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = srv.Serve(ctx, ln) }()
+
+	c := config{sizes: []int{3}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
+		server: "http://" + ln.Addr().String(), account: "demo", key: key}
+	res, err := round(context.Background(), c, 3)
+	require.NoError(t, err)
+	assert.Zero(t, res.failed)
+	// 3 calls, both directions, 50 frames a second each: about 300.
+	assert.InDelta(t, 300, res.framesPerSec, 60)
+	assert.Zero(t, res.lost)
+	assert.Positive(t, res.p50)
+	assert.Positive(t, res.setupP50)
+}
