@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -341,4 +342,32 @@ func TestFileDeviceEmptyWAVIsDoneAtOnce(t *testing.T) {
 	default:
 		t.Fatal("empty input should be done")
 	}
+}
+
+func TestFileDeviceStartGateHoldsTheInputBack(t *testing.T) {
+	input := testSignal(10 * FrameSamples)
+	gate := make(chan struct{})
+	d, err := NewFileDevice(writeTestWAV(t, input), "", WithStartGate(gate))
+	require.NoError(t, err)
+	s := &recordingStream{}
+	require.NoError(t, d.Start(context.Background(), s))
+	defer d.Stop()
+	waitFrames(t, s, 5)
+	before := len(s.capturedAudio())
+	assert.Zero(t, Energy(s.capturedAudio()), "silence while the gate is shut")
+	close(gate)
+	select {
+	case <-d.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("input never finished after the gate opened")
+	}
+	after := s.capturedAudio()[before:]
+	whole := false
+	for k := 0; k+len(input) <= len(after); k += FrameSamples {
+		if slices.Equal(after[k:k+len(input)], input) {
+			whole = true
+			break
+		}
+	}
+	assert.True(t, whole, "the WAV is captured whole, from its first sample, after the gate opens")
 }

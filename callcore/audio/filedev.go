@@ -23,11 +23,19 @@ type FileOption func(*FileDevice)
 // silence after its end.
 func WithLoop() FileOption { return func(d *FileDevice) { d.loop = true } }
 
+// WithStartGate makes a FileDevice capture silence until gate is closed, so
+// that a WAV input is not used up while a call is still ringing (its frames
+// are not sent before the answer). The CLI closes it on onCallStarted.
+func WithStartGate(gate <-chan struct{}) FileOption {
+	return func(d *FileDevice) { d.gate = gate }
+}
+
 // FileDevice is a virtual device for the command line: it captures a WAV
 // file, a tone or silence, and records what it plays to a WAV file.
 type FileDevice struct {
 	in, out string
 	loop    bool
+	gate    <-chan struct{} // nil: capture from the start
 	clock   frameClock
 
 	// Only the clock goroutine touches these while running.
@@ -150,6 +158,15 @@ func (d *FileDevice) Recorded() []int16 {
 }
 
 func (d *FileDevice) fill(in []int16) {
+	if d.gate != nil {
+		select {
+		case <-d.gate:
+			d.gate = nil // open for good; only the clock goroutine reads it
+		default:
+			clear(in)
+			return
+		}
+	}
 	switch {
 	case d.tone != nil:
 		d.tone.Fill(in)

@@ -70,7 +70,7 @@ func parseArgs(args []string, env func(string) string) (options, error) {
 	fs.StringVar(&o.server, "server", env("ONECXI_SERVER_URL"), "server URL, http(s)://host:port")
 	fs.StringVar(&o.account, "account", env("ONECXI_ACCOUNT"), "account name")
 	fs.StringVar(&o.number, "number", env("ONECXI_NUMBER"), "this user's registered number")
-	fs.StringVar(&o.in, "in", "tone:440", "microphone `spec`: a WAV file (16-bit PCM, 8-48 kHz; it plays from dialling on, so ringing uses up its start), tone:<hz>[:<amplitude>], or empty for silence")
+	fs.StringVar(&o.in, "in", "tone:440", "microphone `spec`: a WAV file (16-bit PCM, 8-48 kHz; it starts when the call is answered), tone:<hz>[:<amplitude>], or empty for silence")
 	fs.StringVar(&o.out, "out", "", "write what the speaker played (8 kHz mono WAV) to this `file` when the call ends")
 	fs.StringVar(&o.dtmf, "dtmf", "", "digits to send once answered (0-9 * #)")
 	fs.DurationVar(&o.dtmfDelay, "dtmf-delay", 2*time.Second, "wait after answer before sending -dtmf")

@@ -181,8 +181,9 @@ type device struct {
 	stopErr error
 }
 
-func (d *device) open(in, out string) (audio.Device, error) {
-	fd, err := audio.NewFileDevice(in, out)
+func (d *device) open(in, out string, answered <-chan struct{}) (audio.Device, error) {
+	// Input starts at the answer, so a WAV is heard from its beginning.
+	fd, err := audio.NewFileDevice(in, out, audio.WithStartGate(answered))
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +319,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		callcore.WithStore(callcore.NewMemoryStore()),
 		callcore.WithLogger(slog.New(slog.DiscardHandler)),
 		callcore.WithTLSConfig(&tls.Config{InsecureSkipVerify: o.insecure}), //nolint:gosec // opt-in flag
-		callcore.WithAudioDevice(func() (audio.Device, error) { return dev.open(o.in, o.out) }),
+		callcore.WithAudioDevice(func() (audio.Device, error) { return dev.open(o.in, o.out, p.started) }),
 	)
 	ans.sdk = sdk
 	defer sdk.Dispose() // before p.close: Dispose delivers the last events
