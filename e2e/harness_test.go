@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
 	"github.com/stretchr/testify/require"
@@ -50,26 +50,12 @@ func startServer(t testing.TB, opts ...envOption) *env {
 	trunk, err := server.NewSimulatedTrunk(cfg.Trunk, log)
 	require.NoError(t, err)
 	e := &env{key: key, trunk: trunk}
-	srv, err := server.New(cfg, server.WithLogger(log), server.WithTrunk(trunk),
+	e.srv, e.url = testenv.StartServer(t, cfg, server.WithLogger(log), server.WithTrunk(trunk),
 		server.WithEventHook(func(ev server.Event) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)
 			e.mu.Unlock()
 		}))
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-done
-	})
-	e.srv, e.url = srv, "http://"+ln.Addr().String()
 	return e
 }
 

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,29 +15,12 @@ import (
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
 )
 
 // heard is the ToneShare above which a tone dominates a recording.
 const heard = 0.5
-
-// syncBuffer is a bytes.Buffer that run may write while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testServer is the reference server running in-process on a free port,
 // with the demo configuration and a trunk that answers quickly.
@@ -52,21 +33,8 @@ func startServer(t *testing.T) *testServer {
 	cfg, key := server.DemoConfig()
 	cfg.Trunk.AnswerDelay = 100 * time.Millisecond
 	cfg.RingTimeout = 10 * time.Second
-	srv, err := server.New(cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-done
-	})
-	return &testServer{url: "http://" + ln.Addr().String(), key: key}
+	_, url := testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
+	return &testServer{url: url, key: key}
 }
 
 // args parses a command line as the CLI does, with the server, account
@@ -119,7 +87,7 @@ func TestRunInboundEcho(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	wav := filepath.Join(t.TempDir(), "echo.wav")
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	err := run(testCtx(t), s.args(t, "1001", "-in", "tone:440", "-out", wav, "-duration", "1.5s", "inbound", "90000"), &out)
 	require.NoError(t, err, out.String())
 
@@ -141,7 +109,7 @@ func TestRunInboundEcho(t *testing.T) {
 func TestRunInboundIVRDigits(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	err := run(testCtx(t), s.args(t, "1001", "-dtmf", "5", "-dtmf-delay", "100ms", "-duration", "1s", "inbound", "90050"), &out)
 	require.NoError(t, err, out.String())
 	got := out.String()
@@ -155,7 +123,7 @@ func TestRunOutbound(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	wav := filepath.Join(t.TempDir(), "outbound.wav")
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	err := run(testCtx(t), s.args(t, "1001", "-in", "tone:440", "-out", wav, "-duration", "1.5s", "outbound", "+14155550100"), &out)
 	require.NoError(t, err, out.String())
 	got := out.String()
@@ -169,7 +137,7 @@ func TestRunOutbound(t *testing.T) {
 // listener runs `listen` for number in the background and waits until it
 // is registered with the server.
 type listener struct {
-	out  syncBuffer
+	out  testenv.SyncBuffer
 	err  error
 	done chan struct{}
 }
@@ -213,7 +181,7 @@ func TestRunAppToApp(t *testing.T) {
 	// The callee stays until the caller hangs up (-duration 0).
 	l := startListener(t, ctx, s.args(t, "1002", "-in", "tone:1004", "-out", calleeWAV, "-duration", "0", "listen"))
 
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	err := run(ctx, s.args(t, "1001", "-in", "tone:440", "-out", callerWAV, "-duration", "1.5s", "app", "1002"), &out)
 	require.NoError(t, err, out.String())
 	require.NoError(t, l.wait(t), l.out.String())
@@ -239,7 +207,7 @@ func TestRunListenDecline(t *testing.T) {
 	ctx := testCtx(t)
 	l := startListener(t, ctx, s.args(t, "1002", "-decline", "listen"))
 
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	err := run(ctx, s.args(t, "1001", "app", "1002"), &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "declined by 1002")
@@ -275,7 +243,7 @@ func TestRunInterrupted(t *testing.T) {
 	s := startServer(t)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, s.args(t, "1001", "-duration", "0", "inbound", "90000"), &out) }()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "started") }, 10*time.Second, 10*time.Millisecond)
@@ -298,7 +266,7 @@ func TestRunWAVInputEnds(t *testing.T) {
 	require.NoError(t, audio.WriteWAV(f, tone))
 	require.NoError(t, f.Close())
 
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	err = run(testCtx(t), s.args(t, "1001", "-in", in, "-out", filepath.Join(dir, "out.wav"), "-duration", "0", "inbound", "90000"), &out)
 	require.NoError(t, err, out.String())
 	assert.Contains(t, out.String(), "hangup     the input WAV has been played")
@@ -312,7 +280,7 @@ func TestRunFailures(t *testing.T) {
 	t.Run("wrong API key", func(t *testing.T) {
 		o := s.args(t, "1001", "inbound", "90000")
 		o.apiKey = "ocx_not_the_key"
-		var out syncBuffer
+		var out testenv.SyncBuffer
 		err := run(testCtx(t), o, &out)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrInitializationFailed)
@@ -327,7 +295,7 @@ func TestRunFailures(t *testing.T) {
 		require.NoError(t, ln.Close()) // nothing listens there any more
 		o := s.args(t, "1001", "inbound", "90000")
 		o.server = "http://" + addr
-		err = run(testCtx(t), o, &syncBuffer{})
+		err = run(testCtx(t), o, &testenv.SyncBuffer{})
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrWebSocketConnectionFailed)
 		assert.Contains(t, err.Error(), "WebSocket connection failed")
@@ -335,7 +303,7 @@ func TestRunFailures(t *testing.T) {
 	})
 
 	t.Run("app user offline", func(t *testing.T) {
-		var out syncBuffer
+		var out testenv.SyncBuffer
 		err := run(testCtx(t), s.args(t, "1001", "app", "1009"), &out)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrCallFailed)
@@ -345,14 +313,14 @@ func TestRunFailures(t *testing.T) {
 	})
 
 	t.Run("unknown DID", func(t *testing.T) {
-		err := run(testCtx(t), s.args(t, "1001", "inbound", "12345"), &syncBuffer{})
+		err := run(testCtx(t), s.args(t, "1001", "inbound", "12345"), &testenv.SyncBuffer{})
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrCallFailed)
 	})
 
 	// Bad files fail before anything is dialled.
 	t.Run("bad input spec", func(t *testing.T) {
-		var out syncBuffer
+		var out testenv.SyncBuffer
 		err := run(testCtx(t), s.args(t, "1001", "-in", "tone:nope", "inbound", "90000"), &out)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "-in tone:nope")
@@ -360,13 +328,13 @@ func TestRunFailures(t *testing.T) {
 	})
 
 	t.Run("missing input WAV", func(t *testing.T) {
-		err := run(testCtx(t), s.args(t, "1001", "-in", filepath.Join(t.TempDir(), "nope.wav"), "inbound", "90000"), &syncBuffer{})
+		err := run(testCtx(t), s.args(t, "1001", "-in", filepath.Join(t.TempDir(), "nope.wav"), "inbound", "90000"), &testenv.SyncBuffer{})
 		require.Error(t, err)
 		assert.ErrorIs(t, err, os.ErrNotExist)
 	})
 
 	t.Run("output in a missing directory", func(t *testing.T) {
-		var out syncBuffer
+		var out testenv.SyncBuffer
 		err := run(testCtx(t), s.args(t, "1001", "-out", filepath.Join(t.TempDir(), "no", "such", "dir.wav"), "inbound", "90000"), &out)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "-out")
@@ -412,7 +380,7 @@ func TestRunOutputWriteFails(t *testing.T) {
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, s.args(t, "1001", "-out", filepath.Join(dir, "call.wav"), "-duration", "0", "inbound", "90000"), &out)

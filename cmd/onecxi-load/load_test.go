@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,16 +62,10 @@ func TestParseFlags(t *testing.T) {
 
 func TestRoundAgainstARealServer(t *testing.T) {
 	cfg, key := server.DemoConfig()
-	srv, err := server.New(cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = srv.Serve(ctx, ln) }()
+	_, url := testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
 
 	c := config{sizes: []int{3}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
-		server: "http://" + ln.Addr().String(), account: "demo", key: key}
+		server: url, account: "demo", key: key}
 	res, err := round(context.Background(), c, 3)
 	require.NoError(t, err)
 	assert.Zero(t, res.failed)

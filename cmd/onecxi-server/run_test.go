@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,26 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestUsageErrorsExit2(t *testing.T) {
 	dir := t.TempDir()
@@ -61,7 +42,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testenv.SyncBuffer
 			code := run(t.Context(), tt.args, strings.NewReader(""), &stdout, &stderr)
 			assert.Equal(t, exitUsage, code)
 			assert.Contains(t, stderr.String(), tt.want)
@@ -71,7 +52,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestGenKey(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	require.Equal(t, exitOK, run(t.Context(), []string{"gen-key"}, nil, &stdout, &stderr))
 	m := regexp.MustCompile(`(ocx_\S+)\n.*(sha256:[0-9a-f]{64})`).FindStringSubmatch(stdout.String())
 	require.Len(t, m, 3, stdout.String())
@@ -79,7 +60,7 @@ func TestGenKey(t *testing.T) {
 }
 
 func TestHashKey(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	require.Equal(t, exitOK, run(t.Context(), []string{"hash-key"}, strings.NewReader("abc\n"), &stdout, &stderr))
 	assert.Equal(t, server.HashKey("abc")+"\n", stdout.String())
 }
@@ -87,7 +68,7 @@ func TestHashKey(t *testing.T) {
 func TestDemoServerPrintsItsKeyOnceAndServes(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-log-level", "debug"}, nil, &stdout, &stderr)
@@ -130,7 +111,7 @@ func TestConfigFileServes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.json")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"-config", path, "-ring-timeout", "5s"}, nil, &stdout, &stderr) }()
 	re := regexp.MustCompile(`url=(http://\S+)`)
