@@ -210,8 +210,6 @@ func (c *Conn) writeLoop() {
 				c.finish()
 			}
 			return
-		case <-c.done:
-			return
 		case b := <-c.control:
 			if !write(websocket.TextMessage, b) {
 				return

@@ -59,6 +59,7 @@ func (t target) dial(ctx context.Context, path string, query url.Values) (*webso
 // stream measures one direction of one call: frames carry the sender's
 // clock in their first samples, so relay delay is receive time minus that.
 type stream struct {
+	buf      [wire.AudioHeaderSize + 2*wire.FrameSamples]byte // written synchronously, so reused
 	seq      uint32
 	expected atomic.Uint32
 	started  atomic.Bool
@@ -78,7 +79,8 @@ var silentFrame, _ = wire.AppendAudio(nil, wire.AudioFrame{Samples: make([]int16
 // frame returns the next encoded frame, carrying the sender's clock in its
 // first eight payload bytes (little-endian, as sentAt reads it).
 func (s *stream) frame() []byte {
-	b := append(wire.AudioBuffer(), silentFrame...)
+	buf := s.buf[:]
+	b := append(buf[:0], silentFrame...)
 	if s.seq == 0 {
 		b[1] = wire.FlagMarker
 	}

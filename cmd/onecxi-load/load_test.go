@@ -31,7 +31,7 @@ func TestStreamCountsLossAndReordering(t *testing.T) {
 	var tx, rx stream
 	frames := make([][]byte, 6)
 	for i := range frames {
-		frames[i] = tx.frame()
+		frames[i] = append([]byte(nil), tx.frame()...) // frame reuses its buffer
 	}
 	// 0 1 3 2 5: frame 4 lost, 2 arrives after 3.
 	for _, i := range []int{0, 1, 3, 2, 5} {

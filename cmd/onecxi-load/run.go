@@ -181,27 +181,34 @@ func round(ctx context.Context, c config, n int) (result, error) {
 	// Spread sends over the 20 ms frame period, one slot per millisecond, as
 	// independent phones would be, rather than bursting all at once.
 	sendCtx, stopSending := context.WithCancel(ctx)
-	sending := make(chan struct{})
-	go func() {
-		defer close(sending)
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		// Slots are milliseconds since start; a late tick catches up on the
-		// slots it missed, so every call keeps its 50 frames a second.
-		start, next := time.Now(), 0
-		for {
-			select {
-			case <-sendCtx.Done():
-				return
-			case <-tick.C:
-			}
-			for now := int(time.Since(start) / time.Millisecond); next <= now; next++ {
-				for i := next % 20; i < len(calls); i += 20 {
-					calls[i].tick()
+	// Senders write directly (no writer goroutines); several of them, so
+	// one slow write does not hold up every call's frame.
+	const senders = 4
+	var sendWG sync.WaitGroup
+	for k := range senders {
+		sendWG.Add(1)
+		go func() {
+			defer sendWG.Done()
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			// Slots are milliseconds since start; a late tick catches up on
+			// the slots it missed, so every call keeps its 50 frames a
+			// second. Call i belongs to sender i%senders, slot (i/senders)%20.
+			start, next := time.Now(), 0
+			for {
+				select {
+				case <-sendCtx.Done():
+					return
+				case <-tick.C:
+				}
+				for now := int(time.Since(start) / time.Millisecond); next <= now; next++ {
+					for i := k + senders*(next%20); i < len(calls); i += senders * 20 {
+						calls[i].tick()
+					}
 				}
 			}
-		}
-	}()
+		}()
+	}
 
 	select {
 	case <-ctx.Done():
@@ -227,7 +234,7 @@ func round(ctx context.Context, c config, n int) (result, error) {
 		res.rssKiB = after.rssKiB
 	}
 	stopSending()
-	<-sending
+	sendWG.Wait()
 	lost, late := lossOf(calls)
 	res.lost, res.late = lost-lostBefore, late-lateBefore
 	res.framesPerSec = float64(received(calls)-framesBefore) / elapsed.Seconds()
