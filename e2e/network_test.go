@@ -19,14 +19,22 @@ func (e *env) newPhoneVia(t *testing.T, p *proxy, number string, freq float64, o
 	return e.newPhone(t, number, freq, opts...)
 }
 
-func TestCallSurvivesANetworkStall(t *testing.T) {
+// proxiedAppCall connects A, whose network runs through the returned proxy,
+// to B, connected directly, in an answered app-to-app call.
+func proxiedAppCall(t *testing.T) (p *proxy, a, b *phone) {
+	t.Helper()
 	e := startServer(t)
-	p := startProxy(t, e.url[len("http://"):])
-	a := e.newPhoneVia(t, p, "1001", toneA)
-	b := e.newPhone(t, "1002", toneB, answering(platform.ActionAccept))
+	p = startProxy(t, e.url[len("http://"):])
+	a = e.newPhoneVia(t, p, "1001", toneA)
+	b = e.newPhone(t, "1002", toneB, answering(platform.ActionAccept))
 	require.NoError(t, b.sdk.ListenForIncomingCalls(ctx(t), "1002"))
 	require.NoError(t, a.sdk.StartAppToAppInboundCall(ctx(t), "1002", "1001"))
 	a.waitFor("started app_to_app 1002 1001")
+	return p, a, b
+}
+
+func TestCallSurvivesANetworkStall(t *testing.T) {
+	p, a, b := proxiedAppCall(t)
 	a.hears(toneB)
 	b.hears(toneA)
 
@@ -44,13 +52,7 @@ func TestCallSurvivesANetworkStall(t *testing.T) {
 }
 
 func TestLostNetworkEndsTheCallOnBothSides(t *testing.T) {
-	e := startServer(t)
-	p := startProxy(t, e.url[len("http://"):])
-	a := e.newPhoneVia(t, p, "1001", toneA)
-	b := e.newPhone(t, "1002", toneB, answering(platform.ActionAccept))
-	require.NoError(t, b.sdk.ListenForIncomingCalls(ctx(t), "1002"))
-	require.NoError(t, a.sdk.StartAppToAppInboundCall(ctx(t), "1002", "1001"))
-	a.waitFor("started app_to_app 1002 1001")
+	p, a, b := proxiedAppCall(t)
 	b.hears(toneA)
 
 	p.cut()
