@@ -1,12 +1,11 @@
 package callcore
 
 import (
-	"bytes"
 	"log/slog"
-	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/onecxi/phone/internal/goid"
 )
 
 // CallProgressCallback is the bridge from the SDK to the app's UI (the
@@ -150,7 +149,7 @@ func (d *dispatcher) emit(ev event) {
 }
 
 func (d *dispatcher) run(idle chan struct{}) {
-	d.runner.Store(goroutineID())
+	d.runner.Store(goid.ID())
 	for {
 		d.mu.Lock()
 		if len(d.queue) == 0 {
@@ -202,22 +201,5 @@ func (d *dispatcher) close() {
 // runs inside a callback.
 func (d *dispatcher) onDispatcher() bool {
 	id := d.runner.Load()
-	return id != 0 && id == goroutineID()
-}
-
-// goroutineID parses the current goroutine's ID from its stack header
-// ("goroutine 42 [running]:"). Go hides goroutine identity on purpose; it is
-// used here only to keep Dispose from waiting for the callback it runs in.
-func goroutineID() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
-	if !ok {
-		return 0
-	}
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, _ := strconv.ParseUint(string(b), 10, 64)
-	return id
+	return id != 0 && id == goid.ID()
 }

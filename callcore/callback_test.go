@@ -78,14 +78,8 @@ func TestCallbackFuncsNilFieldsAreIgnored(t *testing.T) {
 	f.OnCallDeclined(CallTypeAppToApp, "1")
 }
 
-func TestGoroutineID(t *testing.T) {
-	a := goroutineID()
-	assert.NotZero(t, a)
-	assert.Equal(t, a, goroutineID())
-	other := make(chan uint64)
-	go func() { other <- goroutineID() }()
-	assert.NotEqual(t, a, <-other)
-
+// The goroutine ID itself is tested in internal/goid.
+func TestOnDispatcher(t *testing.T) {
 	d := newDispatcher(discardLogger())
 	assert.False(t, d.onDispatcher())
 	inside := make(chan bool, 1)

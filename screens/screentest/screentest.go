@@ -9,13 +9,12 @@
 package screentest
 
 import (
-	"bytes"
-	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/onecxi/phone/internal/goid"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -116,7 +115,7 @@ func (u *UI) post(f func(), wait bool) {
 
 func (u *UI) run(started chan<- struct{}) {
 	defer close(u.done)
-	u.loop.Store(goroutineID())
+	u.loop.Store(goid.ID())
 	close(started)
 	for {
 		u.mu.Lock()
@@ -150,20 +149,7 @@ func (u *UI) stop() {
 
 func (u *UI) onLoop() bool {
 	id := u.loop.Load()
-	return id != 0 && id == goroutineID()
-}
-
-// goroutineID parses "goroutine 42 [running]:" from the stack header; good
-// enough for a test helper that must not wait for itself.
-func goroutineID() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b, _ = bytes.CutPrefix(b, []byte("goroutine "))
-	if i := bytes.IndexByte(b, ' '); i > 0 {
-		b = b[:i]
-	}
-	id, _ := strconv.ParseUint(string(b), 10, 64)
-	return id
+	return id != 0 && id == goid.ID()
 }
 
 // wrappedApp is the test app with the queueing driver.
