@@ -172,6 +172,7 @@ func (s *SDK) dial(ctx context.Context, cr credentials, path string, query url.V
 		TLSClientConfig:  s.wsTLSConfig(),
 		HandshakeTimeout: handshakeTimeout,
 		Subprotocols:     []string{wire.Subprotocol},
+		NetDialContext:   wire.DialContext, // the fast path for microphone frames (wire.Conn)
 	}
 	h := http.Header{}
 	wire.SetCredentials(h, cr.account, cr.apiKey)

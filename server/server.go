@@ -137,6 +137,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // certificate configured it serves https and wss. It returns nil after a
 // graceful shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// Beneath TLS, so call sockets get the relay's non-blocking fast path
+	// (wire.Conn) with or without it.
+	ln = wire.WrapListener(ln)
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
