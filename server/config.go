@@ -78,6 +78,9 @@ type Config struct {
 	Accounts []Account
 	// Trunk carries outbound calls.
 	Trunk TrunkConfig
+	// DeviceDB is the SQLite file of the device registry; empty keeps
+	// registrations in memory only.
+	DeviceDB string
 }
 
 // Account is one tenant: its credentials and its DID plan.
@@ -117,6 +120,7 @@ type configFile struct {
 	MaxCalls    int       `json:"maxCalls"`
 	Accounts    []Account `json:"accounts"`
 	Trunk       trunkFile `json:"trunk"`
+	DeviceDB    string    `json:"deviceDb"`
 }
 
 type trunkFile struct {
@@ -157,6 +161,7 @@ func ParseConfig(data []byte) (Config, error) {
 		TLSKey:      f.TLSKey,
 		Environment: f.Environment,
 		MaxCalls:    f.MaxCalls,
+		DeviceDB:    f.DeviceDB,
 		Accounts:    f.Accounts,
 		Trunk: TrunkConfig{
 			Type:        f.Trunk.Type,

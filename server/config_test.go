@@ -23,8 +23,11 @@ func TestExampleConfigLoads(t *testing.T) {
 	assert.Equal(t, map[string]string{"90000": "echo", "90050": "ivr", "90100": "app:1001"}, cfg.Accounts[0].DIDs)
 	assert.Equal(t, time.Second, cfg.Trunk.AnswerDelay)
 	assert.Equal(t, []string{"5550100"}, cfg.Trunk.Busy)
-	_, err = server.New(cfg)
+	assert.Equal(t, "onecxi-devices.db", cfg.DeviceDB)
+	cfg.DeviceDB = filepath.Join(t.TempDir(), cfg.DeviceDB) // not in the source tree
+	s, err := server.New(cfg)
 	require.NoError(t, err)
+	require.NoError(t, s.Shutdown(t.Context()))
 }
 
 func TestDemoConfig(t *testing.T) {
@@ -155,6 +158,10 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 		// Whatever parses must validate and be accepted by New.
 		require.NoError(t, cfg.Validate())
+		if cfg.DeviceDB != "" {
+			// Whatever path the input names, open the database somewhere harmless.
+			cfg.DeviceDB = filepath.Join(t.TempDir(), "devices.db")
+		}
 		if cfg.TLSCert == "" {
 			s, err := server.New(cfg, server.WithLogger(testLogger()))
 			require.NoError(t, err)

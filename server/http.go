@@ -2,10 +2,13 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -21,6 +24,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(wire.PathCall, allow(http.MethodGet, s.handleCall))
 	mux.HandleFunc(wire.PathEvents, allow(http.MethodGet, s.handleEvents))
 	mux.HandleFunc(wire.PathCallsPrefix+"{id}"+wire.DeclineSuffix, allow(http.MethodPost, s.handleDecline))
+	mux.HandleFunc(wire.PathDevices, allow(http.MethodPost, s.handleRegisterDevice))
+	mux.HandleFunc(wire.PathDevices+"/{id}", allow(http.MethodDelete, s.handleUnregisterDevice))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such endpoint")
 	})
@@ -188,4 +193,62 @@ func upgradeError(w http.ResponseWriter, r *http.Request, status int, reason err
 		code = wire.CodeInternal
 	}
 	writeError(w, status, code, reason.Error())
+}
+
+// handleRegisterDevice is POST /v1/devices: register or re-register one of
+// the account's devices (PROTOCOL.md, "Device registry").
+func (s *Server) handleRegisterDevice(w http.ResponseWriter, r *http.Request) {
+	if s.refuseIfShutting(w) {
+		return
+	}
+	acct := s.authenticate(w, r)
+	if acct == nil {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxRegistrationB))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, wire.CodeBadRequest, "registration too large")
+		return
+	}
+	reg, err := wire.ParseDeviceRegistration(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, text(err.Error()))
+		return
+	}
+	d := Device{Account: acct.name, DeviceID: reg.DeviceID, Number: reg.RegisteredNumber, Platform: reg.Platform,
+		VoIPToken: reg.VoIPToken, FCMToken: reg.FCMToken, Updated: time.Now()}
+	if err := s.devices.Put(r.Context(), d); err != nil {
+		s.log.Error("device registry", "account", acct.name, "err", err)
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the device registry is unavailable")
+		return
+	}
+	s.log.Info("device registered", "account", acct.name, "device", d.DeviceID, "number", d.Number,
+		"platform", d.Platform, "voipToken", wire.Redact(d.VoIPToken), "fcmToken", wire.Redact(d.FCMToken))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleUnregisterDevice is DELETE /v1/devices/{id}: sign-out.
+func (s *Server) handleUnregisterDevice(w http.ResponseWriter, r *http.Request) {
+	if s.refuseIfShutting(w) {
+		return
+	}
+	acct := s.authenticate(w, r)
+	if acct == nil {
+		return
+	}
+	id := r.PathValue("id")
+	if err := wire.CheckDeviceID(id); err != nil {
+		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, text(err.Error()))
+		return
+	}
+	switch err := s.devices.Delete(r.Context(), acct.name, id); {
+	case errors.Is(err, ErrNoDevice):
+		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such device")
+	case err != nil:
+		s.log.Error("device registry", "account", acct.name, "err", err)
+		writeError(w, http.StatusInternalServerError, wire.CodeInternal, "the device registry is unavailable")
+	default:
+		s.log.Info("device unregistered", "account", acct.name, "device", id)
+		w.WriteHeader(http.StatusNoContent)
+	}
 }

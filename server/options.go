@@ -15,6 +15,7 @@ type options struct {
 	hook         func(Event)
 	trunk        Trunk
 	notifiers    []Notifier
+	devices      DeviceStore
 	startTimeout time.Duration
 }
 
@@ -52,6 +53,13 @@ func WithNotifier(n Notifier) Option {
 			o.notifiers = append(o.notifiers, n)
 		}
 	}
+}
+
+// WithDeviceStore sets the device registry's storage, overriding the
+// configuration's DeviceDB. The caller keeps ownership: Shutdown does not
+// close it.
+func WithDeviceStore(ds DeviceStore) Option {
+	return func(o *options) { o.devices = ds }
 }
 
 // withStartTimeout shortens wire.StartTimeout for tests.

@@ -33,6 +33,8 @@ type Server struct {
 	auth       *authenticator
 	trunk      Trunk
 	notifiers  []Notifier
+	devices    DeviceStore
+	ownDevices bool // opened by New, so closed by Shutdown
 	startLimit time.Duration
 	tls        *tls.Config
 	upgrader   websocket.Upgrader
@@ -97,6 +99,21 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 		s.trunk = st
+	}
+	switch {
+	case o.devices != nil:
+		s.devices = o.devices
+	case cfg.DeviceDB != "":
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ds, err := OpenSQLiteDevices(ctx, cfg.DeviceDB)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		s.devices, s.ownDevices = ds, true
+	default:
+		s.log.Info("device registry in memory: registrations are lost at restart (set deviceDb to keep them)")
+		s.devices, s.ownDevices = NewMemoryDevices(), true
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -196,6 +213,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancelBase()
 		s.stopReg()
 		<-s.reg.done
+		if s.ownDevices {
+			if err := s.devices.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close device registry: %w", err))
+			}
+		}
 		s.shutdownErr = errors.Join(errs...)
 	})
 	return s.shutdownErr

@@ -2,6 +2,7 @@
 //
 //	onecxi-server [-config file.json] [-listen host:port] [-tls-cert f -tls-key f]
 //	              [-log-level debug|info|warn|error] [-ring-timeout 45s]
+//	              [-device-db devices.db]
 //	onecxi-server gen-key      print a new API key and its hash
 //	onecxi-server hash-key     read an API key on stdin, print its hash
 //

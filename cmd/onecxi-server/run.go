@@ -53,6 +53,7 @@ flags:
 		tlsKey      = fs.String("tls-key", "", "TLS private key PEM `file`")
 		logLevel    = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
+		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -92,6 +93,9 @@ flags:
 	}
 	if *ringTimeout != 0 {
 		cfg.RingTimeout = *ringTimeout
+	}
+	if *deviceDB != "" {
+		cfg.DeviceDB = *deviceDB
 	}
 	srv, err := server.New(cfg, server.WithLogger(log))
 	if err != nil {

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite: no cgo, so the server cross-builds anywhere
+)
+
+// SQLiteDevices is the default DeviceStore: one SQLite file, in WAL mode so
+// lookups while ringing do not wait behind a registration.
+type SQLiteDevices struct {
+	db *sql.DB
+}
+
+// sqliteSchema is applied on open; it only ever adds.
+const sqliteSchema = `
+CREATE TABLE IF NOT EXISTS devices (
+	account    TEXT NOT NULL,
+	device_id  TEXT NOT NULL,
+	number     TEXT NOT NULL,
+	platform   TEXT NOT NULL,
+	voip_token TEXT NOT NULL DEFAULT '',
+	fcm_token  TEXT NOT NULL DEFAULT '',
+	created    INTEGER NOT NULL,
+	updated    INTEGER NOT NULL,
+	PRIMARY KEY (account, device_id)
+);
+CREATE INDEX IF NOT EXISTS devices_by_number ON devices (account, number);
+`
+
+// OpenSQLiteDevices opens (creating if needed) the registry database at path.
+func OpenSQLiteDevices(ctx context.Context, path string) (*SQLiteDevices, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("device registry %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's rule; one connection keeps it simple
+	// and registrations are rare next to calls.
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("device registry %s: %w", path, err)
+	}
+	return &SQLiteDevices{db: db}, nil
+}
+
+func (s *SQLiteDevices) Put(ctx context.Context, d Device) error {
+	now := d.Updated
+	if now.IsZero() {
+		now = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, `
+INSERT INTO devices (account, device_id, number, platform, voip_token, fcm_token, created, updated)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, device_id) DO UPDATE SET
+	number = excluded.number, platform = excluded.platform,
+	voip_token = excluded.voip_token, fcm_token = excluded.fcm_token, updated = excluded.updated`,
+		d.Account, d.DeviceID, d.Number, d.Platform, d.VoIPToken, d.FCMToken, now.UnixNano(), now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("register device: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLiteDevices) Delete(ctx context.Context, account, deviceID string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM devices WHERE account = ? AND device_id = ?`, account, deviceID)
+	if err != nil {
+		return fmt.Errorf("unregister device: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrNoDevice
+	}
+	return nil
+}
+
+func (s *SQLiteDevices) ByNumber(ctx context.Context, account, number string) ([]Device, error) {
+	rows, err := s.db.QueryContext(ctx, `
+SELECT device_id, platform, voip_token, fcm_token, updated FROM devices
+WHERE account = ? AND number = ? ORDER BY created, device_id`, account, number)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d := Device{Account: account, Number: number}
+		var updated int64
+		if err := rows.Scan(&d.DeviceID, &d.Platform, &d.VoIPToken, &d.FCMToken, &updated); err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		d.Updated = time.Unix(0, updated)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	return out, nil
+}
+
+func (s *SQLiteDevices) DropToken(ctx context.Context, account, kind, token string) (int, error) {
+	var col string
+	switch kind {
+	case TokenVoIP:
+		col = "voip_token"
+	case TokenFCM:
+		col = "fcm_token"
+	default:
+		return 0, fmt.Errorf("drop token: unknown kind %q", kind)
+	}
+	if token == "" {
+		return 0, errors.New("drop token: empty token")
+	}
+	// col is one of two constants above, never input.
+	res, err := s.db.ExecContext(ctx, `DELETE FROM devices WHERE account = ? AND `+col+` = ?`, account, token)
+	if err != nil {
+		return 0, fmt.Errorf("drop token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("drop token: %w", err)
+	}
+	return int(n), nil
+}
+
+func (s *SQLiteDevices) Close() error { return s.db.Close() }
