@@ -170,6 +170,17 @@ func initMalgoContext(backends []Backend) (*malgo.AllocatedContext, error) {
 
 // openMalgo initialises a capture or playback device wired to a.
 func openMalgo(mctx *malgo.AllocatedContext, kind malgo.DeviceType, id string, a *duplexAdapter) (*openDevice, error) {
+	data := func(_, in []byte) { a.captured(in) }
+	if kind == malgo.Playback {
+		data = func(out, _ []byte) { a.pull(out) }
+	}
+	return openMalgoFunc(mctx, kind, id, data)
+}
+
+// openMalgoFunc initialises a capture or playback device whose audio
+// thread calls data with the buffer to fill (out) or the samples captured
+// (in), 8 kHz mono 16-bit little-endian.
+func openMalgoFunc(mctx *malgo.AllocatedContext, kind malgo.DeviceType, id string, data func(out, in []byte)) (*openDevice, error) {
 	role := "playback"
 	if kind == malgo.Capture {
 		role = "capture"
@@ -194,10 +205,7 @@ func openMalgo(mctx *malgo.AllocatedContext, kind malgo.DeviceType, id string, a
 		o.id = mid.Pointer()
 		sub.DeviceID = o.id
 	}
-	cb := malgo.DeviceCallbacks{Data: func(out, in []byte, _ uint32) { a.captured(in) }}
-	if kind == malgo.Playback {
-		cb.Data = func(out, in []byte, _ uint32) { a.pull(out) }
-	}
+	cb := malgo.DeviceCallbacks{Data: func(out, in []byte, _ uint32) { data(out, in) }}
 	dev, err := malgo.InitDevice(mctx.Context, cfg, cb)
 	if err != nil {
 		if o.id != nil {

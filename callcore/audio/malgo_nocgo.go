@@ -42,3 +42,9 @@ func (d *MalgoDevice) SetPlaybackDevice(id string) error {
 
 // ListDevices fails with an error wrapping ErrNoDevice.
 func ListDevices(...MalgoOption) ([]DeviceInfo, error) { return nil, errNoCgo }
+
+// StartPlayback fails with an error wrapping ErrNoDevice.
+func StartPlayback(Source, ...MalgoOption) (func(), error) { return nil, errNoCgo }
+
+// StartCapture fails with an error wrapping ErrNoDevice.
+func StartCapture(func([]int16), ...MalgoOption) (func(), error) { return nil, errNoCgo }
