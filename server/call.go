@@ -45,9 +45,10 @@ type call struct {
 	legs    [2]*leg // caller, callee (app calls, once answered)
 
 	// App calls: who rings, and what their push payload says.
-	callee   string
-	pushFrom string
-	pushType string
+	callee      string
+	pushFrom    string
+	pushType    string
+	pushTargets []Device // rung by push: told "end" too
 
 	ringTimer   *time.Timer
 	ringingSent bool     // trunk calls: ringing was forwarded
@@ -82,7 +83,8 @@ func (c *call) push(event, environment string) wire.PushPayload {
 
 // start routes a leg's start message (PROTOCOL.md, call kinds and routing
 // plan). Failures answer error{code} and close the leg.
-func (r *registry) start(l *leg, m wire.Message) {
+// targets are the callee's devices reachable by push (Server.pushTargetsFor).
+func (r *registry) start(l *leg, m wire.Message, targets []Device) {
 	st := r.byAcct[l.acct]
 	switch {
 	case r.closing:
@@ -115,12 +117,12 @@ func (r *registry) start(l *leg, m wire.Message) {
 			c.ep = newIVR(r.s.spawn, l.conn)
 			r.connectEndpoint(c)
 		case routeApp:
-			r.ring(st, l, m, rt.number, m.To, wire.PushInbound)
+			r.ring(st, l, m, rt.number, m.To, wire.PushInbound, targets)
 		}
 	case wire.KindOutbound:
 		r.dial(st, l, m)
 	case wire.KindAppToApp:
-		r.ring(st, l, m, m.To, m.RegisteredNumber, wire.PushAppToApp)
+		r.ring(st, l, m, m.To, m.RegisteredNumber, wire.PushAppToApp, targets)
 	}
 }
 
@@ -166,8 +168,9 @@ func (r *registry) connectEndpoint(c *call) {
 }
 
 // ring places an app call (app_to_app, or a DID routed to an app user):
-// every device of callee is told, and the first to answer wins.
-func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom, pushType string) {
+// every device of callee is told at once — events connections and push
+// targets — and the first to answer wins.
+func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom, pushType string, targets []Device) {
 	if callee == m.RegisteredNumber {
 		r.reject(l, m, wire.CodeSelfCall, "you cannot call your own registered number")
 		return
@@ -176,13 +179,16 @@ func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom,
 		r.reject(l, m, wire.CodeBusy, callee+" is in another call")
 		return
 	}
-	c := &call{id: newCallID(), st: st, from: m.RegisteredNumber, callee: callee, pushFrom: pushFrom, pushType: pushType}
-	if r.notify(st, callee, c.push(wire.EventInitial, r.s.cfg.Environment)) == 0 {
-		r.reject(l, m, wire.CodeUnreachable, callee+" has no device online")
+	c := &call{id: newCallID(), st: st, from: m.RegisteredNumber, callee: callee, pushFrom: pushFrom, pushType: pushType,
+		pushTargets: targets}
+	initial := c.push(wire.EventInitial, r.s.cfg.Environment)
+	if r.notify(st, callee, initial)+len(targets) == 0 {
+		r.reject(l, m, wire.CodeUnreachable, callee+" has no device online or registered for push")
 		return
 	}
+	r.s.push.send(targets, initial)
 	c = r.newCall(st, l, m, c.id)
-	c.callee, c.pushFrom, c.pushType = callee, pushFrom, pushType
+	c.callee, c.pushFrom, c.pushType, c.pushTargets = callee, pushFrom, pushType, targets
 	r.s.post(l.conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
 	r.armRingTimer(c)
 }
@@ -231,7 +237,7 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
 	// The callee's other devices stop ringing. The answering device gets
 	// this too (the server cannot tell its events connection apart); it
 	// ignores an end for the call it is in.
-	r.notify(st, c.callee, c.push(wire.EventEnd, r.s.cfg.Environment))
+	r.notifyEnd(c)
 	l.log.Info("call answered", "by", l.number)
 	r.s.emit(c.event(EventAnswered, ""))
 }
@@ -359,8 +365,14 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		r.s.post(l.conn, wire.Message{Type: wire.TypeEnd, Reason: endReason})
 		r.s.closeAfterSend(l.conn, closeCode, endReason)
 	}
-	if wasRinging && c.callee != "" {
-		r.notify(c.st, c.callee, c.push(wire.EventEnd, r.s.cfg.Environment))
+	switch {
+	case wasRinging && c.callee != "":
+		r.notifyEnd(c)
+	case c.callee != "" && by == nil:
+		// The server ended an app call in progress (the guide's "ending a
+		// call via push"): the devices reached by push hear it that way too,
+		// in case the answering one has lost its call connection.
+		r.s.push.send(c.pushTargets, c.push(wire.EventEnd, r.s.cfg.Environment))
 	}
 	delete(r.calls, c.id)
 	delete(c.st.calls, c.id)

@@ -81,6 +81,8 @@ type Config struct {
 	// DeviceDB is the SQLite file of the device registry; empty keeps
 	// registrations in memory only.
 	DeviceDB string
+	// Push configures APNs and FCM delivery; zero means none.
+	Push PushConfig
 }
 
 // Account is one tenant: its credentials and its DID plan.
@@ -112,15 +114,16 @@ type TrunkConfig struct {
 // configFile is Config as JSON spells it: durations are strings such as "1s"
 // so that an error can name the field that holds a bad one.
 type configFile struct {
-	Listen      string    `json:"listen"`
-	TLSCert     string    `json:"tlsCert"`
-	TLSKey      string    `json:"tlsKey"`
-	Environment string    `json:"environment"`
-	RingTimeout string    `json:"ringTimeout"`
-	MaxCalls    int       `json:"maxCalls"`
-	Accounts    []Account `json:"accounts"`
-	Trunk       trunkFile `json:"trunk"`
-	DeviceDB    string    `json:"deviceDb"`
+	Listen      string     `json:"listen"`
+	TLSCert     string     `json:"tlsCert"`
+	TLSKey      string     `json:"tlsKey"`
+	Environment string     `json:"environment"`
+	RingTimeout string     `json:"ringTimeout"`
+	MaxCalls    int        `json:"maxCalls"`
+	Accounts    []Account  `json:"accounts"`
+	Trunk       trunkFile  `json:"trunk"`
+	DeviceDB    string     `json:"deviceDb"`
+	Push        PushConfig `json:"push"`
 }
 
 type trunkFile struct {
@@ -162,6 +165,7 @@ func ParseConfig(data []byte) (Config, error) {
 		Environment: f.Environment,
 		MaxCalls:    f.MaxCalls,
 		DeviceDB:    f.DeviceDB,
+		Push:        f.Push,
 		Accounts:    f.Accounts,
 		Trunk: TrunkConfig{
 			Type:        f.Trunk.Type,
@@ -247,6 +251,7 @@ func (c Config) Validate() error {
 	if c.MaxCalls < 0 {
 		bad("maxCalls: %d is negative", c.MaxCalls)
 	}
+	errs = append(errs, c.Push.validate()...)
 	if len(c.Accounts) == 0 {
 		bad("accounts: at least one account is required")
 	}

@@ -38,4 +38,5 @@ type Stats struct {
 	// to a server endpoint; FramesDropped those that were not (muted, held,
 	// not yet answered, or the receiver's queue full).
 	FramesRelayed, FramesDropped uint64
+	Push                         PushStats
 }

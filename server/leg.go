@@ -90,7 +90,10 @@ func (l *leg) onMessage(m wire.Message) {
 			return
 		}
 		if l.phase.CompareAndSwap(legWaiting, legStarted) {
-			if err := l.s.reg.do(func() { l.s.reg.start(l, m) }); err != nil {
+			// Looked up here, on the leg's own goroutine: the registry
+			// goroutine never waits on the database.
+			targets := l.s.pushTargetsFor(l.acct, m)
+			if err := l.s.reg.do(func() { l.s.reg.start(l, m, targets) }); err != nil {
 				l.conn.Close(wire.CloseGoingAway, "server shutting down")
 			}
 		}

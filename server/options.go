@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/onecxi/phone/callcore/wire"
@@ -16,6 +17,7 @@ type options struct {
 	trunk        Trunk
 	notifiers    []Notifier
 	devices      DeviceStore
+	pushHTTP     *http.Client
 	startTimeout time.Duration
 }
 
@@ -60,6 +62,13 @@ func WithNotifier(n Notifier) Option {
 // close it.
 func WithDeviceStore(ds DeviceStore) Option {
 	return func(o *options) { o.devices = ds }
+}
+
+// WithPushHTTPClient sets the HTTP client push providers are reached with
+// (a test's fake APNs and FCM, or an egress proxy). FCM's OAuth token is
+// added on top of its transport.
+func WithPushHTTPClient(c *http.Client) Option {
+	return func(o *options) { o.pushHTTP = c }
 }
 
 // withStartTimeout shortens wire.StartTimeout for tests.

@@ -163,6 +163,14 @@ func (r *registry) notify(st *acctState, number string, p wire.PushPayload) int 
 	return n
 }
 
+// notifyEnd tells every device that rang for c to stop: events
+// connections and push targets alike.
+func (r *registry) notifyEnd(c *call) {
+	end := c.push(wire.EventEnd, r.s.cfg.Environment)
+	r.notify(c.st, c.callee, end)
+	r.s.push.send(c.pushTargets, end)
+}
+
 func (r *registry) tombstone(c *call) {
 	r.ended[c.id] = c.st.acct
 	r.endedOrder = append(r.endedOrder, c.id)

@@ -34,7 +34,8 @@ type Server struct {
 	trunk      Trunk
 	notifiers  []Notifier
 	devices    DeviceStore
-	ownDevices bool // opened by New, so closed by Shutdown
+	ownDevices bool    // opened by New, so closed by Shutdown
+	push       *pusher // nil: no push provider configured
 	startLimit time.Duration
 	tls        *tls.Config
 	upgrader   websocket.Upgrader
@@ -114,6 +115,12 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	default:
 		s.log.Info("device registry in memory: registrations are lost at restart (set deviceDb to keep them)")
 		s.devices, s.ownDevices = NewMemoryDevices(), true
+	}
+	if err := s.startPush(o.pushHTTP); err != nil {
+		if s.ownDevices {
+			_ = s.devices.Close()
+		}
+		return nil, err
 	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -213,6 +220,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancelBase()
 		s.stopReg()
 		<-s.reg.done
+		if err := s.push.stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if s.ownDevices {
 			if err := s.devices.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close device registry: %w", err))
@@ -230,6 +240,7 @@ func (s *Server) Stats() Stats {
 		EventConns:    int(s.eventConns.Load()),
 		FramesRelayed: s.framesRelayed.Load(),
 		FramesDropped: s.framesDropped.Load(),
+		Push:          s.push.stats(),
 	}
 }
 

@@ -1,0 +1,236 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/server"
+)
+
+var (
+	iosToken     = strings.Repeat("a1", 32)
+	androidToken = "fcm-token:APA91b_android"
+)
+
+// registerPushDevices registers an iPhone and an Android phone for 1002.
+func registerPushDevices(t *testing.T, h *harness) {
+	t.Helper()
+	for _, body := range []string{
+		`{"deviceId":"iphone","registeredNumber":"1002","platform":"ios","voipToken":"` + iosToken + `"}`,
+		`{"deviceId":"pixel","registeredNumber":"1002","platform":"android","fcmToken":"` + androidToken + `"}`,
+	} {
+		status, e := h.register("acme", body)
+		require.Equal(t, http.StatusNoContent, status, "%+v", e)
+	}
+}
+
+func apnsEvent(r pushReq) string { s, _ := r.body["event"].(string); return s }
+func fcmEvent(r pushReq) string  { s, _ := dig(r.body, "message", "data", "event").(string); return s }
+
+func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
+	pf := newPushFakes(t)
+	h := pf.harness(t, server.NewMemoryDevices())
+	registerPushDevices(t, h)
+
+	// 1002 has no app open: push alone makes it reachable.
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	ringing := a.expect(wire.TypeRinging)
+	require.Eventually(t, func() bool { return len(pf.apns.requests()) == 1 && len(pf.fcm.requests()) == 1 }, waitMsg, tick)
+
+	ap := pf.apns.requests()[0]
+	assert.Equal(t, iosToken, ap.token)
+	assert.Equal(t, "voip", ap.header.Get("apns-push-type"))
+	assert.Equal(t, fakeBundleID+".voip", ap.header.Get("apns-topic"))
+	assert.Equal(t, "10", ap.header.Get("apns-priority"))
+	assert.Equal(t, "0", ap.header.Get("apns-expiration"))
+	pf.checkAPNsAuth(t, ap.header)
+	ts, ok := ap.body["timestamp"].(float64)
+	require.True(t, ok, "timestamp is a number in the APNs payload")
+	assert.Equal(t, map[string]any{
+		"callFrom": "1001", "callTo": "1002", "callType": "APPTOAPP", "registeredNumber": "1002",
+		"callerName": "1001", "callId": ringing.CallID, "environment": "DEVELOPMENT",
+		"timestamp": ts, "platform": "ios", "event": "initial",
+	}, ap.body, "exactly the guide's payload")
+
+	fr := pf.fcm.requests()[0]
+	assert.Equal(t, "Bearer "+fakeOAuthToken, fr.header.Get("Authorization"))
+	msg := dig(fr.body, "message").(map[string]any)
+	assert.Equal(t, androidToken, msg["token"])
+	assert.NotContains(t, msg, "notification", "data-only, so the app's background handler runs")
+	assert.Equal(t, map[string]any{"priority": "HIGH", "ttl": "0s"}, msg["android"])
+	data := msg["data"].(map[string]any)
+	assert.Regexp(t, `^\d{13}$`, data["timestamp"], "FCM data values are strings")
+	delete(data, "timestamp")
+	assert.Equal(t, map[string]any{
+		"callFrom": "1001", "callTo": "1002", "callType": "APPTOAPP", "registeredNumber": "1002",
+		"callerName": "1001", "callId": ringing.CallID, "environment": "DEVELOPMENT",
+		"platform": "android", "event": "initial",
+	}, data)
+
+	// The caller hangs up while ringing: every device hears "end".
+	a.send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup})
+	require.Eventually(t, func() bool {
+		return len(pf.apns.events(iosToken, apnsEvent)) == 2 && len(pf.fcm.events(androidToken, fcmEvent)) == 2
+	}, waitMsg, tick)
+	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent))
+	assert.Equal(t, []string{"initial", "end"}, pf.fcm.events(androidToken, fcmEvent))
+	assert.Equal(t, uint64(4), h.srv.Stats().Push.Sent)
+}
+
+func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
+	pf := newPushFakes(t)
+	h := pf.harness(t, server.NewMemoryDevices())
+	registerPushDevices(t, h)
+	desk := h.eventsFor("desk", "acme", "1002")
+
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	a.expect(wire.TypeRinging)
+	in := desk.expect(wire.TypeIncoming)
+	b := h.call("B", "acme", appAnswer("1001", "1002", in.CallID))
+	b.expect(wire.TypeAnswered)
+	a.expect(wire.TypeAnswered)
+
+	require.Eventually(t, func() bool {
+		return len(pf.apns.events(iosToken, apnsEvent)) == 2 && len(pf.fcm.events(androidToken, fcmEvent)) == 2
+	}, waitMsg, tick)
+	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent), "the phones stop ringing")
+	assert.Equal(t, []string{"initial", "end"}, pf.fcm.events(androidToken, fcmEvent))
+}
+
+func TestPushPrunesDeadTokens(t *testing.T) {
+	pf := newPushFakes(t)
+	store := server.NewMemoryDevices()
+	h := pf.harness(t, store)
+	registerPushDevices(t, h)
+	pf.apns.fail(iosToken, reply{status: http.StatusGone, body: `{"reason":"Unregistered","timestamp":1711800000000}`})
+	pf.fcm.fail(androidToken, reply{status: http.StatusNotFound, body: `{"error":{"code":404,"status":"NOT_FOUND","message":"Requested entity was not found.",` +
+		`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
+
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	a.expect(wire.TypeRinging)
+	require.Eventually(t, func() bool {
+		devs, err := store.ByNumber(context.Background(), "acme", "1002")
+		return err == nil && len(devs) == 0
+	}, waitMsg, tick, "both dead tokens are forgotten")
+	assert.Equal(t, uint64(2), h.srv.Stats().Push.Pruned)
+}
+
+func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
+	pf := newPushFakes(t)
+	store := server.NewMemoryDevices()
+	h := pf.harness(t, store)
+	other := strings.Repeat("b2", 32)
+	for _, body := range []string{
+		`{"deviceId":"bad","registeredNumber":"1002","platform":"ios","voipToken":"` + iosToken + `"}`,
+		`{"deviceId":"topic","registeredNumber":"1002","platform":"ios","voipToken":"` + other + `"}`,
+	} {
+		status, _ := h.register("acme", body)
+		require.Equal(t, http.StatusNoContent, status)
+	}
+	pf.apns.fail(iosToken, reply{status: http.StatusBadRequest, body: `{"reason":"BadDeviceToken"}`})
+	pf.apns.fail(other, reply{status: http.StatusBadRequest, body: `{"reason":"DeviceTokenNotForTopic"}`})
+
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	a.expect(wire.TypeRinging)
+	require.Eventually(t, func() bool { return h.srv.Stats().Push.Pruned == 1 && h.srv.Stats().Push.Rejected == 1 }, waitMsg, tick)
+	devs, err := store.ByNumber(context.Background(), "acme", "1002")
+	require.NoError(t, err)
+	require.Len(t, devs, 1, "a bundle-ID mistake must not unregister everyone")
+	assert.Equal(t, "topic", devs[0].DeviceID)
+}
+
+func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
+	pf := newPushFakes(t)
+	h := pf.harness(t, server.NewMemoryDevices())
+	registerPushDevices(t, h)
+	pf.fcm.fail(androidToken,
+		reply{status: http.StatusServiceUnavailable, body: `{"error":{"code":503,"status":"UNAVAILABLE","message":"try later"}}`},
+		reply{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "1"},
+			body: `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota",` +
+				`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"QUOTA_EXCEEDED"}]}}`})
+	pf.apns.fail(iosToken, reply{status: http.StatusServiceUnavailable, body: `{"reason":"ServiceUnavailable"}`})
+
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	a.expect(wire.TypeRinging)
+	require.Eventually(t, func() bool {
+		return len(pf.fcm.events(androidToken, fcmEvent)) == 3 && len(pf.apns.events(iosToken, apnsEvent)) == 2
+	}, waitMsg, tick)
+	require.Eventually(t, func() bool { return h.srv.Stats().Push.Sent == 2 }, waitMsg, tick)
+	st := h.srv.Stats().Push
+	assert.Equal(t, uint64(3), st.Retried)
+	assert.Zero(t, st.Pruned)
+	assert.Equal(t, []string{"initial", "initial", "initial"}, pf.fcm.events(androidToken, fcmEvent), "the same push, again")
+}
+
+func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
+	pf := newPushFakes(t)
+	h := pf.harness(t, server.NewMemoryDevices())
+	// A desktop registration has no token: it only rings through events.
+	status, _ := h.register("acme", `{"deviceId":"desk","registeredNumber":"1002","platform":"desktop"}`)
+	require.Equal(t, http.StatusNoContent, status)
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	a.expectError(wire.CodeUnreachable)
+	assert.Empty(t, pf.apns.requests())
+	assert.Empty(t, pf.fcm.requests())
+}
+
+func TestPushConfigValidation(t *testing.T) {
+	good := func() server.PushConfig {
+		return server.PushConfig{
+			APNs: &server.APNsConfig{KeyFile: "k.p8", KeyID: fakeKeyID, TeamID: fakeTeamID, BundleID: fakeBundleID},
+			FCM:  &server.FCMConfig{ProjectID: fakeProject, CredentialsFile: "sa.json"},
+		}
+	}
+	tests := []struct {
+		name   string
+		mutate func(*server.PushConfig)
+		want   string
+	}{
+		{"no key file", func(p *server.PushConfig) { p.APNs.KeyFile = "" }, "push.apns.keyFile"},
+		{"bad key id", func(p *server.PushConfig) { p.APNs.KeyID = "abc" }, "push.apns.keyId"},
+		{"bad team", func(p *server.PushConfig) { p.APNs.TeamID = "" }, "push.apns.teamId"},
+		{"bad bundle", func(p *server.PushConfig) { p.APNs.BundleID = "com example" }, "push.apns.bundleId"},
+		{"bad host", func(p *server.PushConfig) { p.APNs.Host = "ftp://x" }, "push.apns.host"},
+		{"bad project", func(p *server.PushConfig) { p.FCM.ProjectID = "X" }, "push.fcm.projectId"},
+		{"no credentials", func(p *server.PushConfig) { p.FCM.CredentialsFile = "" }, "push.fcm.credentialsFile"},
+		{"bad endpoint", func(p *server.PushConfig) { p.FCM.Endpoint = "fcm" }, "push.fcm.endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _ := testConfig()
+			cfg.Push = good()
+			tt.mutate(&cfg.Push)
+			err := cfg.Validate()
+			require.ErrorIs(t, err, server.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	cfg, _ := testConfig()
+	cfg.Push = good()
+	require.NoError(t, cfg.Validate())
+	_, err := server.New(cfg, server.WithLogger(testLogger()))
+	require.ErrorIs(t, err, server.ErrInvalidConfig, "a missing key file fails at start, not at the first call")
+}
+
+func TestPushEndCancelsAPendingRetry(t *testing.T) {
+	pf := newPushFakes(t)
+	h := pf.harness(t, server.NewMemoryDevices())
+	registerPushDevices(t, h)
+	pf.apns.fail(iosToken, reply{status: http.StatusServiceUnavailable, body: `{"reason":"ServiceUnavailable"}`})
+
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	a.expect(wire.TypeRinging)
+	require.Eventually(t, func() bool { return h.srv.Stats().Push.Retried == 1 }, waitMsg, tick)
+	a.send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup}) // before the retry is due
+	require.Eventually(t, func() bool { return len(pf.apns.events(iosToken, apnsEvent)) == 2 }, waitMsg, tick)
+	// Well past the retry's due time (the first backoff), nothing more came.
+	require.Never(t, func() bool { return len(pf.apns.events(iosToken, apnsEvent)) > 2 }, 1500*time.Millisecond, 50*time.Millisecond)
+	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent), "the call that ended does not ring late")
+}
