@@ -310,3 +310,76 @@ func (s *Server) pushTargetsFor(acct *account, m wire.Message) []Device {
 	}
 	return s.push.targets(devs)
 }
+
+// PushReport is what happened to one device in TestPush.
+type PushReport struct {
+	DeviceID, Platform string
+	Token              string // redacted
+	Result             string // "sent", "token removed", "provider busy" or "rejected"
+	Err                string // the provider's words, if not sent
+}
+
+// ErrNoPush is returned by TestPush when no push provider is configured.
+var ErrNoPush = errors.New("no push provider is configured (push.apns or push.fcm)")
+
+// TestPush sends a test call push to every push-capable device of number,
+// synchronously, and reports each outcome; after ring it sends the matching
+// "end" so the phones stop ringing. Dead tokens are removed as in a real
+// call. It is the support tool behind `onecxi-server test-push`.
+func (s *Server) TestPush(ctx context.Context, account, number string, ring time.Duration) ([]PushReport, error) {
+	if s.push == nil {
+		return nil, ErrNoPush
+	}
+	if !wire.ValidNumber(number) {
+		return nil, fmt.Errorf("%q is not a registered number", number)
+	}
+	devs, err := s.devices.ByNumber(ctx, account, number)
+	if err != nil {
+		return nil, err
+	}
+	targets := s.push.targets(devs)
+	p := wire.PushPayload{CallFrom: "0", CallTo: number, CallType: wire.PushAppToApp, RegisteredNumber: number,
+		CallerName: "OneCxi test push", CallID: "test_" + newCallID(), Environment: s.cfg.Environment,
+		Timestamp: time.Now().UnixMilli(), Event: wire.EventInitial}
+	reports := make([]PushReport, 0, len(targets))
+	var sent []Device
+	for _, d := range targets {
+		kind, tok := pushToken(d)
+		r := PushReport{DeviceID: d.DeviceID, Platform: d.Platform, Token: wire.Redact(tok)}
+		q := p
+		q.Platform = d.Platform
+		res, _, err := s.push.transports[kind].send(ctx, tok, q)
+		switch res {
+		case pushSent:
+			r.Result = "sent"
+			sent = append(sent, d)
+		case pushDead:
+			r.Result = "token removed"
+			if _, derr := s.devices.DropToken(ctx, account, kind, tok); derr != nil {
+				r.Result = "token dead (not removed: " + derr.Error() + ")"
+			}
+		case pushRetry:
+			r.Result = "provider busy"
+		default:
+			r.Result = "rejected"
+		}
+		if err != nil {
+			r.Err = err.Error()
+		}
+		reports = append(reports, r)
+	}
+	if len(sent) > 0 {
+		select {
+		case <-time.After(ring):
+		case <-ctx.Done():
+		}
+		p.Event, p.Timestamp = wire.EventEnd, time.Now().UnixMilli()
+		for _, d := range sent {
+			kind, tok := pushToken(d)
+			q := p
+			q.Platform = d.Platform
+			_, _, _ = s.push.transports[kind].send(context.WithoutCancel(ctx), tok, q)
+		}
+	}
+	return reports, nil
+}

@@ -234,3 +234,35 @@ func TestPushEndCancelsAPendingRetry(t *testing.T) {
 	require.Never(t, func() bool { return len(pf.apns.events(iosToken, apnsEvent)) > 2 }, 1500*time.Millisecond, 50*time.Millisecond)
 	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent), "the call that ended does not ring late")
 }
+
+func TestTestPushReportsEveryDevice(t *testing.T) {
+	pf := newPushFakes(t)
+	store := server.NewMemoryDevices()
+	h := pf.harness(t, store)
+	registerPushDevices(t, h)
+	pf.fcm.fail(androidToken, reply{status: http.StatusNotFound, body: `{"error":{"code":404,"status":"NOT_FOUND",` +
+		`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
+
+	reports, err := h.srv.TestPush(context.Background(), "acme", "1002", 0)
+	require.NoError(t, err)
+	require.Len(t, reports, 2)
+	byDevice := map[string]server.PushReport{}
+	for _, r := range reports {
+		byDevice[r.DeviceID] = r
+		assert.NotContains(t, r.Token, "APA91b", "tokens are reported redacted")
+	}
+	assert.Equal(t, "sent", byDevice["iphone"].Result)
+	assert.Equal(t, "token removed", byDevice["pixel"].Result)
+	assert.Contains(t, byDevice["pixel"].Err, "UNREGISTERED")
+
+	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent), "the test call stops ringing")
+	assert.Equal(t, "OneCxi test push", pf.apns.requests()[0].body["callerName"])
+	devs, _ := store.ByNumber(context.Background(), "acme", "1002")
+	assert.Len(t, devs, 1)
+
+	_, err = h.srv.TestPush(context.Background(), "acme", "not a number", 0)
+	assert.Error(t, err)
+	plain := newHarness(t, harnessOpts{})
+	_, err = plain.srv.TestPush(context.Background(), "acme", "1002", 0)
+	assert.ErrorIs(t, err, server.ErrNoPush)
+}

@@ -5,6 +5,8 @@
 //	              [-device-db devices.db]
 //	onecxi-server gen-key      print a new API key and its hash
 //	onecxi-server hash-key     read an API key on stdin, print its hash
+//	onecxi-server test-push -config f -account a -number n [-ring 5s]
+//	                           send a test call push to every device of a number
 //
 // Without -config it runs the demo configuration (server.DemoConfig) and
 // prints the demo account's freshly generated API key once, on stdout.

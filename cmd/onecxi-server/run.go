@@ -30,6 +30,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return genKey(args[1:], stdout, stderr)
 		case "hash-key":
 			return hashKey(args[1:], stdin, stdout, stderr)
+		case "test-push":
+			return testPush(ctx, args[1:], stdout, stderr)
 		}
 	}
 
@@ -39,6 +41,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, `usage: onecxi-server [flags]
        onecxi-server gen-key     print a new API key and its hash (for a config's apiKeyHashes)
        onecxi-server hash-key    read an API key on stdin and print its hash
+       onecxi-server test-push -config f -account a -number n
+                                 ring every push device of a number once (support)
 
 Without -config the server runs a demo configuration and prints its API key.
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -127,4 +128,23 @@ func TestConfigFileServes(t *testing.T) {
 	cancel()
 	assert.Equal(t, exitOK, <-done)
 	assert.Empty(t, stdout.String(), "no demo banner with a config file")
+}
+
+func TestTestPushFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"test-push"},
+		{"test-push", "-config", "x.json", "-account", "a"},
+		{"test-push", "-config", "x.json", "-account", "a", "-number", "1", "-ring", "2h"},
+		{"test-push", "-bogus"},
+	} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, exitUsage, run(context.Background(), args, nil, &out, &errb), "%v", args)
+	}
+	cfg := filepath.Join(t.TempDir(), "server.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"accounts":[{"name":"example","apiKeyHashes":["`+
+		server.HashKey("ocx_0123456789abcdef0123456789abcdef")+`"]}]}`), 0o600))
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"test-push", "-config", cfg, "-account", "example", "-number", "1002"}, nil, &out, &errb)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errb.String(), "no push provider")
 }
