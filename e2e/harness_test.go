@@ -39,6 +39,12 @@ type envOption func(*server.Config)
 
 func startServer(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	return startServerWith(t, nil, opts...)
+}
+
+// startServerWith is startServer with extra server options.
+func startServerWith(t testing.TB, extra []server.Option, opts ...envOption) *env {
+	t.Helper()
 	cfg, key := server.DemoConfig()
 	cfg.Trunk.AnswerDelay = 100 * time.Millisecond
 	cfg.Trunk.Mode = "tone:1004"
@@ -50,12 +56,12 @@ func startServer(t testing.TB, opts ...envOption) *env {
 	trunk, err := server.NewSimulatedTrunk(cfg.Trunk, log)
 	require.NoError(t, err)
 	e := &env{key: key, trunk: trunk}
-	e.srv, e.url = testenv.StartServer(t, cfg, server.WithLogger(log), server.WithTrunk(trunk),
+	e.srv, e.url = testenv.StartServer(t, cfg, append([]server.Option{server.WithLogger(log), server.WithTrunk(trunk),
 		server.WithEventHook(func(ev server.Event) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)
 			e.mu.Unlock()
-		}))
+		})}, extra...)...)
 	return e
 }
 

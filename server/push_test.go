@@ -11,8 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/internal/pushfake"
 	"github.com/onecxi/phone/server"
 )
+
+// pushHarness starts a server using the fakes, with store as its registry.
+func pushHarness(t *testing.T, pf *pushfake.Fakes, store server.DeviceStore) *harness {
+	return newHarness(t, harnessOpts{
+		mutate:  func(c *server.Config) { c.Push = pf.Config },
+		options: []server.Option{server.WithPushHTTPClient(pf.Client), server.WithDeviceStore(store)},
+	})
+}
 
 var (
 	iosToken     = strings.Repeat("a1", 32)
@@ -31,37 +40,40 @@ func registerPushDevices(t *testing.T, h *harness) {
 	}
 }
 
-func apnsEvent(r pushReq) string { s, _ := r.body["event"].(string); return s }
-func fcmEvent(r pushReq) string  { s, _ := dig(r.body, "message", "data", "event").(string); return s }
+func apnsEvent(r pushfake.Request) string { s, _ := r.Body["event"].(string); return s }
+func fcmEvent(r pushfake.Request) string {
+	s, _ := pushfake.Dig(r.Body, "message", "data", "event").(string)
+	return s
+}
 
 func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
-	pf := newPushFakes(t)
-	h := pf.harness(t, server.NewMemoryDevices())
+	pf := pushfake.New(t)
+	h := pushHarness(t, pf, server.NewMemoryDevices())
 	registerPushDevices(t, h)
 
 	// 1002 has no app open: push alone makes it reachable.
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	ringing := a.expect(wire.TypeRinging)
-	require.Eventually(t, func() bool { return len(pf.apns.requests()) == 1 && len(pf.fcm.requests()) == 1 }, waitMsg, tick)
+	require.Eventually(t, func() bool { return len(pf.APNs.Requests()) == 1 && len(pf.FCM.Requests()) == 1 }, waitMsg, tick)
 
-	ap := pf.apns.requests()[0]
-	assert.Equal(t, iosToken, ap.token)
-	assert.Equal(t, "voip", ap.header.Get("apns-push-type"))
-	assert.Equal(t, fakeBundleID+".voip", ap.header.Get("apns-topic"))
-	assert.Equal(t, "10", ap.header.Get("apns-priority"))
-	assert.Equal(t, "0", ap.header.Get("apns-expiration"))
-	pf.checkAPNsAuth(t, ap.header)
-	ts, ok := ap.body["timestamp"].(float64)
+	ap := pf.APNs.Requests()[0]
+	assert.Equal(t, iosToken, ap.Token)
+	assert.Equal(t, "voip", ap.Header.Get("apns-push-type"))
+	assert.Equal(t, pushfake.BundleID+".voip", ap.Header.Get("apns-topic"))
+	assert.Equal(t, "10", ap.Header.Get("apns-priority"))
+	assert.Equal(t, "0", ap.Header.Get("apns-expiration"))
+	pf.CheckAPNsAuth(t, ap.Header)
+	ts, ok := ap.Body["timestamp"].(float64)
 	require.True(t, ok, "timestamp is a number in the APNs payload")
 	assert.Equal(t, map[string]any{
 		"callFrom": "1001", "callTo": "1002", "callType": "APPTOAPP", "registeredNumber": "1002",
 		"callerName": "1001", "callId": ringing.CallID, "environment": "DEVELOPMENT",
 		"timestamp": ts, "platform": "ios", "event": "initial",
-	}, ap.body, "exactly the guide's payload")
+	}, ap.Body, "exactly the guide's payload")
 
-	fr := pf.fcm.requests()[0]
-	assert.Equal(t, "Bearer "+fakeOAuthToken, fr.header.Get("Authorization"))
-	msg := dig(fr.body, "message").(map[string]any)
+	fr := pf.FCM.Requests()[0]
+	assert.Equal(t, "Bearer "+pushfake.OAuthToken, fr.Header.Get("Authorization"))
+	msg := pushfake.Dig(fr.Body, "message").(map[string]any)
 	assert.Equal(t, androidToken, msg["token"])
 	assert.NotContains(t, msg, "notification", "data-only, so the app's background handler runs")
 	assert.Equal(t, map[string]any{"priority": "HIGH", "ttl": "0s"}, msg["android"])
@@ -77,16 +89,16 @@ func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
 	// The caller hangs up while ringing: every device hears "end".
 	a.send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup})
 	require.Eventually(t, func() bool {
-		return len(pf.apns.events(iosToken, apnsEvent)) == 2 && len(pf.fcm.events(androidToken, fcmEvent)) == 2
+		return len(pf.APNs.Events(iosToken, apnsEvent)) == 2 && len(pf.FCM.Events(androidToken, fcmEvent)) == 2
 	}, waitMsg, tick)
-	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent))
-	assert.Equal(t, []string{"initial", "end"}, pf.fcm.events(androidToken, fcmEvent))
+	assert.Equal(t, []string{"initial", "end"}, pf.APNs.Events(iosToken, apnsEvent))
+	assert.Equal(t, []string{"initial", "end"}, pf.FCM.Events(androidToken, fcmEvent))
 	assert.Equal(t, uint64(4), h.srv.Stats().Push.Sent)
 }
 
 func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
-	pf := newPushFakes(t)
-	h := pf.harness(t, server.NewMemoryDevices())
+	pf := pushfake.New(t)
+	h := pushHarness(t, pf, server.NewMemoryDevices())
 	registerPushDevices(t, h)
 	desk := h.eventsFor("desk", "acme", "1002")
 
@@ -98,19 +110,19 @@ func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
 	a.expect(wire.TypeAnswered)
 
 	require.Eventually(t, func() bool {
-		return len(pf.apns.events(iosToken, apnsEvent)) == 2 && len(pf.fcm.events(androidToken, fcmEvent)) == 2
+		return len(pf.APNs.Events(iosToken, apnsEvent)) == 2 && len(pf.FCM.Events(androidToken, fcmEvent)) == 2
 	}, waitMsg, tick)
-	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent), "the phones stop ringing")
-	assert.Equal(t, []string{"initial", "end"}, pf.fcm.events(androidToken, fcmEvent))
+	assert.Equal(t, []string{"initial", "end"}, pf.APNs.Events(iosToken, apnsEvent), "the phones stop ringing")
+	assert.Equal(t, []string{"initial", "end"}, pf.FCM.Events(androidToken, fcmEvent))
 }
 
 func TestPushPrunesDeadTokens(t *testing.T) {
-	pf := newPushFakes(t)
+	pf := pushfake.New(t)
 	store := server.NewMemoryDevices()
-	h := pf.harness(t, store)
+	h := pushHarness(t, pf, store)
 	registerPushDevices(t, h)
-	pf.apns.fail(iosToken, reply{status: http.StatusGone, body: `{"reason":"Unregistered","timestamp":1711800000000}`})
-	pf.fcm.fail(androidToken, reply{status: http.StatusNotFound, body: `{"error":{"code":404,"status":"NOT_FOUND","message":"Requested entity was not found.",` +
+	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusGone, Body: `{"reason":"Unregistered","timestamp":1711800000000}`})
+	pf.FCM.Fail(androidToken, pushfake.Reply{Status: http.StatusNotFound, Body: `{"error":{"code":404,"status":"NOT_FOUND","message":"Requested entity was not found.",` +
 		`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
@@ -123,9 +135,9 @@ func TestPushPrunesDeadTokens(t *testing.T) {
 }
 
 func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
-	pf := newPushFakes(t)
+	pf := pushfake.New(t)
 	store := server.NewMemoryDevices()
-	h := pf.harness(t, store)
+	h := pushHarness(t, pf, store)
 	other := strings.Repeat("b2", 32)
 	for _, body := range []string{
 		`{"deviceId":"bad","registeredNumber":"1002","platform":"ios","voipToken":"` + iosToken + `"}`,
@@ -134,8 +146,8 @@ func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
 		status, _ := h.register("acme", body)
 		require.Equal(t, http.StatusNoContent, status)
 	}
-	pf.apns.fail(iosToken, reply{status: http.StatusBadRequest, body: `{"reason":"BadDeviceToken"}`})
-	pf.apns.fail(other, reply{status: http.StatusBadRequest, body: `{"reason":"DeviceTokenNotForTopic"}`})
+	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusBadRequest, Body: `{"reason":"BadDeviceToken"}`})
+	pf.APNs.Fail(other, pushfake.Reply{Status: http.StatusBadRequest, Body: `{"reason":"DeviceTokenNotForTopic"}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	a.expect(wire.TypeRinging)
@@ -147,45 +159,45 @@ func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
 }
 
 func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
-	pf := newPushFakes(t)
-	h := pf.harness(t, server.NewMemoryDevices())
+	pf := pushfake.New(t)
+	h := pushHarness(t, pf, server.NewMemoryDevices())
 	registerPushDevices(t, h)
-	pf.fcm.fail(androidToken,
-		reply{status: http.StatusServiceUnavailable, body: `{"error":{"code":503,"status":"UNAVAILABLE","message":"try later"}}`},
-		reply{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "1"},
-			body: `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota",` +
+	pf.FCM.Fail(androidToken,
+		pushfake.Reply{Status: http.StatusServiceUnavailable, Body: `{"error":{"code":503,"status":"UNAVAILABLE","message":"try later"}}`},
+		pushfake.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "1"},
+			Body: `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota",` +
 				`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"QUOTA_EXCEEDED"}]}}`})
-	pf.apns.fail(iosToken, reply{status: http.StatusServiceUnavailable, body: `{"reason":"ServiceUnavailable"}`})
+	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusServiceUnavailable, Body: `{"reason":"ServiceUnavailable"}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	a.expect(wire.TypeRinging)
 	require.Eventually(t, func() bool {
-		return len(pf.fcm.events(androidToken, fcmEvent)) == 3 && len(pf.apns.events(iosToken, apnsEvent)) == 2
+		return len(pf.FCM.Events(androidToken, fcmEvent)) == 3 && len(pf.APNs.Events(iosToken, apnsEvent)) == 2
 	}, waitMsg, tick)
 	require.Eventually(t, func() bool { return h.srv.Stats().Push.Sent == 2 }, waitMsg, tick)
 	st := h.srv.Stats().Push
 	assert.Equal(t, uint64(3), st.Retried)
 	assert.Zero(t, st.Pruned)
-	assert.Equal(t, []string{"initial", "initial", "initial"}, pf.fcm.events(androidToken, fcmEvent), "the same push, again")
+	assert.Equal(t, []string{"initial", "initial", "initial"}, pf.FCM.Events(androidToken, fcmEvent), "the same push, again")
 }
 
 func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
-	pf := newPushFakes(t)
-	h := pf.harness(t, server.NewMemoryDevices())
+	pf := pushfake.New(t)
+	h := pushHarness(t, pf, server.NewMemoryDevices())
 	// A desktop registration has no token: it only rings through events.
 	status, _ := h.register("acme", `{"deviceId":"desk","registeredNumber":"1002","platform":"desktop"}`)
 	require.Equal(t, http.StatusNoContent, status)
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	a.expectError(wire.CodeUnreachable)
-	assert.Empty(t, pf.apns.requests())
-	assert.Empty(t, pf.fcm.requests())
+	assert.Empty(t, pf.APNs.Requests())
+	assert.Empty(t, pf.FCM.Requests())
 }
 
 func TestPushConfigValidation(t *testing.T) {
 	good := func() server.PushConfig {
 		return server.PushConfig{
-			APNs: &server.APNsConfig{KeyFile: "k.p8", KeyID: fakeKeyID, TeamID: fakeTeamID, BundleID: fakeBundleID},
-			FCM:  &server.FCMConfig{ProjectID: fakeProject, CredentialsFile: "sa.json"},
+			APNs: &server.APNsConfig{KeyFile: "k.p8", KeyID: pushfake.KeyID, TeamID: pushfake.TeamID, BundleID: pushfake.BundleID},
+			FCM:  &server.FCMConfig{ProjectID: pushfake.Project, CredentialsFile: "sa.json"},
 		}
 	}
 	tests := []struct {
@@ -220,27 +232,27 @@ func TestPushConfigValidation(t *testing.T) {
 }
 
 func TestPushEndCancelsAPendingRetry(t *testing.T) {
-	pf := newPushFakes(t)
-	h := pf.harness(t, server.NewMemoryDevices())
+	pf := pushfake.New(t)
+	h := pushHarness(t, pf, server.NewMemoryDevices())
 	registerPushDevices(t, h)
-	pf.apns.fail(iosToken, reply{status: http.StatusServiceUnavailable, body: `{"reason":"ServiceUnavailable"}`})
+	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusServiceUnavailable, Body: `{"reason":"ServiceUnavailable"}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	a.expect(wire.TypeRinging)
 	require.Eventually(t, func() bool { return h.srv.Stats().Push.Retried == 1 }, waitMsg, tick)
 	a.send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup}) // before the retry is due
-	require.Eventually(t, func() bool { return len(pf.apns.events(iosToken, apnsEvent)) == 2 }, waitMsg, tick)
+	require.Eventually(t, func() bool { return len(pf.APNs.Events(iosToken, apnsEvent)) == 2 }, waitMsg, tick)
 	// Well past the retry's due time (the first backoff), nothing more came.
-	require.Never(t, func() bool { return len(pf.apns.events(iosToken, apnsEvent)) > 2 }, 1500*time.Millisecond, 50*time.Millisecond)
-	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent), "the call that ended does not ring late")
+	require.Never(t, func() bool { return len(pf.APNs.Events(iosToken, apnsEvent)) > 2 }, 1500*time.Millisecond, 50*time.Millisecond)
+	assert.Equal(t, []string{"initial", "end"}, pf.APNs.Events(iosToken, apnsEvent), "the call that ended does not ring late")
 }
 
 func TestTestPushReportsEveryDevice(t *testing.T) {
-	pf := newPushFakes(t)
+	pf := pushfake.New(t)
 	store := server.NewMemoryDevices()
-	h := pf.harness(t, store)
+	h := pushHarness(t, pf, store)
 	registerPushDevices(t, h)
-	pf.fcm.fail(androidToken, reply{status: http.StatusNotFound, body: `{"error":{"code":404,"status":"NOT_FOUND",` +
+	pf.FCM.Fail(androidToken, pushfake.Reply{Status: http.StatusNotFound, Body: `{"error":{"code":404,"status":"NOT_FOUND",` +
 		`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
 
 	reports, err := h.srv.TestPush(context.Background(), "acme", "1002", 0)
@@ -255,8 +267,8 @@ func TestTestPushReportsEveryDevice(t *testing.T) {
 	assert.Equal(t, "token removed", byDevice["pixel"].Result)
 	assert.Contains(t, byDevice["pixel"].Err, "UNREGISTERED")
 
-	assert.Equal(t, []string{"initial", "end"}, pf.apns.events(iosToken, apnsEvent), "the test call stops ringing")
-	assert.Equal(t, "OneCxi test push", pf.apns.requests()[0].body["callerName"])
+	assert.Equal(t, []string{"initial", "end"}, pf.APNs.Events(iosToken, apnsEvent), "the test call stops ringing")
+	assert.Equal(t, "OneCxi test push", pf.APNs.Requests()[0].Body["callerName"])
 	devs, _ := store.ByNumber(context.Background(), "acme", "1002")
 	assert.Len(t, devs, 1)
 
