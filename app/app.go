@@ -9,18 +9,19 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/onecxi/phone/assets"
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/screens"
 )
 
 // AppID is the application identifier (FyneApp.toml, preferences, storage).
@@ -44,7 +45,7 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "onecxi-phone:", err)
 		return 1
 	}
-	p.UI.Window.ShowAndRun()
+	p.UI.Window.ShowAndRun() // returns once Quit (the window closed, or the tray's Quit)
 	p.Stop()
 	return 0
 }
@@ -53,110 +54,362 @@ func Main(args []string) int {
 type Phone struct {
 	UI     *UI
 	SDK    *callcore.SDK
-	Config Config
-	server *embedded
-	cancel context.CancelFunc
+	Config Config // the account in use: ServerURL, Account and APIKey follow Settings
+
+	app     fyne.App
+	log     *slog.Logger
+	banner  io.Writer
+	secrets secretStore
+	sound   soundSystem
+	audio   *callAudio
+	ring    *ringer
+
+	mu       sync.Mutex
+	server   *embedded // nil unless the demo server runs
+	key      keySource
+	signInN  int                // generation of the latest sign-in
+	cancel   context.CancelFunc // ends the latest sign-in and its listener
+	signInWG sync.WaitGroup
 }
+
+// keySource is where the API key in use came from, for Settings.
+type keySource int
+
+const (
+	keyDemo     keySource = iota // the embedded server's own key
+	keyAtStart                   // flag, environment or build setting
+	keySaved                     // the secret store
+	keyNotFound                  // a saved account whose key is missing
+)
 
 // Start wires everything and signs in in the background. banner receives the
 // embedded server's address and key, once, for a second instance to use.
+//
+// The account is, in order: the one given by flags, environment or build
+// settings; the one saved in Settings; else the built-in demo server.
 func Start(a fyne.App, cfg Config, log *slog.Logger, banner io.Writer) (*Phone, error) {
-	p := &Phone{Config: cfg}
-	if cfg.Embedded() {
-		e, err := startEmbedded(cfg.Listen, log)
-		if err != nil {
-			return nil, err
-		}
-		p.server = e
-		p.Config.ServerURL, p.Config.Account, p.Config.APIKey = e.url, "demo", e.key
-		fmt.Fprintf(banner, "OneCxi demo server: %s  account: demo  API key: %s\n"+
-			"A second instance can call this one: ONECXI_API_KEY=<key> onecxi-phone -server %s -account demo -number 1002\n",
-			e.url, e.key, e.url)
+	p := &Phone{Config: cfg, app: a, log: log, banner: banner, sound: cfg.sound, secrets: cfg.secrets}
+	if p.sound == nil {
+		p.sound = newSoundSystem(cfg.Audio)
 	}
+	if p.secrets == nil {
+		fallback := &fileSecrets{path: filepath.Join(a.Storage().RootURI().Path(), "apikeys.json")}
+		var why error
+		p.secrets, why = chooseSecretStore(keychain{}, fallback, keychainProbeTimeout)
+		if why != nil {
+			log.Warn("no OS keychain; API keys are kept in the app's storage", "file", fallback.path, "reason", why)
+		}
+	}
+	prefs := a.Preferences()
 	number := cfg.Number
 	if number == "" {
-		number = a.Preferences().StringWithFallback(prefNumber, defaultNumber)
+		number = prefs.StringWithFallback(prefNumber, defaultNumber)
 	}
-	a.Preferences().SetString(prefNumber, number)
+	prefs.SetString(prefNumber, number)
+	p.Config.Number = number
+	switch {
+	case cfg.ServerURL != "":
+		p.key = keyAtStart
+	case prefs.String(prefServerURL) != "":
+		p.Config.ServerURL, p.Config.Account = prefs.String(prefServerURL), prefs.String(prefAccount)
+		p.Config.APIKey, p.key = p.savedKey(p.Config.Account, p.Config.ServerURL)
+	default:
+		if err := p.startEmbedded(); err != nil {
+			return nil, err
+		}
+	}
+
+	p.audio = newCallAudio(p.sound, DeviceChoice{
+		Microphone:  prefs.String(prefMicrophone),
+		Headset:     prefs.String(prefHeadset),
+		Loudspeaker: prefs.String(prefLoudspeaker),
+	}, log)
+	p.ring = &ringer{sound: p.sound, output: func() string { return p.audio.Choice().Loudspeaker }, log: log}
 
 	var ui *UI
 	plat := dismissNotifier{Platform: platform.New(
 		platform.WithLogger(log),
 		platform.WithIncomingUI(func(c platform.IncomingCall, respond func(platform.Action)) { ui.ShowIncoming(c, respond) }),
+		platform.WithRouteHandler(p.audio.setRoute),
 		platform.WithNotifier(func(title, body string) error {
-			a.SendNotification(fyne.NewNotification(title, body))
+			// The window shows the call already when it has the focus.
+			if !ui.foreground.Load() {
+				a.SendNotification(fyne.NewNotification(title, body))
+			}
 			return nil
 		}),
 	), dismissed: func(callID string) { ui.DismissIncoming(callID) }}
 	p.SDK = callcore.New(
 		callcore.WithPlatform(plat),
 		callcore.WithLogger(log),
-		callcore.WithAudioDevice(audioFactory(cfg.Audio)),
+		callcore.WithAudioDevice(p.audio.newDevice),
 		callcore.WithStore(callcore.NewFileStore(filepath.Join(a.Storage().RootURI().Path(), "callcore.json"))),
 	)
-	ui = NewUI(a, p.SDK, number)
+	deps := uiDeps{
+		sdk:           p.SDK,
+		number:        number,
+		history:       loadHistory(prefs, log),
+		ring:          p.ring,
+		calls:         func(done func(screens.CallRecord)) *callLog { return newCallLog(time.Now, done) },
+		saveAccount:   p.saveAccount,
+		keySaved:      p.haveKey,
+		chooseDevices: p.chooseDevices,
+		listDevices:   p.sound.Devices,
+		devices:       p.deviceSelection,
+		testMic:       p.testMic,
+		quit:          a.Quit,
+	}
+	if d, ok := a.(desktop.App); ok && trayAvailable(os.Getenv) {
+		deps.setTray = d.SetSystemTrayMenu
+	}
+	ui = NewUI(a, deps)
 	p.UI = ui
+	if d, ok := a.(desktop.App); ok && deps.setTray != nil {
+		d.SetSystemTrayWindow(ui.Window) // a click on the tray icon brings it back
+	}
 	p.SDK.SetCallProgressCallback(ui)
+	ui.Settings.Load(p.account(), p.keyInfo())
+	ui.Audio.SetDevices(nil, nil, p.deviceSelection()) // listed when Settings opens
 	a.Lifecycle().SetOnEnteredForeground(func() {
+		ui.foreground.Store(true)
+		// Back from elsewhere: the call may have changed meanwhile (guide 13).
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = p.SDK.RefreshCallStatus(ctx)
 		}()
 	})
-	ui.Window.SetCloseIntercept(func() {
-		if !p.SDK.IsCallActive() {
-			ui.Window.Close()
-			return
-		}
-		dialog.ShowConfirm("End the call?", "Closing OneCxi Phone hangs up the call in progress.", func(ok bool) {
-			if ok {
-				ui.Window.Close()
-			}
-		}, ui.Window)
-	})
-
-	ctx, cancel := context.WithCancel(context.Background())
-	p.cancel = cancel
-	go p.signIn(ctx, number)
+	a.Lifecycle().SetOnExitedForeground(func() { ui.foreground.Store(false) })
+	p.signIn()
 	return p, nil
 }
 
-func (p *Phone) signIn(ctx context.Context, number string) {
-	c := p.Config
-	ictx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	err := p.SDK.Initialize(ictx, c.Account, c.APIKey, c.ServerURL)
-	if err == nil {
-		err = p.SDK.ListenForIncomingCalls(ctx, number)
+// startEmbedded runs the demo server and makes it the account in use.
+func (p *Phone) startEmbedded() error {
+	e, err := startEmbedded(p.Config.Listen, p.log)
+	if err != nil {
+		return err
 	}
+	p.mu.Lock()
+	p.server = e
+	p.mu.Unlock()
+	p.Config.ServerURL, p.Config.Account, p.Config.APIKey = e.url, "demo", e.key
+	p.key = keyDemo
+	fmt.Fprintf(p.banner, "OneCxi demo server: %s  account: demo  API key: %s\n"+
+		"A second instance can call this one: ONECXI_API_KEY=<key> onecxi-phone -server %s -account demo -number 1002\n",
+		e.url, e.key, e.url)
+	return nil
+}
+
+// stopEmbedded stops the demo server, if it runs.
+func (p *Phone) stopEmbedded() {
+	p.mu.Lock()
+	e := p.server
+	p.server = nil
+	p.mu.Unlock()
+	if e != nil {
+		e.stop()
+	}
+}
+
+// savedKey reads the key of account on server from the secret store.
+func (p *Phone) savedKey(account, server string) (string, keySource) {
+	k, err := p.secrets.Get(secretUser(account, server))
+	if err != nil {
+		if !errors.Is(err, errNoSecret) {
+			p.log.Warn("reading the saved API key", "account", account, "server", server, "err", err)
+		}
+		return "", keyNotFound
+	}
+	return k, keySaved
+}
+
+// signIn (re)initializes the SDK with the account in use and listens for
+// incoming calls, in the background; the UI hears how it went. A newer
+// sign-in supersedes one still under way.
+func (p *Phone) signIn() {
+	c := p.Config
+	p.mu.Lock()
+	if p.cancel != nil {
+		p.cancel()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.signInN++
+	gen := p.signInN
 	where := c.ServerURL
 	if p.server != nil {
 		where = "built-in demo server"
 	}
-	fyne.Do(func() { p.UI.SignedIn(c.Account, where, err) })
+	p.mu.Unlock()
+	p.signInWG.Add(1)
+	go func() {
+		defer p.signInWG.Done()
+		var err error
+		if c.APIKey == "" {
+			err = &callcore.Error{Kind: callcore.ErrInitializationFailed, Detail: "no API key saved for " + c.Account}
+		} else {
+			ictx, icancel := context.WithTimeout(ctx, 15*time.Second)
+			err = p.SDK.Initialize(ictx, c.Account, c.APIKey, c.ServerURL)
+			icancel()
+			if err == nil {
+				err = p.SDK.ListenForIncomingCalls(ctx, c.Number)
+			}
+		}
+		if err != nil {
+			p.log.Warn("sign-in failed", "account", c.Account, "server", c.ServerURL, "api_key", wire.Redact(c.APIKey), "err", err)
+		}
+		fyne.Do(func() {
+			p.mu.Lock()
+			current := gen == p.signInN
+			p.mu.Unlock()
+			if current {
+				p.UI.SignedIn(c.Account, where, err)
+			}
+		})
+	}()
+}
+
+// account is the account in use, for Settings: the demo server shows as an
+// empty server address.
+func (p *Phone) account() screens.Account {
+	p.mu.Lock()
+	demo := p.server != nil
+	p.mu.Unlock()
+	if demo {
+		return screens.Account{Number: p.Config.Number}
+	}
+	return screens.Account{ServerURL: p.Config.ServerURL, Name: p.Config.Account, Number: p.Config.Number}
+}
+
+// keyInfo says which key is in use and where it is kept, never in full.
+func (p *Phone) keyInfo() screens.KeyInfo {
+	insecure := !p.secrets.Secure()
+	switch p.key {
+	case keyDemo:
+		return screens.KeyInfo{Where: "The built-in demo server needs no account name or API key.", Insecure: insecure}
+	case keyAtStart:
+		return screens.KeyInfo{Saved: wire.Redact(p.Config.APIKey), Where: "given at start (command line, environment or build setting)", Insecure: insecure}
+	case keyNotFound:
+		return screens.KeyInfo{Where: "No API key is saved for this account: enter it and save.", Insecure: insecure}
+	}
+	where := "kept in the system keychain"
+	if insecure {
+		where = "kept in this app's storage"
+	}
+	return screens.KeyInfo{Saved: wire.Redact(p.Config.APIKey), Where: where, Insecure: insecure}
+}
+
+// haveKey reports whether a key is at hand for account on server, so the
+// Settings key field may stay empty.
+func (p *Phone) haveKey(server, account string) bool {
+	if server == p.Config.ServerURL && account == p.Config.Account && p.Config.APIKey != "" {
+		return true
+	}
+	_, src := p.savedKey(account, server)
+	return src == keySaved
+}
+
+// saveAccount stores a validated account (the key in the secret store, the
+// rest in preferences), switches to it and signs in. It runs on the UI
+// goroutine.
+func (p *Phone) saveAccount(a screens.Account) error {
+	if p.SDK.IsCallActive() {
+		return &callcore.Error{Kind: callcore.ErrCallInProgress, Detail: "cannot change the account during a call"}
+	}
+	next := p.Config
+	next.Number = a.Number
+	src := keyDemo
+	if a.ServerURL != "" {
+		next.ServerURL, next.Account = a.ServerURL, a.Name
+		switch {
+		case a.APIKey != "":
+			if err := p.secrets.Set(secretUser(a.Name, a.ServerURL), a.APIKey); err != nil {
+				return err
+			}
+			next.APIKey, src = a.APIKey, keySaved
+		case a.ServerURL == p.Config.ServerURL && a.Name == p.Config.Account:
+			src = p.key // the key in use already
+		default:
+			next.APIKey, src = p.savedKey(a.Name, a.ServerURL)
+		}
+	}
+	prefs := p.app.Preferences()
+	prefs.SetString(prefServerURL, a.ServerURL)
+	prefs.SetString(prefAccount, a.Name)
+	prefs.SetString(prefNumber, a.Number)
+	p.log.Info("account saved", "server", a.ServerURL, "account", a.Name, "number", a.Number, "api_key", wire.Redact(next.APIKey))
+
+	p.mu.Lock()
+	demo := p.server != nil
+	p.mu.Unlock()
+	switch {
+	case a.ServerURL == "" && !demo:
+		p.Config.Number = a.Number
+		if err := p.startEmbedded(); err != nil {
+			return err
+		}
+	case a.ServerURL == "":
+		p.Config.Number = a.Number
+	default:
+		// Off the demo server: stop listening to it before it goes away,
+		// so the listener does not try to reconnect to it.
+		p.SDK.StopListening()
+		p.stopEmbedded()
+		p.Config, p.key = next, src
+	}
+	p.UI.Settings.ShowKey(p.keyInfo())
+	p.signIn()
+	return nil
+}
+
+// deviceSelection is the chosen sound devices.
+func (p *Phone) deviceSelection() screens.DeviceSelection {
+	c := p.audio.Choice()
+	return screens.DeviceSelection{Microphone: c.Microphone, Headset: c.Headset, Loudspeaker: c.Loudspeaker}
+}
+
+// chooseDevices applies and saves a choice of sound devices.
+func (p *Phone) chooseDevices(s screens.DeviceSelection) {
+	p.audio.setChoice(DeviceChoice{Microphone: s.Microphone, Headset: s.Headset, Loudspeaker: s.Loudspeaker})
+	prefs := p.app.Preferences()
+	prefs.SetString(prefMicrophone, s.Microphone)
+	prefs.SetString(prefHeadset, s.Headset)
+	prefs.SetString(prefLoudspeaker, s.Loudspeaker)
+}
+
+// meterWindow is how much audio one level reading covers: the bar moves ten
+// times a second, smooth to the eye and cheap for the UI.
+const meterWindow = audio.SampleRate / 10
+
+// testMic meters microphone mic for the Settings level bar. Failing to open
+// it is the guide's audioSessionSetupFailed.
+func (p *Phone) testMic(mic string, level func(dBFS float64)) (func(), error) {
+	var buf []int16
+	stop, err := p.sound.Capture(mic, func(s []int16) {
+		buf = append(buf, s...)
+		if len(buf) >= meterWindow {
+			level(audio.Level(buf))
+			buf = buf[:0]
+		}
+	})
+	if err != nil {
+		return nil, &callcore.Error{Kind: callcore.ErrAudioSessionSetupFailed, Detail: "opening the microphone for the level meter", Err: err}
+	}
+	return stop, nil
 }
 
 // Stop ends any call, the SDK and the embedded server.
 func (p *Phone) Stop() {
-	p.cancel()
+	p.mu.Lock()
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.mu.Unlock()
+	p.ring.close()
 	p.SDK.Dispose()
-	if p.server != nil {
-		p.server.stop()
-	}
-}
-
-func audioFactory(spec string) func() (audio.Device, error) {
-	return func() (audio.Device, error) {
-		switch {
-		case spec == "none":
-			return audio.NewNullDevice(), nil
-		case strings.HasPrefix(spec, "tone:"):
-			hz, _ := strconv.ParseFloat(strings.TrimPrefix(spec, "tone:"), 64) // checked by ParseConfig
-			return audio.NewToneDevice(hz, 0.3), nil
-		}
-		return audio.NewMalgoDevice(), nil
-	}
+	p.signInWG.Wait()
+	p.stopEmbedded()
 }
 
 // dismissNotifier tells the UI when the SDK dismisses an incoming call (the

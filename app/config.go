@@ -30,7 +30,13 @@ const (
 
 // Preference keys.
 const (
-	prefNumber = "registeredNumber"
+	prefNumber      = "registeredNumber"
+	prefServerURL   = "serverURL"   // "" or absent: the built-in demo server
+	prefAccount     = "accountName" // the API key is in the secret store, never here
+	prefHistory     = "callHistory" // JSON list of screens.CallRecord, newest first
+	prefMicrophone  = "audio.microphone"
+	prefHeadset     = "audio.headset"
+	prefLoudspeaker = "audio.loudspeaker"
 )
 
 // defaultNumber is the first user's registered number on a fresh install.
@@ -44,6 +50,11 @@ type Config struct {
 	Number    string // registered number; empty: from preferences
 	Audio     string // "auto", "none" or "tone:<hz>"
 	Listen    string // embedded server address
+
+	// Tests replace the sound system and the secret store; nil picks them
+	// from Audio and the OS.
+	sound   soundSystem
+	secrets secretStore
 }
 
 // Embedded reports whether the app runs its own server.

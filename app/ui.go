@@ -2,57 +2,128 @@ package app
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onecxi/phone/callcore"
+	"github.com/onecxi/phone/callcore/audio"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/screens"
 )
 
-// UI is the main window: a status line, the current screen and an error
-// line. It implements callcore.CallProgressCallback; every callback hops to
-// the Fyne goroutine with fyne.Do before touching a widget.
+// UI is the main window: the connection state on top, the Phone, History
+// and Settings tabs, and an error line at the bottom, so the state and the
+// last error are visible whatever the tab. It implements
+// callcore.CallProgressCallback; every callback hops to the Fyne goroutine
+// with fyne.Do before touching a widget.
 type UI struct {
 	app    fyne.App
+	deps   uiDeps
 	Window fyne.Window
 	number string
 
-	Dialer   *screens.Dialer
-	InCall   *screens.InCall
-	Incoming *screens.Incoming
-	Status   *widget.Label
-	Errors   *widget.Label
-	body     *fyne.Container
-	current  fyne.CanvasObject
+	Dialer      *screens.Dialer
+	InCall      *screens.InCall
+	Incoming    *screens.Incoming
+	History     *screens.History
+	Settings    *screens.Settings
+	Audio       *screens.AudioSettings
+	Tabs        *container.AppTabs
+	PhoneTab    *container.TabItem
+	HistoryTab  *container.TabItem
+	SettingsTab *container.TabItem
+	Status      *widget.Label
+	Errors      *widget.Label
+	body        *fyne.Container
+	current     fyne.CanvasObject
+	tray        *tray // nil where the OS or driver has no system tray
 
 	// Call state as the events tell it (not the SDK's state now, which may
 	// be ahead of the events still queued).
 	inCall    bool // the in-call screen belongs to a call
 	accepting bool // an incoming call was accepted and has not begun yet
+
+	// Connection state for the status line.
+	signIn        signInState
+	online        string // "● Online as 1001 · demo · built-in demo server"
+	callConnected bool   // the call's WebSocket is open
+	saving        bool   // Settings waits for the sign-in of a saved account
+
+	calls      *callLog
+	foreground atomic.Bool // the window has focus; read by the notifier's goroutine
+}
+
+type signInState int
+
+const (
+	signingIn signInState = iota
+	signedIn
+	signInFailed
+)
+
+// uiDeps is what the UI needs from the rest of the app.
+type uiDeps struct {
+	sdk     *callcore.SDK
+	number  string
+	history *callHistory
+	ring    *ringer
+	calls   func(done func(screens.CallRecord)) *callLog
+
+	saveAccount   func(screens.Account) error
+	keySaved      func(server, account string) bool
+	chooseDevices func(screens.DeviceSelection)
+	listDevices   func() ([]audio.DeviceInfo, error)
+	devices       func() screens.DeviceSelection
+	testMic       func(mic string, level func(dBFS float64)) (stop func(), err error)
+	quit          func()
+	setTray       func(*fyne.Menu) // nil: no system tray
 }
 
 var _ callcore.CallProgressCallback = (*UI)(nil)
 
-// NewUI builds the window and its screens.
-func NewUI(a fyne.App, sdk *callcore.SDK, number string) *UI {
-	u := &UI{app: a, number: number}
+// NewUI builds the window, its tabs and screens.
+func NewUI(a fyne.App, d uiDeps) *UI {
+	u := &UI{app: a, deps: d, number: d.number}
+	u.foreground.Store(true) // the window opens focused
+	u.calls = d.calls(u.recordCall)
 	u.Window = a.NewWindow("OneCxi Phone")
-	u.Dialer = screens.NewDialer(sdk, func() string { return u.number }, nil)
-	u.InCall = screens.NewInCall(sdk)
+	u.Dialer = screens.NewDialer(d.sdk, func() string { return u.number }, u.calls)
+	u.InCall = screens.NewInCall(d.sdk)
 	u.Incoming = screens.NewIncoming()
-	u.Status = widget.NewLabel("Signing in…")
+	u.History = screens.NewHistory(u.onRedial, u.onClearHistory)
+	u.Settings = screens.NewSettings(u.onSaveAccount, d.keySaved)
+	u.Audio = screens.NewAudioSettings(d.chooseDevices, d.testMic)
+	u.Status = widget.NewLabel("")
 	u.Status.Truncation = fyne.TextTruncateEllipsis
 	u.Errors = widget.NewLabel("")
 	u.Errors.Wrapping = fyne.TextWrapWord
+	u.Errors.Importance = widget.DangerImportance
 	u.body = container.NewStack()
 	u.show(u.Dialer.Content())
-	u.Window.SetContent(container.NewBorder(u.Status, u.Errors, nil, nil, container.NewPadded(u.body)))
-	u.Window.Resize(fyne.NewSize(380, 640))
+
+	u.PhoneTab = container.NewTabItemWithIcon("Phone", screens.PhoneIcon, container.NewPadded(u.body))
+	u.HistoryTab = container.NewTabItemWithIcon("History", theme.HistoryIcon(), u.History.Content())
+	u.SettingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), container.NewVScroll(container.NewVBox(
+		widget.NewCard("Account", "", u.Settings.Content()),
+		widget.NewCard("Sound", "", u.Audio.Content()),
+	)))
+	u.Tabs = container.NewAppTabs(u.PhoneTab, u.HistoryTab, u.SettingsTab)
+	u.Tabs.OnSelected = u.onTab
+	u.Window.SetContent(container.NewBorder(u.Status, u.Errors, nil, nil, u.Tabs))
+	u.Window.Resize(fyne.NewSize(400, 680))
 	u.Window.Canvas().SetOnTypedKey(u.onTypedKey)
 	u.Window.Canvas().SetOnTypedRune(u.onTypedRune)
+	u.Window.SetCloseIntercept(u.onCloseRequest)
+	if d.setTray != nil {
+		u.tray = newTray(d.setTray, u.onShowWindow, u.InCall.Hangup.OnTapped)
+	}
+	u.historyChanged()
+	u.refreshStatus()
 	return u
 }
 
@@ -62,10 +133,25 @@ func (u *UI) show(o fyne.CanvasObject) {
 	u.body.Refresh()
 }
 
-// Showing reports which screen is up (for tests).
+// Showing reports which screen the Phone tab shows (for tests).
 func (u *UI) Showing() fyne.CanvasObject { return u.current }
 
+func (u *UI) onTab(t *container.TabItem) {
+	if t != u.SettingsTab {
+		u.Audio.StopTest()
+		return
+	}
+	// Devices come and go (a headset plugged in): list them afresh.
+	go func() {
+		devs, err := u.deps.listDevices()
+		fyne.Do(func() { u.Audio.SetDevices(devs, err, u.deps.devices()) })
+	}()
+}
+
 func (u *UI) onTypedKey(k *fyne.KeyEvent) {
+	if u.Tabs.Selected() != u.PhoneTab {
+		return
+	}
 	switch u.current {
 	case u.Dialer.Content():
 		u.Dialer.TypedKey(k)
@@ -75,6 +161,9 @@ func (u *UI) onTypedKey(k *fyne.KeyEvent) {
 }
 
 func (u *UI) onTypedRune(r rune) {
+	if u.Tabs.Selected() != u.PhoneTab {
+		return
+	}
 	switch u.current {
 	case u.Dialer.Content():
 		u.Dialer.TypedRune(r)
@@ -83,20 +172,70 @@ func (u *UI) onTypedRune(r rune) {
 	}
 }
 
-// SignedIn shows who and where the phone is.
-func (u *UI) SignedIn(account, server string, err error) {
-	if err != nil {
-		u.Status.Importance = widget.DangerImportance
-		u.Status.SetText("Not signed in")
-		if callcore.KindOf(err) == callcore.ErrInvalidInput {
-			u.Errors.SetText("Sign-in failed: check the server address, account name and API key.")
-		} else {
-			u.Errors.SetText(screens.ErrorText(err))
-		}
+// onCloseRequest quits, asking first when a call would be cut off.
+func (u *UI) onCloseRequest() {
+	if !u.deps.sdk.IsCallActive() {
+		u.deps.quit()
 		return
 	}
-	u.Status.Importance = widget.SuccessImportance
-	u.Status.SetText(fmt.Sprintf("● Online as %s · %s · %s", u.number, account, server))
+	dialog.ShowConfirm("End the call?", "Closing OneCxi Phone hangs up the call in progress.", func(ok bool) {
+		if ok {
+			u.deps.quit()
+		}
+	}, u.Window)
+}
+
+func (u *UI) onShowWindow() {
+	u.Window.Show()
+	u.Window.RequestFocus()
+}
+
+// SigningIn shows that the phone is (re)connecting.
+func (u *UI) SigningIn() {
+	u.signIn = signingIn
+	u.refreshStatus()
+}
+
+// SignedIn shows who and where the phone is, or why it is not signed in.
+func (u *UI) SignedIn(account, server string, err error) {
+	if u.saving {
+		u.saving = false
+		u.Settings.SignInResult(err)
+	}
+	if err != nil {
+		u.signIn = signInFailed
+		u.Errors.SetText(screens.SignInErrorText(err))
+		u.refreshStatus()
+		return
+	}
+	u.signIn = signedIn
+	u.online = fmt.Sprintf("● Online as %s · %s · %s", u.number, account, server)
+	u.Errors.SetText("")
+	u.refreshStatus()
+}
+
+// refreshStatus shows the sign-in and call connection state, in the window
+// and the tray.
+func (u *UI) refreshStatus() {
+	var text string
+	switch u.signIn {
+	case signingIn:
+		text = "Signing in…"
+		u.Status.Importance = widget.MediumImportance
+	case signInFailed:
+		text = "Not signed in"
+		u.Status.Importance = widget.DangerImportance
+	case signedIn:
+		text = u.online
+		u.Status.Importance = widget.SuccessImportance
+		if u.inCall && u.callConnected {
+			text += " · call connected"
+		}
+	}
+	u.Status.SetText(text)
+	if u.tray != nil {
+		u.tray.update(text, u.inCall)
+	}
 }
 
 // home is the screen under the incoming-call screen: the call in progress,
@@ -114,38 +253,55 @@ func (u *UI) beginCall(who string, t callcore.CallType) {
 	u.InCall.Begin(who, t)
 	u.Errors.SetText("")
 	u.Dialer.Message.SetText("")
+	u.Audio.StopTest() // the call needs the microphone
 	u.show(u.InCall.Content())
+	u.Tabs.Select(u.PhoneTab)
+	u.refreshStatus()
 }
 
 // endCall resets the in-call screen and returns to the dialer, unless an
 // incoming call is on screen.
 func (u *UI) endCall() {
-	u.inCall, u.accepting = false, false
+	u.inCall, u.accepting, u.callConnected = false, false, false
 	u.InCall.Reset()
+	u.calls.ended()
 	if u.current != u.Incoming.Content() {
 		u.show(u.Dialer.Content())
 	}
+	u.refreshStatus()
 }
 
-// ShowIncoming is the platform's in-window incoming-call UI.
+// ShowIncoming is the platform's in-window incoming-call UI: the Phone tab
+// shows the call and the ringtone plays until it is answered, declined or
+// dismissed.
 func (u *UI) ShowIncoming(call platform.IncomingCall, respond func(platform.Action)) {
 	fyne.Do(func() {
+		u.calls.ringingCall(call)
 		u.Incoming.Show(call, func(a platform.Action) {
-			if a == platform.ActionAccept && !u.inCall {
+			u.deps.ring.stop()
+			switch {
+			case a == platform.ActionAccept && !u.inCall:
 				// Straight to the in-call screen, connecting; the SDK's status
 				// events take over from here, or an error takes us back.
 				t, err := callcore.ParsePushCallType(call.CallType)
 				if err != nil {
 					t = callcore.CallTypeAppToApp
 				}
+				u.calls.accepted(call.CallID)
 				u.beginCall(call.Handle, t)
 				u.accepting = true
-			} else {
+			case a == platform.ActionDecline:
+				u.calls.declinedIncoming(call.CallID)
+				u.show(u.home())
+			default:
 				u.show(u.home())
 			}
 			respond(a)
 		})
 		u.show(u.Incoming.Content())
+		u.Tabs.Select(u.PhoneTab)
+		u.deps.ring.start()
+		u.Window.Show()
 		u.Window.RequestFocus()
 	})
 }
@@ -154,7 +310,9 @@ func (u *UI) ShowIncoming(call platform.IncomingCall, respond func(platform.Acti
 // caller hung up, another device answered, or it stopped ringing.
 func (u *UI) DismissIncoming(callID string) {
 	fyne.Do(func() {
+		u.calls.gone(callID)
 		if u.current == u.Incoming.Content() && u.Incoming.CallID() == callID {
+			u.deps.ring.stop()
 			u.show(u.home())
 		}
 	})
@@ -185,6 +343,7 @@ func (u *UI) OnCallStarted(t callcore.CallType, did, registeredNumber string) {
 			u.beginCall(did, t)
 		}
 		u.InCall.Started()
+		u.calls.answered()
 	})
 }
 
@@ -203,17 +362,68 @@ func (u *UI) OnCallEnded(t callcore.CallType, did string) {
 func (u *UI) OnCallError(err error, t callcore.CallType) {
 	fyne.Do(func() {
 		u.Errors.SetText(screens.ErrorText(err))
+		if u.inCall {
+			u.calls.callFailed()
+		}
 		if u.accepting {
 			u.endCall()
 		}
 	})
 }
 
-// OnWebSocketStatusChanged does nothing: the socket also closes at every
-// normal end, and a lost connection arrives as OnCallError.
-func (u *UI) OnWebSocketStatusChanged(connected bool) {}
+// OnWebSocketStatusChanged shows whether the call's connection is up. (The
+// phone's own sign-in connection is shown by SignedIn; a lost call
+// connection also arrives as OnCallError.)
+func (u *UI) OnWebSocketStatusChanged(connected bool) {
+	fyne.Do(func() {
+		u.callConnected = connected
+		u.refreshStatus()
+	})
+}
 
 // OnCallDeclined tells the caller.
 func (u *UI) OnCallDeclined(t callcore.CallType, callFrom string) {
-	fyne.Do(func() { u.Errors.SetText(callFrom + " declined the call.") })
+	fyne.Do(func() {
+		u.calls.calleeDeclined()
+		u.Errors.SetText(callFrom + " declined the call.")
+	})
+}
+
+// recordCall adds a finished call to the history.
+func (u *UI) recordCall(r screens.CallRecord) {
+	u.deps.history.add(r)
+	u.historyChanged()
+}
+
+func (u *UI) historyChanged() {
+	recs := u.deps.history.all()
+	u.History.Set(recs)
+	u.Dialer.SetRecent(recs)
+}
+
+func (u *UI) onClearHistory() {
+	u.deps.history.clear()
+	u.historyChanged()
+}
+
+// onRedial calls a number from the history back.
+func (u *UI) onRedial(r screens.CallRecord) {
+	u.Tabs.Select(u.PhoneTab)
+	if u.inCall {
+		u.Errors.SetText(screens.ErrorText(callcore.ErrCallInProgress))
+		return
+	}
+	u.Dialer.Redial(r.Number, r.Type)
+}
+
+// onSaveAccount stores the account and signs in with it; SignedIn reports
+// the outcome to the Settings tab.
+func (u *UI) onSaveAccount(a screens.Account) error {
+	if err := u.deps.saveAccount(a); err != nil {
+		return err
+	}
+	u.number = a.Number
+	u.saving = true
+	u.SigningIn()
+	return nil
 }

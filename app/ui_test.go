@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +58,17 @@ func startPhone(t *testing.T, ui *screentest.UI, cfg Config) *phone {
 	if cfg.Number == "" {
 		cfg.Number = ownNum
 	}
-	p, err := Start(ui.App(), cfg, slog.New(slog.DiscardHandler), io.Discard)
+	if cfg.secrets == nil { // never the real keychain: the fallback file, per test
+		cfg.secrets = &fileSecrets{path: filepath.Join(t.TempDir(), "apikeys.json")}
+	}
+	return startPhoneOn(t, ui, ui.App(), cfg)
+}
+
+// startPhoneOn is startPhone on an app wrapping ui's (a desktop app, to see
+// its notifications and tray).
+func startPhoneOn(t *testing.T, ui *screentest.UI, a fyne.App, cfg Config) *phone {
+	t.Helper()
+	p, err := Start(a, cfg, slog.New(slog.DiscardHandler), io.Discard)
 	require.NoError(t, err)
 	t.Cleanup(p.Stop)
 	return &phone{ui: ui, p: p}

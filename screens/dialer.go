@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/onecxi/phone/callcore"
@@ -15,21 +16,33 @@ import (
 type Dialer struct {
 	sdk      *callcore.SDK
 	own      func() string // this user's registered number
-	onFailed func(error)
+	track    DialTracker
 	placing  bool // a Start call is under way
 
 	Kind    *widget.Select
 	Number  *widget.Entry
+	Recent  *fyne.Container // buttons of the last numbers called
 	Call    *widget.Button
 	Keypad  *Keypad
 	Message *widget.Label
 	content fyne.CanvasObject
 }
 
+// recentMax is how many recent numbers the dialer offers.
+const recentMax = 3
+
+// DialTracker is told of each call the dialer places (the call history):
+// Dialing before Start is called, Dialed with its result. Both run on the
+// UI goroutine.
+type DialTracker interface {
+	Dialing(number string, t callcore.CallType)
+	Dialed(err error)
+}
+
 // NewDialer builds the dialer. own returns the registered number to call
-// from; failed is told of calls that could not be placed.
-func NewDialer(sdk *callcore.SDK, own func() string, failed func(error)) *Dialer {
-	d := &Dialer{sdk: sdk, own: own, onFailed: failed}
+// from; track (may be nil) follows the calls placed.
+func NewDialer(sdk *callcore.SDK, own func() string, track DialTracker) *Dialer {
+	d := &Dialer{sdk: sdk, own: own, track: track}
 	d.Number = widget.NewEntry()
 	d.Number.OnSubmitted = func(string) { d.onCall() }
 	d.Number.OnChanged = func(string) { // a new number: the last error no longer applies
@@ -48,8 +61,9 @@ func NewDialer(sdk *callcore.SDK, own func() string, failed func(error)) *Dialer
 	d.Keypad = NewKeypad(d.onDigit)
 	d.Message = widget.NewLabel("")
 	d.Message.Wrapping = fyne.TextWrapWord
+	d.Recent = container.NewHBox()
 	d.content = container.NewBorder(
-		container.NewVBox(d.Kind, textSized(d.Number, numberTextSize)),
+		container.NewVBox(d.Kind, textSized(d.Number, numberTextSize), d.Recent),
 		container.NewVBox(tall(d.Call, bigButtonH), d.Message),
 		nil, nil,
 		d.Keypad.Content(), // the keys take the height that is left
@@ -77,6 +91,9 @@ func (d *Dialer) onCall() {
 		return
 	}
 	d.placing = true
+	if d.track != nil {
+		d.track.Dialing(number, choice.Type)
+	}
 	d.Message.SetText(strings.TrimSpace("Calling "+number) + "…")
 	d.Call.Disable()
 	go func() {
@@ -89,21 +106,57 @@ func (d *Dialer) onCall() {
 		case callcore.CallTypeOutbound:
 			err = d.sdk.StartOutBoundCall(ctx, number, own)
 		case callcore.CallTypeAppToApp:
-			err = d.sdk.StartAppToAppInboundCall(ctx, number, own)
+			if choice.Answer { // the caller's number is the caller ID to show
+				err = d.sdk.StartAppToAppOutboundCall(ctx, number, own, number)
+			} else {
+				err = d.sdk.StartAppToAppInboundCall(ctx, number, own)
+			}
 		}
 		fyne.Do(func() {
 			d.placing = false
 			d.Call.Enable()
+			if d.track != nil {
+				d.track.Dialed(err)
+			}
 			if err != nil {
 				d.Message.SetText(ErrorText(err))
-				if d.onFailed != nil {
-					d.onFailed(err)
-				}
 				return
 			}
 			d.Message.SetText("")
 		})
 	}()
+}
+
+// SetRecent offers the numbers of the latest records (newest first), each
+// once, as buttons that fill in the number and its call type.
+func (d *Dialer) SetRecent(records []CallRecord) {
+	d.Recent.RemoveAll()
+	seen := map[string]bool{}
+	for _, r := range records {
+		if len(seen) == recentMax {
+			break
+		}
+		if seen[r.Number] || r.Number == "" {
+			continue
+		}
+		seen[r.Number] = true
+		b := widget.NewButtonWithIcon(r.Number, theme.HistoryIcon(), func() { d.Fill(r.Number, r.Type) })
+		b.Importance = widget.LowImportance
+		d.Recent.Add(b)
+	}
+	d.Recent.Refresh()
+}
+
+// Fill puts number in the field with the call type that calls it.
+func (d *Dialer) Fill(number string, t callcore.CallType) {
+	d.Kind.SetSelected(choiceFor(t).Label)
+	d.Number.SetText(number)
+}
+
+// Redial fills in number and calls it.
+func (d *Dialer) Redial(number string, t callcore.CallType) {
+	d.Fill(number, t)
+	d.onCall()
 }
 
 // TypedKey handles desktop keyboard entry: digits, Enter to call.

@@ -187,7 +187,7 @@ func TestDialerKeypadAndKeys(t *testing.T) {
 func TestDialerCallTypes(t *testing.T) {
 	ui := screentest.New(t)
 	d := screentest.Get(ui, func() *Dialer { return NewDialer(nil, func() string { return "1001" }, nil) })
-	require.Len(t, CallChoices, 3)
+	require.Len(t, CallChoices, 4)
 	for _, c := range CallChoices {
 		t.Run(c.Label, func(t *testing.T) {
 			ui.Do(func() {
