@@ -1,22 +1,19 @@
 package e2e
 
 import (
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/internal/pushfake"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
 )
 
 // Issue 4's push scenario, end to end: B's app is not running (no events
-// connection) but B's phone is registered with an FCM token. A calls; the
+// connection) but B's phone registered itself with its FCM token. A calls; the
 // payload the fake FCM receives is what B's phone would get from Firebase,
 // and B's SDK is handed exactly that.
 
@@ -25,23 +22,29 @@ const (
 	tick   = 10 * time.Millisecond
 )
 
-// pushEnv is a server pushing to the fakes, with B's phone registered.
+// pushEnv is a server pushing to the fakes.
 func pushEnv(t *testing.T) (*env, *pushfake.Fakes) {
 	t.Helper()
 	pf := pushfake.New(t)
 	e := startServerWith(t, []server.Option{server.WithPushHTTPClient(pf.Client), server.WithDeviceStore(server.NewMemoryDevices())},
 		func(c *server.Config) { c.Push = pf.Config })
-	// The SDK has no registration call yet (issue 4, items 8-9): register
-	// as the app will, over the documented endpoint.
-	req, err := http.NewRequest(http.MethodPost, e.url+wire.PathDevices,
-		strings.NewReader(`{"deviceId":"phone-b","registeredNumber":"1002","platform":"android","fcmToken":"`+bToken+`"}`))
-	require.NoError(t, err)
-	wire.SetCredentials(req.Header, "demo", e.key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	return e, pf
+}
+
+// asAndroid makes a phone an Android phone with an FCM token.
+func asAndroid(token string) phoneOption {
+	return func(o *[]platform.HeadlessOption) {
+		*o = append(*o, platform.WithName("android"), platform.WithToken(platform.TokenFCM, token))
+	}
+}
+
+// phoneB is B's phone, registered for push and then "closed": it has no
+// events connection, so only a push can reach it.
+func phoneB(t *testing.T, e *env, opts ...phoneOption) *phone {
+	t.Helper()
+	b := e.newPhone(t, "1002", toneB, append(opts, asAndroid(bToken))...)
+	require.NoError(t, b.sdk.RegisterDevice(ctx(t), "1002"))
+	return b
 }
 
 // pushed waits for the n-th FCM message to B and returns its data as the
@@ -57,7 +60,7 @@ func pushed(t *testing.T, pf *pushfake.Fakes, n int) map[string]any {
 func TestPushedCallIsAnsweredWithTwoWayAudio(t *testing.T) {
 	e, pf := pushEnv(t)
 	a := e.newPhone(t, "1001", toneA)
-	b := e.newPhone(t, "1002", toneB, answering(platform.ActionAccept))
+	b := phoneB(t, e, answering(platform.ActionAccept))
 	require.NoError(t, a.sdk.StartAppToAppInboundCall(ctx(t), "1002", "1001"))
 
 	data := pushed(t, pf, 1)
@@ -82,7 +85,7 @@ func TestPushedCallIsAnsweredWithTwoWayAudio(t *testing.T) {
 func TestPushedCallDeclined(t *testing.T) {
 	e, pf := pushEnv(t)
 	a := e.newPhone(t, "1001", toneA)
-	b := e.newPhone(t, "1002", toneB, answering(platform.ActionDecline))
+	b := phoneB(t, e, answering(platform.ActionDecline))
 	require.NoError(t, a.sdk.StartAppToAppInboundCall(ctx(t), "1002", "1001"))
 	require.NoError(t, b.sdk.HandleIncomingCallWithUI(ctx(t), pushed(t, pf, 1)))
 	a.waitFor("declined app_to_app 1002")
@@ -92,7 +95,7 @@ func TestPushedCallDeclined(t *testing.T) {
 func TestCallerHangsUpWhilePushedCallRings(t *testing.T) {
 	e, pf := pushEnv(t)
 	a := e.newPhone(t, "1001", toneA)
-	b := e.newPhone(t, "1002", toneB) // rings; nobody answers
+	b := phoneB(t, e) // rings; nobody answers
 	require.NoError(t, a.sdk.StartAppToAppInboundCall(ctx(t), "1002", "1001"))
 	initial := pushed(t, pf, 1)
 	require.NoError(t, b.sdk.HandleIncomingCallWithUI(ctx(t), initial))

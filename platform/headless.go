@@ -20,6 +20,7 @@ import (
 // concurrent use.
 type Headless struct {
 	logger     *slog.Logger
+	name       string
 	autoAnswer func(IncomingCall) Action
 	calls      *callBook
 
@@ -52,6 +53,12 @@ func WithPermissions(granted bool) HeadlessOption {
 	return func(h *Headless) { h.granted = granted }
 }
 
+// WithName makes Name report name ("android", "ios"), so a test can stand
+// in for a phone: the SDK chooses push tokens by platform name.
+func WithName(name string) HeadlessOption {
+	return func(h *Headless) { h.name = name }
+}
+
 // WithToken sets the push token of kind, like SetToken.
 func WithToken(kind TokenKind, token string) HeadlessOption {
 	return func(h *Headless) { h.tokens[kind] = token }
@@ -79,7 +86,12 @@ func NewHeadless(opts ...HeadlessOption) *Headless {
 }
 
 // Name returns "headless".
-func (h *Headless) Name() string { return "headless" }
+func (h *Headless) Name() string {
+	if h.name != "" {
+		return h.name
+	}
+	return "headless"
+}
 
 // SetPermissions sets what RequestPermissions and CheckPermissions report.
 func (h *Headless) SetPermissions(granted bool) {
