@@ -17,6 +17,7 @@ type callLog struct {
 	done func(screens.CallRecord)
 
 	cur        *screens.CallRecord // the call on the in-call screen
+	dialled    bool                // cur was placed by the dialer: Dialed will come
 	started    bool                // Start returned nil, or an incoming call was accepted
 	over       bool                // the call ended before Start returned
 	answeredAt time.Time
@@ -35,12 +36,13 @@ func (l *callLog) Dialing(number string, t callcore.CallType) {
 		return
 	}
 	l.begin(screens.CallRecord{Direction: screens.DirectionOutgoing, Type: t, Number: number})
+	l.dialled = true
 }
 
 // Dialed is the dialer's Start returning (screens.DialTracker). A number
 // the SDK refused as invalid was never dialled: no record.
 func (l *callLog) Dialed(err error) {
-	if l.cur == nil || l.cur.Direction != screens.DirectionOutgoing || l.started {
+	if l.cur == nil || !l.dialled || l.started {
 		return
 	}
 	switch {
@@ -64,7 +66,7 @@ func (l *callLog) ringingCall(c platform.IncomingCall) {
 		t = callcore.CallTypeAppToApp
 	}
 	l.ringing[c.CallID] = screens.CallRecord{Direction: screens.DirectionIncoming, Type: t,
-		Number: c.Handle, Name: c.CallerName, Start: l.now()}
+		Number: c.Handle, Name: c.CallerName, Start: l.stamp()}
 }
 
 // accepted is the user accepting incoming call id.
@@ -86,7 +88,11 @@ func (l *callLog) declinedIncoming(id string) { l.closeRinging(id, screens.Decli
 // gone is incoming call id leaving the screen unanswered (the caller gave up,
 // it stopped ringing, another device took it): missed, unless answered or
 // declined here already.
-func (l *callLog) gone(id string) { l.closeRinging(id, screens.Missed) }
+func (l *callLog) gone(id string) {
+	if !l.claim(id) { // the SDK dismisses a call the dialer is answering, too
+		l.closeRinging(id, screens.Missed)
+	}
+}
 
 func (l *callLog) closeRinging(id string, o screens.Outcome) {
 	r, ok := l.ringing[id]
@@ -98,11 +104,33 @@ func (l *callLog) closeRinging(id string, o screens.Outcome) {
 	l.done(r)
 }
 
-// answered is onCallStarted.
+// answered is onCallStarted. A call placed from the dialer to a colleague
+// whose call rings here is that call, answered from the dialer (the guide's
+// app-to-app outbound): it goes in the history as the incoming call.
 func (l *callLog) answered() {
-	if l.cur != nil && l.answeredAt.IsZero() {
-		l.answeredAt = l.now()
+	if l.cur == nil || !l.answeredAt.IsZero() {
+		return
 	}
+	l.answeredAt = l.now()
+	for id := range l.ringing {
+		if l.claim(id) {
+			return
+		}
+	}
+}
+
+// claim makes ringing call id the call in progress when that is the dialer
+// answering it (an app-to-app call to its caller), and reports whether it
+// did.
+func (l *callLog) claim(id string) bool {
+	r, ok := l.ringing[id]
+	if !ok || l.cur == nil || !l.dialled || l.cur.Direction != screens.DirectionOutgoing ||
+		l.cur.Type != callcore.CallTypeAppToApp || l.cur.Number != r.Number {
+		return false
+	}
+	delete(l.ringing, id)
+	l.cur.Direction, l.cur.Name = screens.DirectionIncoming, r.Name
+	return true
 }
 
 // calleeDeclined is onCallDeclined.
@@ -131,10 +159,14 @@ func (l *callLog) ended() {
 	l.finish()
 }
 
+// stamp is the time a record starts, as it reads back from the saved
+// history: UTC, without the monotonic clock reading.
+func (l *callLog) stamp() time.Time { return l.now().UTC().Round(0) }
+
 func (l *callLog) begin(r screens.CallRecord) {
-	r.Start = l.now()
+	r.Start = l.stamp()
 	l.cur = &r
-	l.started, l.over, l.declined, l.failed = false, false, false, false
+	l.dialled, l.started, l.over, l.declined, l.failed = false, false, false, false, false
 	l.answeredAt = time.Time{}
 }
 

@@ -247,12 +247,14 @@ func (u *UI) home() fyne.CanvasObject {
 	return u.Dialer.Content()
 }
 
-// beginCall puts the in-call screen up for a call with who.
+// beginCall puts the in-call screen up for a call with who. The dialer's
+// message is left alone: it belongs to the dialer's Start, whose result may
+// arrive before this call's first event (a start that failed at once).
 func (u *UI) beginCall(who string, t callcore.CallType) {
 	u.inCall = true
 	u.InCall.Begin(who, t)
 	u.Errors.SetText("")
-	u.Dialer.Message.SetText("")
+	u.deps.ring.stop() // the in-call screen replaces any ringing one
 	u.Audio.StopTest() // the call needs the microphone
 	u.show(u.InCall.Content())
 	u.Tabs.Select(u.PhoneTab)
@@ -288,6 +290,7 @@ func (u *UI) ShowIncoming(call platform.IncomingCall, respond func(platform.Acti
 					t = callcore.CallTypeAppToApp
 				}
 				u.calls.accepted(call.CallID)
+				u.Dialer.Message.SetText("") // an old dialling error is no longer news
 				u.beginCall(call.Handle, t)
 				u.accepting = true
 			case a == platform.ActionDecline:
@@ -311,8 +314,11 @@ func (u *UI) ShowIncoming(call platform.IncomingCall, respond func(platform.Acti
 func (u *UI) DismissIncoming(callID string) {
 	fyne.Do(func() {
 		u.calls.gone(callID)
-		if u.current == u.Incoming.Content() && u.Incoming.CallID() == callID {
-			u.deps.ring.stop()
+		if u.Incoming.CallID() != callID {
+			return
+		}
+		u.deps.ring.stop()
+		if u.current == u.Incoming.Content() {
 			u.show(u.home())
 		}
 	})

@@ -372,10 +372,11 @@ func (c *caller) hangUp(t *testing.T) {
 
 func TestIncomingAppToAppCall(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		then func(t *testing.T, ph *phone, c *caller)
+		name    string
+		outcome screens.Outcome
+		then    func(t *testing.T, ph *phone, c *caller)
 	}{
-		{"accept, then the caller hangs up", func(t *testing.T, ph *phone, c *caller) {
+		{"accept, then the caller hangs up", screens.Answered, func(t *testing.T, ph *phone, c *caller) {
 			ph.tap(func(u *UI) *widget.Button { return u.Incoming.Accept })
 			ph.waitScreen(t, "in-call")
 			ph.waitFor(t, "the call answered", func(u *UI) bool { return u.InCall.Timer.Text == "00:00" })
@@ -388,7 +389,7 @@ func TestIncomingAppToAppCall(t *testing.T) {
 			ph.waitScreen(t, "dialer")
 			ph.assertReset(t)
 		}},
-		{"accept, then hang up here", func(t *testing.T, ph *phone, c *caller) {
+		{"accept, then hang up here", screens.Answered, func(t *testing.T, ph *phone, c *caller) {
 			ph.tap(func(u *UI) *widget.Button { return u.Incoming.Accept })
 			ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
 			c.waitFor(t, "started "+ownNum)
@@ -398,14 +399,23 @@ func TestIncomingAppToAppCall(t *testing.T) {
 			ph.assertReset(t)
 			c.waitFor(t, "ended "+ownNum)
 		}},
-		{"decline", func(t *testing.T, ph *phone, c *caller) {
+		{"decline", screens.Declined, func(t *testing.T, ph *phone, c *caller) {
 			ph.tap(func(u *UI) *widget.Button { return u.Incoming.Decline })
 			assert.Equal(t, "dialer", screentest.Get(ph.ui, func() string { return screenName(ph.p.UI) }))
 			c.waitFor(t, "declined "+ownNum)
 			c.waitFor(t, "ended "+ownNum)
 			assert.False(t, ph.p.SDK.IsCallActive())
 		}},
-		{"the caller gives up while it rings", func(t *testing.T, ph *phone, c *caller) {
+		{"answered from the dialer", screens.Answered, func(t *testing.T, ph *phone, c *caller) {
+			ph.dial("Answer an app user's call", otherNum)
+			ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+			c.waitFor(t, "started "+ownNum)
+			ph.tap(func(u *UI) *widget.Button { return u.InCall.Hangup })
+			ph.waitScreen(t, "dialer")
+			ph.assertReset(t)
+			c.waitFor(t, "ended "+ownNum)
+		}},
+		{"the caller gives up while it rings", screens.Missed, func(t *testing.T, ph *phone, c *caller) {
 			c.hangUp(t)
 			ph.waitScreen(t, "dialer")
 			ph.assertReset(t)
@@ -418,7 +428,17 @@ func TestIncomingAppToAppCall(t *testing.T) {
 			ph.waitScreen(t, "incoming")
 			assert.Equal(t, "Incoming app call", ph.text(func(u *UI) *widget.Label { return u.Incoming.Title }))
 			assert.Equal(t, otherNum, ph.text(func(u *UI) *widget.Label { return u.Incoming.Caller }))
+			snd := ph.p.sound.(*virtualSound)
+			require.Eventually(t, func() bool { return snd.Playing() == 1 }, waitUI, tick, "the ringtone never started")
 			tc.then(t, ph, c)
+			require.Eventually(t, func() bool { return snd.Playing() == 0 }, waitUI, tick, "the ringtone never stopped")
+
+			ph.waitFor(t, "the call in the history", func(u *UI) bool { return len(u.History.Records()) == 1 })
+			r := screentest.Get(ph.ui, func() screens.CallRecord { return ph.p.UI.History.Records()[0] })
+			assert.Equal(t, screens.DirectionIncoming, r.Direction)
+			assert.Equal(t, callcore.CallTypeAppToApp, r.Type)
+			assert.Equal(t, otherNum, r.Number)
+			assert.Equal(t, tc.outcome, r.Outcome)
 		})
 	}
 }

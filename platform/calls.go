@@ -108,7 +108,7 @@ func checkCall(ctx context.Context, call IncomingCall) error {
 func notificationText(call IncomingCall) (title, body string) {
 	title = "Incoming call"
 	switch {
-	case call.CallerName != "" && call.Handle != "":
+	case call.CallerName != "" && call.Handle != "" && call.CallerName != call.Handle: // not "1002 (1002)"
 		body = fmt.Sprintf("%s (%s)", call.CallerName, call.Handle)
 	case call.CallerName != "":
 		body = call.CallerName

@@ -112,6 +112,12 @@ func TestDesktopShowIncomingCall(t *testing.T) {
 			wantNotify: "Incoming call: +4420",
 		},
 		{
+			name:       "a name that is the number",
+			withUI:     true,
+			call:       IncomingCall{CallID: "c1", Handle: "1002", CallerName: "1002"},
+			wantNotify: "Incoming call: 1002",
+		},
+		{
 			name:       "name only",
 			withUI:     true,
 			call:       IncomingCall{CallID: "c1", CallerName: "Ada"},

@@ -14,10 +14,10 @@ import (
 
 // Dialer is the idle screen: call type, number, keypad, call button.
 type Dialer struct {
-	sdk      *callcore.SDK
-	own      func() string // this user's registered number
-	track    DialTracker
-	placing  bool // a Start call is under way
+	sdk     *callcore.SDK
+	own     func() string // this user's registered number
+	track   DialTracker
+	placing bool // a Start call is under way
 
 	Kind    *widget.Select
 	Number  *widget.Entry

@@ -1,0 +1,275 @@
+package app
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/screens"
+	"github.com/onecxi/phone/screens/screentest"
+)
+
+// desktopApp is the test app as a desktop app: it keeps the notifications
+// sent and the tray menu set, and counts Quit.
+type desktopApp struct {
+	fyne.App
+	mu    sync.Mutex
+	notes []fyne.Notification
+	menu  *fyne.Menu
+	quits int
+}
+
+func (a *desktopApp) SendNotification(n *fyne.Notification) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.notes = append(a.notes, *n)
+}
+
+func (a *desktopApp) SetSystemTrayMenu(m *fyne.Menu)    { a.mu.Lock(); a.menu = m; a.mu.Unlock() }
+func (a *desktopApp) SetSystemTrayIcon(fyne.Resource)   {}
+func (a *desktopApp) SetSystemTrayWindow(w fyne.Window) {}
+func (a *desktopApp) Quit()                             { a.mu.Lock(); a.quits++; a.mu.Unlock() }
+
+func (a *desktopApp) notifications() []fyne.Notification {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]fyne.Notification(nil), a.notes...)
+}
+
+func (a *desktopApp) quitCount() int { a.mu.Lock(); defer a.mu.Unlock(); return a.quits }
+
+// newDesktopPhone starts a signed-in phone on a desktopApp with a session
+// bus address, so it sets up its tray.
+func newDesktopPhone(t *testing.T) (*phone, *desktopApp) {
+	t.Helper()
+	t.Setenv("TMPDIR", t.TempDir())
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent") // only looked at, never dialled
+	ui := screentest.New(t)
+	da := &desktopApp{App: ui.App()}
+	ph := startPhoneOn(t, ui, da, Config{Audio: "none", Listen: "127.0.0.1:0", Number: ownNum,
+		secrets: &fileSecrets{path: t.TempDir() + "/k.json"}})
+	ph.waitFor(t, "signed in", func(u *UI) bool { return strings.HasPrefix(u.Status.Text, "● Online as "+ownNum) })
+	return ph, da
+}
+
+func TestNotificationOnlyWhenTheWindowIsNotFocused(t *testing.T) {
+	ph, da := newDesktopPhone(t)
+	c := newCaller(t, ph)
+
+	c.call(t)
+	ph.waitScreen(t, "incoming")
+	assert.Empty(t, da.notifications(), "the focused window shows the call itself")
+	ph.tap(func(u *UI) *widget.Button { return u.Incoming.Decline })
+	c.waitFor(t, "ended "+ownNum)
+
+	ph.ui.Do(func() { ph.p.app.Lifecycle().(interface{ OnExitedForeground() func() }).OnExitedForeground()() })
+	c.call(t)
+	ph.waitScreen(t, "incoming")
+	require.Eventually(t, func() bool { return len(da.notifications()) == 1 }, waitUI, tick, "no notification")
+	assert.Equal(t, fyne.Notification{Title: "Incoming call", Content: otherNum}, da.notifications()[0])
+}
+
+func TestTrayFollowsTheCall(t *testing.T) {
+	ph, da := newDesktopPhone(t)
+	tr := screentest.Get(ph.ui, func() *tray { return ph.p.UI.tray })
+	require.NotNil(t, tr, "a desktop app with a session bus gets a tray")
+	da.mu.Lock()
+	assert.Same(t, tr.menu, da.menu)
+	da.mu.Unlock()
+	state := func() (string, bool) {
+		var s string
+		var off bool
+		ph.ui.Do(func() { s, off = tr.Status.Label, tr.Hangup.Disabled })
+		return s, off
+	}
+	s, off := state()
+	assert.True(t, strings.HasPrefix(s, "● Online as "+ownNum), s)
+	assert.True(t, off, "nothing to hang up")
+
+	ph.dial(kindDID, "90000")
+	ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+	ph.waitFor(t, "the call's connection shown", func(u *UI) bool { return strings.HasSuffix(u.Status.Text, " · call connected") })
+	s, off = state()
+	assert.True(t, strings.HasSuffix(s, " · call connected"), s)
+	assert.False(t, off)
+
+	ph.ui.Do(func() { tr.Hangup.Action() })
+	ph.waitScreen(t, "dialer")
+	ph.assertReset(t)
+	s, off = state()
+	assert.False(t, strings.HasSuffix(s, " · call connected"), s)
+	assert.True(t, off)
+}
+
+func TestCloseAsksDuringACall(t *testing.T) {
+	ph, da := newDesktopPhone(t)
+	ph.ui.Do(ph.p.UI.onCloseRequest)
+	assert.Equal(t, 1, da.quitCount(), "no call: closing quits")
+
+	ph.dial(kindDID, "90000")
+	ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+	ph.ui.Do(ph.p.UI.onCloseRequest)
+	assert.Equal(t, 1, da.quitCount(), "not without asking")
+	ph.ui.Do(func() {
+		no := findButton(ph.p.UI.Window.Canvas().Overlays().Top(), "No")
+		require.NotNil(t, no, "the question")
+		test.Tap(no)
+	})
+	assert.Equal(t, 1, da.quitCount())
+	assert.True(t, ph.p.SDK.IsCallActive(), "the call goes on")
+
+	ph.ui.Do(ph.p.UI.onCloseRequest)
+	ph.ui.Do(func() { test.Tap(findButton(ph.p.UI.Window.Canvas().Overlays().Top(), "Yes")) })
+	assert.Equal(t, 2, da.quitCount())
+}
+
+// findButton finds the button labelled text in o's tree.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	if o == nil {
+		return nil
+	}
+	if b, ok := o.(*widget.Button); ok && b.Text == text {
+		return b
+	}
+	var kids []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		kids = x.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(x).Objects() // the cached renderer: the dialog is showing
+	}
+	for _, k := range kids {
+		if b := findButton(k, text); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// listedSound is a virtual sound system with two devices to choose from.
+type listedSound struct{ virtualSound }
+
+func (*listedSound) Devices() ([]audio.DeviceInfo, error) {
+	return []audio.DeviceInfo{
+		{ID: "aa", Name: "USB headset", Capture: true, Playback: true},
+		{ID: "bb", Name: "Laptop speakers", Playback: true, IsDefault: true},
+	}, nil
+}
+
+func TestSoundSettings(t *testing.T) {
+	t.Run("choosing devices", func(t *testing.T) {
+		t.Setenv("TMPDIR", t.TempDir())
+		ui := screentest.New(t)
+		ph := startPhone(t, ui, Config{sound: &listedSound{virtualSound{toneHz: 440}}})
+		ph.ui.Do(func() { ph.p.UI.Tabs.Select(ph.p.UI.SettingsTab) })
+		ph.waitFor(t, "the devices listed", func(u *UI) bool { return len(u.Audio.Headset.Options) == 3 })
+		ph.ui.Do(func() {
+			a := ph.p.UI.Audio
+			assert.Equal(t, []string{screens.SystemDefault, "USB headset"}, a.Microphone.Options, "speakers are no microphone")
+			assert.Equal(t, screens.SystemDefault, a.Headset.Selected)
+			a.Microphone.SetSelected("USB headset")
+			a.Headset.SetSelected("USB headset")
+			a.Loudspeaker.SetSelected("Laptop speakers")
+		})
+		assert.Equal(t, DeviceChoice{Microphone: "aa", Headset: "aa", Loudspeaker: "bb"}, ph.p.audio.Choice())
+		prefs := ui.App().Preferences()
+		assert.Equal(t, []string{"aa", "aa", "bb"}, []string{prefs.String(prefMicrophone), prefs.String(prefHeadset), prefs.String(prefLoudspeaker)})
+
+		again := startPhone(t, ui, Config{sound: &listedSound{}})
+		assert.Equal(t, DeviceChoice{Microphone: "aa", Headset: "aa", Loudspeaker: "bb"}, again.p.audio.Choice(), "kept across restarts")
+	})
+
+	t.Run("the level meter", func(t *testing.T) {
+		for _, tc := range []struct {
+			audio string
+			level float64 // the bar's value while testing
+		}{
+			{"tone:440", (60 + 10*math.Log10(virtualLevel*virtualLevel/2)) / 60}, // a sine's power is A²/2
+			{"none", 0},
+		} {
+			t.Run(tc.audio, func(t *testing.T) {
+				ph := newSignedInPhone(t, tc.audio)
+				ph.ui.Do(func() {
+					ph.p.UI.Tabs.Select(ph.p.UI.SettingsTab)
+					test.Tap(ph.p.UI.Audio.Test)
+				})
+				assert.Equal(t, "Stop test", screentest.Get(ph.ui, func() string { return ph.p.UI.Audio.Test.Text }))
+				if tc.level > 0 {
+					ph.waitFor(t, "the bar moving", func(u *UI) bool { return u.Audio.Level.Value > 0 })
+				}
+				ph.ui.Flush()
+				assert.InDelta(t, tc.level, screentest.Get(ph.ui, func() float64 { return ph.p.UI.Audio.Level.Value }), 0.02)
+
+				ph.ui.Do(func() { ph.p.UI.Tabs.Select(ph.p.UI.PhoneTab) }) // leaving stops the test
+				ph.ui.Do(func() {
+					assert.False(t, ph.p.UI.Audio.Testing())
+					assert.Zero(t, ph.p.UI.Audio.Level.Value)
+					assert.Equal(t, "Test microphone", ph.p.UI.Audio.Test.Text)
+				})
+			})
+		}
+	})
+}
+
+// noSound is a machine without a usable sound device.
+type noSound struct{}
+
+var errNoCard = fmt.Errorf("%w: no sound card", audio.ErrNoDevice)
+
+func (noSound) Devices() ([]audio.DeviceInfo, error)            { return nil, errNoCard }
+func (noSound) CallDevice(string, string) (audio.Device, error) { return nil, errNoCard }
+func (noSound) Play(audio.Source, string) (func(), error)       { return nil, errNoCard }
+func (noSound) Capture(string, func([]int16)) (func(), error)   { return nil, errNoCard }
+
+func TestNoSoundDevice(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ui := screentest.New(t)
+	ph := startPhone(t, ui, Config{sound: noSound{}})
+	ph.waitFor(t, "signed in", func(u *UI) bool { return strings.HasPrefix(u.Status.Text, "● Online as "+ownNum) })
+	want := "No usable microphone or speaker was found. Connect a headset and try again."
+
+	ph.dial(kindDID, "90000")
+	ph.waitFor(t, "the audio error", func(u *UI) bool { return u.Dialer.Message.Text == want && !u.Dialer.Call.Disabled() })
+	ph.waitScreen(t, "dialer")
+	assert.False(t, ph.p.SDK.IsCallActive())
+
+	ph.ui.Do(func() { ph.p.UI.Tabs.Select(ph.p.UI.SettingsTab) })
+	ph.waitFor(t, "the devices note", func(u *UI) bool { return strings.HasPrefix(u.Audio.Note.Text, "No sound devices could be listed") })
+	ph.ui.Do(func() { test.Tap(ph.p.UI.Audio.Test) })
+	ph.ui.Do(func() {
+		assert.Equal(t, want, ph.p.UI.Audio.Note.Text)
+		assert.False(t, ph.p.UI.Audio.Testing())
+	})
+
+	// An incoming call still rings on screen, without a ringtone.
+	c := newCaller(t, ph)
+	c.call(t)
+	ph.waitScreen(t, "incoming")
+	ph.tap(func(u *UI) *widget.Button { return u.Incoming.Decline })
+	c.waitFor(t, "declined "+ownNum)
+}
+
+func TestKeysOnlyDialOnThePhoneTab(t *testing.T) {
+	ph := newSignedInPhone(t, "none")
+	ph.ui.Do(func() {
+		u := ph.p.UI
+		u.Tabs.Select(u.SettingsTab)
+		u.Window.Canvas().Unfocus()
+		test.TypeOnCanvas(u.Window.Canvas(), "123")
+		u.Window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		assert.Empty(t, u.Dialer.Number.Text)
+		u.Tabs.Select(u.PhoneTab)
+		test.TypeOnCanvas(u.Window.Canvas(), "123")
+		assert.Equal(t, "123", u.Dialer.Number.Text)
+	})
+	assert.False(t, ph.p.SDK.IsCallActive())
+}
