@@ -1,5 +1,9 @@
-// Package app wires OneCxi Phone together: settings from flags, environment
-// and build flags; the embedded reference server when no server is
-// configured; the SDK; the platform; and the Fyne screens, which it feeds SDK
-// events through fyne.Do.
+// Package app wires OneCxi Phone together: the account from flags,
+// environment and build settings, else from Settings (its API key in the OS
+// keychain, or in the app's storage with a warning where there is none),
+// else the embedded reference server; the SDK; the platform; the sound
+// devices (callaudio.go: the in-call Speaker toggle moves the call between
+// the chosen headset and loudspeaker); the call history; the ringtone; the
+// tray; and the Fyne window with its Phone, History and Settings tabs, which
+// it feeds SDK events through fyne.Do.
 package app
