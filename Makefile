@@ -17,9 +17,39 @@ ARGS       ?=
 
 BINARIES := bin/onecxi-phone bin/onecxi-server bin/onecxi-cli bin/onecxi-load
 
+# Build-time defaults for the app (server URL, account, API key): read from
+# this git-ignored file when it exists (shape: secrets.template.json) and
+# passed to `go build -ldflags -X …` by scripts/buildphone, which prints the
+# command with the key redacted and fails on a malformed file.
+SECRETS    ?= secrets.local.json
+BUILDPHONE  = $(GO) run ./scripts/buildphone -go $(GO) -secrets $(SECRETS)
+
 # Debian packages: gcc, pkg-config and the GL, X11 and ALSA headers to build;
 # xvfb (and xauth, which xvfb-run needs) to test and run without a display.
 DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libasound2-dev xvfb xauth
+
+# $(call apt_ensure,TARGET,PACKAGES): a recipe line that checks the Debian
+# PACKAGES and installs the missing ones when root, or prints the exact
+# apt-get command and fails otherwise.
+define apt_ensure
+@if ! command -v dpkg-query >/dev/null 2>&1; then \
+  echo "$(1): not a Debian-based system; make sure these (or their equivalents) are installed: $(2)"; \
+  exit 0; \
+fi; \
+missing=""; \
+for p in $(2); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+done; \
+if [ -z "$$missing" ]; then echo "$(1): ok ($(strip $(2)))"; exit 0; fi; \
+echo "$(1): missing Debian packages:$$missing"; \
+if [ "$$(id -u)" -eq 0 ]; then \
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+else \
+  echo "$(1): install them with:"; \
+  echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+  exit 1; \
+fi
+endef
 
 # Prefix for commands that need an X display: xvfb-run when there is none.
 ifeq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)),)
@@ -29,38 +59,24 @@ WITH_DISPLAY :=
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run server test fuzz bench load clean FORCE
+.PHONY: help deps build run server test fuzz bench load clean FORCE \
+        secrets-check
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk -F':.*## ' '{ printf "  make %-8s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 	@echo "  variables: FUZZTIME=$(FUZZTIME) N=$(N) LOAD_ARGS='$(LOAD_ARGS)' ARGS='$(ARGS)' TESTFLAGS='$(TESTFLAGS)'"
+	@echo "             SECRETS=$(SECRETS)"
 
 deps: ## check the Debian build/test packages; install them when root
-	@if ! command -v dpkg-query >/dev/null 2>&1; then \
-	  echo "deps: not a Debian-based system; make sure a C compiler, pkg-config and the OpenGL/X11/ALSA development files are installed"; \
-	  exit 0; \
-	fi; \
-	missing=""; \
-	for p in $(DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then echo "deps: ok ($(DEB_PACKAGES))"; exit 0; fi; \
-	echo "deps: missing Debian packages:$$missing"; \
-	if [ "$$(id -u)" -eq 0 ]; then \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
-	else \
-	  echo "deps: install them with:"; \
-	  echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
-	  exit 1; \
-	fi
+	$(call apt_ensure,deps,$(DEB_PACKAGES))
 
 build: deps ## compile everything and the binaries into bin/
 	$(GO) build $(BUILDFLAGS) ./...
 	@$(MAKE) --no-print-directory $(BINARIES)
 
 bin/onecxi-phone: FORCE
-	$(GO) build $(BUILDFLAGS) -o $@ .
+	@$(BUILDPHONE) -- $(BUILDFLAGS) -o $@ .
 
 bin/onecxi-server bin/onecxi-cli bin/onecxi-load: FORCE
 	$(GO) build $(BUILDFLAGS) -o $@ ./cmd/$(@F)
@@ -97,6 +113,9 @@ bench: ## run the benchmarks (BENCH=regexp)
 
 load: bin/onecxi-load ## load-test a server (N=500 calls; LOAD_ARGS overrides all flags)
 	bin/onecxi-load $(LOAD_ARGS)
+
+secrets-check: ## check secrets.local.json (SECRETS=file) and show its build flags, key redacted
+	@$(BUILDPHONE) -check
 
 clean: ## remove build and coverage output
 	rm -rf bin/ coverage.out coverage.html *.test
