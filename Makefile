@@ -24,9 +24,18 @@ BINARIES := bin/onecxi-phone bin/onecxi-server bin/onecxi-cli bin/onecxi-load
 SECRETS    ?= secrets.local.json
 BUILDPHONE  = $(GO) run ./scripts/buildphone -go $(GO) -secrets $(SECRETS)
 
+# Packaging and cross-builds go to dist/ (git-ignored).
+DIST       ?= dist
+VERSION    := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
+# fyne.io/tools (the `fyne` command), pinned, installed into .tools/ (git-ignored).
+FYNE_TOOLS_VERSION ?= v1.7.4
+FYNE       := $(CURDIR)/.tools/fyne-$(FYNE_TOOLS_VERSION)/fyne
+
 # Debian packages: gcc, pkg-config and the GL, X11 and ALSA headers to build;
 # xvfb (and xauth, which xvfb-run needs) to test and run without a display.
 DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libasound2-dev xvfb xauth
+# make package: xz for the tarball.
+DEB_PACKAGES_PACKAGE := xz-utils
 
 # $(call apt_ensure,TARGET,PACKAGES): a recipe line that checks the Debian
 # PACKAGES and installs the missing ones when root, or prints the exact
@@ -60,13 +69,13 @@ endif
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build run server test fuzz bench load clean FORCE \
-        secrets-check
+        secrets-check package
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 	@echo "  variables: FUZZTIME=$(FUZZTIME) N=$(N) LOAD_ARGS='$(LOAD_ARGS)' ARGS='$(ARGS)' TESTFLAGS='$(TESTFLAGS)'"
-	@echo "             SECRETS=$(SECRETS)"
+	@echo "             SECRETS=$(SECRETS) FYNE_TOOLS_VERSION=$(FYNE_TOOLS_VERSION)"
 
 deps: ## check the Debian build/test packages; install them when root
 	$(call apt_ensure,deps,$(DEB_PACKAGES))
@@ -117,7 +126,22 @@ load: bin/onecxi-load ## load-test a server (N=500 calls; LOAD_ARGS overrides al
 secrets-check: ## check secrets.local.json (SECRETS=file) and show its build flags, key redacted
 	@$(BUILDPHONE) -check
 
-clean: ## remove build and coverage output
-	rm -rf bin/ coverage.out coverage.html *.test
+package: ## Linux desktop package: dist/onecxi-phone-<version>-linux-<arch>.tar.xz (fyne package)
+	$(call apt_ensure,package,$(DEB_PACKAGES) $(DEB_PACKAGES_PACKAGE))
+	@$(MAKE) --no-print-directory $(FYNE)
+	@rm -rf $(DIST)/linux && mkdir -p $(DIST)/linux
+	@$(BUILDPHONE) -ldflags '-s -w' -- $(BUILDFLAGS) -o $(DIST)/linux/onecxi-phone .
+	cd $(DIST)/linux && $(FYNE) package --target linux --src $(CURDIR) --executable $(CURDIR)/$(DIST)/linux/onecxi-phone
+	@set -e; tarball=$(DIST)/onecxi-phone-$(VERSION)-linux-$$($(GO) env GOARCH).tar.xz; \
+	mv "$(DIST)/linux/OneCxi Phone.tar.xz" $$tarball; \
+	rm -rf $(DIST)/linux; \
+	echo "package: $$tarball ($$(du -h $$tarball | cut -f1)):"; \
+	tar -tvJf $$tarball
+
+$(FYNE):
+	GOBIN=$(@D) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
+
+clean: ## remove build, package and coverage output
+	rm -rf bin/ $(DIST)/ coverage.out coverage.html *.test
 
 FORCE:
