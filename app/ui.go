@@ -52,6 +52,7 @@ type UI struct {
 	signIn        signInState
 	online        string // "● Online as 1001 · demo · built-in demo server"
 	callConnected bool   // the call's WebSocket is open
+	listening     bool   // the events connection is registered: calls ring here
 	saving        bool   // Settings waits for the sign-in of a saved account
 
 	calls      *callLog
@@ -84,7 +85,10 @@ type uiDeps struct {
 	setTray       func(*fyne.Menu) // nil: no system tray
 }
 
-var _ callcore.CallProgressCallback = (*UI)(nil)
+var (
+	_ callcore.CallProgressCallback = (*UI)(nil)
+	_ callcore.ListeningCallback    = (*UI)(nil)
+)
 
 // NewUI builds the window, its tabs and screens.
 func NewUI(a fyne.App, d uiDeps) *UI {
@@ -209,6 +213,7 @@ func (u *UI) SignedIn(account, server string, err error) {
 		return
 	}
 	u.signIn = signedIn
+	u.listening = true // sign-in includes ListenForIncomingCalls
 	u.online = fmt.Sprintf("● Online as %s · %s · %s", u.number, account, server)
 	u.Errors.SetText("")
 	u.refreshStatus()
@@ -228,6 +233,10 @@ func (u *UI) refreshStatus() {
 	case signedIn:
 		text = u.online
 		u.Status.Importance = widget.SuccessImportance
+		if !u.listening {
+			text = "○ Connection lost: reconnecting… incoming calls cannot ring until it is back"
+			u.Status.Importance = widget.WarningImportance
+		}
 		if u.inCall && u.callConnected {
 			text += " · call connected"
 		}
@@ -374,6 +383,15 @@ func (u *UI) OnCallError(err error, t callcore.CallType) {
 		if u.accepting {
 			u.endCall()
 		}
+	})
+}
+
+// OnListeningChanged shows whether incoming calls can ring: the SDK's events
+// connection is lost (the SDK reconnects with backoff) or back.
+func (u *UI) OnListeningChanged(connected bool) {
+	fyne.Do(func() {
+		u.listening = connected
+		u.refreshStatus()
 	})
 }
 

@@ -48,9 +48,29 @@ type CallbackFuncs struct {
 	Error         func(err error, callType CallType)
 	WebSocket     func(connected bool)
 	Declined      func(callType CallType, callFrom string)
+	Listening     func(connected bool) // ListeningCallback
 }
 
-var _ CallProgressCallback = CallbackFuncs{}
+var (
+	_ CallProgressCallback = CallbackFuncs{}
+	_ ListeningCallback    = CallbackFuncs{}
+)
+
+// ListeningCallback is an optional extension of CallProgressCallback: a
+// callback that also implements it is told when the events connection of
+// ListenForIncomingCalls is registered with the server (true: calls ring
+// here) and when it is lost or stopped (false: reconnecting, or not
+// listening). It is delivered in order with the other events.
+type ListeningCallback interface {
+	OnListeningChanged(connected bool)
+}
+
+// OnListeningChanged implements ListeningCallback.
+func (f CallbackFuncs) OnListeningChanged(connected bool) {
+	if f.Listening != nil {
+		f.Listening(connected)
+	}
+}
 
 // OnCallStatusChanged implements CallProgressCallback.
 func (f CallbackFuncs) OnCallStatusChanged(s CallStatus) {

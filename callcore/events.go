@@ -155,6 +155,11 @@ func (s *SDK) dialEvents(ctx context.Context, cr credentials, number string) (*w
 func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 	defer close(l.done)
 	defer l.cancel()
+	defer func() {
+		if l.isReady() {
+			s.emitListening(false) // stopped for good
+		}
+	}()
 	backoff := listenMinBackoff
 	for {
 		since := time.Now()
@@ -168,6 +173,7 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 			return // stopped, or the first connection never registered
 		}
 		s.log.Info("callcore: events connection lost; reconnecting", "err", err)
+		s.emitListening(false)
 		if time.Since(since) > listenStableAfter {
 			backoff = listenMinBackoff
 		}
@@ -203,6 +209,17 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 	}
 }
 
+// emitListening tells a ListeningCallback about the events connection.
+func (s *SDK) emitListening(up bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disp.emit(func(cb CallProgressCallback) {
+		if lc, ok := cb.(ListeningCallback); ok {
+			lc.OnListeningChanged(up)
+		}
+	})
+}
+
 // onEvent handles one events message on the events reader goroutine.
 func (s *SDK) onEvent(ctx context.Context, l *listener, conn *wire.Conn, m wire.Message) {
 	switch m.Type {
@@ -218,6 +235,7 @@ func (s *SDK) onEvent(ctx context.Context, l *listener, conn *wire.Conn, m wire.
 		_ = conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
 	case wire.TypeHello:
 		l.markReady()
+		s.emitListening(true)
 		s.log.Debug("callcore: events connection registered")
 	}
 }

@@ -3,6 +3,7 @@ package callcore
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,16 @@ func TestListenForIncomingCalls(t *testing.T) {
 	assert.False(t, e.sdk.IsListening())
 	waitFor(t, func() bool { return len(e.fs.eventConns()) == 0 }, "the events connection to close")
 	e.sdk.StopListening() // idempotent
+
+	// The app saw every change of the events connection, in order.
+	flush(e.sdk)
+	var listening []string
+	for _, l := range e.rec.lines() {
+		if strings.HasPrefix(l, "listening:") {
+			listening = append(listening, l)
+		}
+	}
+	assert.Equal(t, []string{"listening:true", "listening:false", "listening:true", "listening:false"}, listening)
 }
 
 func TestListenStopsWithContextAndCredentials(t *testing.T) {

@@ -365,6 +365,7 @@ func (r *recorder) OnCallError(err error, t CallType) {
 	r.add(fmt.Sprintf("error:%s:%s", KindOf(err).String(), t))
 }
 func (r *recorder) OnWebSocketStatusChanged(c bool) { r.add(fmt.Sprintf("ws:%t", c)) }
+func (r *recorder) OnListeningChanged(c bool)       { r.add(fmt.Sprintf("listening:%t", c)) }
 func (r *recorder) OnCallDeclined(t CallType, from string) {
 	r.add(fmt.Sprintf("declined:%s:%s", t, from))
 }
