@@ -59,8 +59,10 @@ var (
 // ListeningCallback is an optional extension of CallProgressCallback: a
 // callback that also implements it is told when the events connection of
 // ListenForIncomingCalls is registered with the server (true: calls ring
-// here) and when it is lost or stopped (false: reconnecting, or not
-// listening). It is delivered in order with the other events.
+// here) and when it is lost (false: reconnecting, or given up because the
+// credentials were refused). A stop the app asked for (StopListening,
+// Dispose, the context) is not reported. It is delivered in order with the
+// other events.
 type ListeningCallback interface {
 	OnListeningChanged(connected bool)
 }

@@ -156,8 +156,10 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 	defer close(l.done)
 	defer l.cancel()
 	defer func() {
-		if l.isReady() {
-			s.emitListening(false) // stopped for good
+		// Stopped for good by a failure (refused credentials): say so. A
+		// stop the app asked for (StopListening, Dispose, ctx) is not news.
+		if l.isReady() && ctx.Err() == nil {
+			s.emitListening(false)
 		}
 	}()
 	backoff := listenMinBackoff
