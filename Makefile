@@ -44,6 +44,9 @@ DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libasound2-dev xvfb xaut
 DEB_PACKAGES_WINDOWS := gcc-mingw-w64-x86-64
 # make package: xz for the tarball.
 DEB_PACKAGES_PACKAGE := xz-utils
+# make screenshots: drive the app on Xvfb (xdotool) and capture
+# windows (imagemagick's import).
+DEB_PACKAGES_X := xvfb xauth xdotool imagemagick
 
 # $(call apt_ensure,TARGET,PACKAGES): a recipe line that checks the Debian
 # PACKAGES and installs the missing ones when root, or prints the exact
@@ -77,7 +80,7 @@ endif
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build run server test fuzz bench load clean FORCE \
-        secrets-check package build-windows
+        secrets-check package build-windows screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -156,6 +159,11 @@ build-windows: ## cross-build dist/onecxi-phone.exe for Windows amd64 (cgo with 
 	  -env CGO_ENABLED=1 -env GOOS=windows -env GOARCH=amd64 -env CC=$(WINDOWS_CC) -env 'CGO_CFLAGS=$(WINDOWS_CFLAGS)' \
 	  -- $(BUILDFLAGS) -o $(DIST)/onecxi-phone.exe .
 	@file $(DIST)/onecxi-phone.exe 2>/dev/null || ls -l $(DIST)/onecxi-phone.exe
+
+screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each screen in docs/screenshots/
+	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))
+	@$(MAKE) --no-print-directory bin/onecxi-phone bin/onecxi-cli
+	scripts/screenshots.sh docs/screenshots
 
 clean: ## remove build, package and coverage output
 	rm -rf bin/ $(DIST)/ coverage.out coverage.html *.test
