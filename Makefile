@@ -14,6 +14,7 @@ BENCH      ?= .
 N          ?= 500
 LOAD_ARGS  ?= -calls $(N)
 ARGS       ?=
+RUNS       ?= 3
 
 BINARIES := bin/onecxi-phone bin/onecxi-server bin/onecxi-cli bin/onecxi-load
 
@@ -44,9 +45,11 @@ DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libasound2-dev xvfb xaut
 DEB_PACKAGES_WINDOWS := gcc-mingw-w64-x86-64
 # make package: xz for the tarball.
 DEB_PACKAGES_PACKAGE := xz-utils
-# make screenshots: drive the app on Xvfb (xdotool) and capture
+# make screenshots / footprint: drive the app on Xvfb (xdotool) and capture
 # windows (imagemagick's import).
 DEB_PACKAGES_X := xvfb xauth xdotool imagemagick
+# make footprint: glxinfo, to name the OpenGL renderer measured.
+DEB_PACKAGES_FOOTPRINT := mesa-utils
 
 # $(call apt_ensure,TARGET,PACKAGES): a recipe line that checks the Debian
 # PACKAGES and installs the missing ones when root, or prints the exact
@@ -80,13 +83,13 @@ endif
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build run server test fuzz bench load clean FORCE \
-        secrets-check package build-windows screenshots
+        secrets-check package build-windows screenshots footprint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
 	@echo "  variables: FUZZTIME=$(FUZZTIME) N=$(N) LOAD_ARGS='$(LOAD_ARGS)' ARGS='$(ARGS)' TESTFLAGS='$(TESTFLAGS)'"
-	@echo "             SECRETS=$(SECRETS) FYNE_TOOLS_VERSION=$(FYNE_TOOLS_VERSION)"
+	@echo "             SECRETS=$(SECRETS) RUNS=$(RUNS) FYNE_TOOLS_VERSION=$(FYNE_TOOLS_VERSION)"
 
 deps: ## check the Debian build/test packages; install them when root
 	$(call apt_ensure,deps,$(DEB_PACKAGES))
@@ -164,6 +167,11 @@ screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each sc
 	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))
 	@$(MAKE) --no-print-directory bin/onecxi-phone bin/onecxi-cli
 	scripts/screenshots.sh docs/screenshots
+
+footprint: ## measure start-up time, idle RSS and in-call RSS/CPU of the app on Xvfb (RUNS=3)
+	$(call apt_ensure,footprint,$(DEB_PACKAGES) $(DEB_PACKAGES_X) $(DEB_PACKAGES_FOOTPRINT))
+	@$(MAKE) --no-print-directory bin/onecxi-phone
+	scripts/footprint.sh $(RUNS)
 
 clean: ## remove build, package and coverage output
 	rm -rf bin/ $(DIST)/ coverage.out coverage.html *.test

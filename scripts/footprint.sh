@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Footprint of the real app on a private Xvfb display, RUNS times:
+#
+#   scripts/footprint.sh [RUNS]          (make footprint; RUNS: 3)
+#
+# Each run starts bin/onecxi-phone in demo mode (built-in server on a free
+# port, fresh config directory) and measures:
+#   window   ms from just before the exec to the main window being mapped
+#            (polling `xdotool search --onlyvisible` every 10 ms)
+#   signin   ms from the exec to the green "Online" status line (polling
+#            window captures, ~50 ms resolution)
+#   idle     VmRSS from /proc/PID/status, and CPU (% of one core) from
+#            /proc/PID/stat utime+stime, over IDLE_S seconds once signed in
+#   call     the same over CALL_S seconds of a call to the echo DID 90000
+#            (typed into the dialer with xdotool), with -audio $AUDIO, after
+#            the call timer has started; Xvfb's own CPU over that window too
+# and prints one line per run, then the range over the runs.
+#
+# Environment: IDLE_S (10), CALL_S (20), AUDIO (tone:440; "auto" uses the
+# default sound device, which needs one), XAPP_KEEP=1 keeps logs.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/lib/xapp.sh
+trap xapp_cleanup EXIT
+trap 'exit 130' INT TERM
+
+RUNS=${1:-3}
+IDLE_S=${IDLE_S:-10}
+CALL_S=${CALL_S:-20}
+AUDIO=${AUDIO:-tone:440}
+HZ=$(getconf CLK_TCK)
+[ -x bin/onecxi-phone ] || xapp_die "build first: make bin/onecxi-phone"
+
+# cpu_ticks PID: utime+stime of all its threads, in clock ticks.
+cpu_ticks() {
+	# fields after the ")" that ends the command name: state is field 3,
+	# utime field 14 and stime field 15 of the whole line.
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# rss_mib PID [FIELD]: VmRSS (or FIELD, e.g. VmHWM) in MiB, one decimal.
+rss_mib() {
+	awk -v f="${2:-VmRSS}:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# cpu_pct TICKS0 TICKS1 MS: % of one core.
+cpu_pct() {
+	awk -v a="$1" -v b="$2" -v ms="$3" -v hz="$HZ" 'BEGIN { printf "%.1f", (b - a) / hz / (ms / 1000) * 100 }'
+}
+
+# measure PID SECONDS: sets M_CPU (% of one core of PID), M_XCPU (Xvfb's),
+# M_RSS (MiB at the end).
+measure() {
+	t0=$(xapp_now_ms)
+	c0=$(cpu_ticks "$1")
+	x0=$(cpu_ticks "$XVFB_PID")
+	sleep "$2"
+	c1=$(cpu_ticks "$1")
+	x1=$(cpu_ticks "$XVFB_PID")
+	t1=$(xapp_now_ms)
+	M_CPU=$(cpu_pct "$c0" "$c1" $((t1 - t0)))
+	M_XCPU=$(cpu_pct "$x0" "$x1" $((t1 - t0)))
+	M_RSS=$(rss_mib "$1")
+	M_ANON=$(rss_mib "$1" RssAnon)
+}
+
+xapp_display
+XVFB_PID=${XAPP_PIDS%% *}
+XVFB_PID=${XVFB_PID# }
+
+echo "footprint: $RUNS runs; idle ${IDLE_S}s, call ${CALL_S}s to 90000 with -audio $AUDIO; $(nproc) CPUs, clock tick 1/${HZ}s"
+if command -v glxinfo >/dev/null 2>&1; then
+	echo "footprint: display $DISPLAY (Xvfb), OpenGL renderer: $(glxinfo -B 2>/dev/null | sed -n 's/^OpenGL renderer string: //p')"
+fi
+RESULTS="$XAPP_TMP/results"
+: >"$RESULTS"
+run=1
+while [ "$run" -le "$RUNS" ]; do
+	xapp_launch "run$run" -listen 127.0.0.1:0 -audio "$AUDIO" -number 1001
+	pid=$XAPP_PID
+	xapp_window "$pid"
+	window_ms=$((XAPP_WIN_MS - XAPP_START_MS))
+	xapp_poll "the app to sign in" xapp_signed_in
+	signin_ms=$(($(xapp_now_ms) - XAPP_START_MS))
+	xapp_poll "the window to settle" xapp_settled
+
+	measure "$pid" "$IDLE_S"
+	idle_rss=$M_RSS idle_cpu=$M_CPU idle_xcpu=$M_XCPU idle_anon=$M_ANON
+
+	xapp_focus
+	xapp_type 90000
+	xapp_capture "$XAPP_TMP/before.png"
+	xapp_key Return
+	xapp_poll "the call screen" xapp_changed_from "$XAPP_TMP/before.png"
+	# the timer runs once the echo service answered: two changes in a row
+	xapp_capture "$XAPP_TMP/tick.png"
+	xapp_poll "the call timer" xapp_changed_from "$XAPP_TMP/tick.png"
+	cp "$XAPP_TMP/now.png" "$XAPP_TMP/tick.png"
+	xapp_poll "the call timer" xapp_changed_from "$XAPP_TMP/tick.png"
+
+	measure "$pid" "$CALL_S"
+	call_rss=$M_RSS call_cpu=$M_CPU call_xcpu=$M_XCPU
+	hwm=$(rss_mib "$pid" VmHWM)
+	kill -0 "$pid" 2>/dev/null || xapp_die "the app exited during the call"
+	xapp_key Escape
+	xapp_stop "$pid"
+
+	printf 'run %d: window %4d ms  signed in %4d ms  idle RSS %5s MiB (anon %5s) CPU %4s%% (Xvfb %4s%%)  in call RSS %5s MiB CPU %4s%% (Xvfb %4s%%)  peak RSS %5s MiB\n' \
+		"$run" "$window_ms" "$signin_ms" "$idle_rss" "$idle_anon" "$idle_cpu" "$idle_xcpu" "$call_rss" "$call_cpu" "$call_xcpu" "$hwm"
+	echo "$window_ms $signin_ms $idle_rss $idle_cpu $call_rss $call_cpu $idle_xcpu $call_xcpu $hwm $idle_anon" >>"$RESULTS"
+	run=$((run + 1))
+done
+
+# range COLUMN: "min–max" of a results column.
+range() {
+	sort -g -k"$1","$1" "$RESULTS" | awk -v c="$1" 'NR == 1 { lo = $c } { hi = $c } END { if (lo == hi) print lo; else print lo "–" hi }'
+}
+echo "footprint: over $RUNS runs (targets: window < 1000 ms, idle RSS < 80 MB, in-call CPU < 5% of one core):"
+echo "  first window     $(range 1) ms"
+echo "  signed in        $(range 2) ms"
+echo "  idle RSS         $(range 3) MiB (anonymous $(range 10) MiB)    idle CPU    $(range 4)% (Xvfb $(range 7)%)"
+echo "  in-call RSS      $(range 5) MiB    in-call CPU $(range 6)% (Xvfb $(range 8)%)   peak RSS $(range 9) MiB"
