@@ -9,7 +9,8 @@
 #            (polling `xdotool search --onlyvisible` every 10 ms)
 #   signin   ms from the exec to the green "Online" status line (polling
 #            window captures, ~50 ms resolution)
-#   idle     VmRSS from /proc/PID/status, and CPU (% of one core) from
+#   idle     VmRSS from /proc/PID/status (with its anonymous part, and the
+#            OpenGL driver libraries' resident pages from smaps), and CPU (% of one core) from
 #            /proc/PID/stat utime+stime, over IDLE_S seconds once signed in
 #   call     the same over CALL_S seconds of a call to the echo DID 90000
 #            (typed into the dialer with xdotool), with -audio $AUDIO, after
@@ -41,6 +42,13 @@ cpu_ticks() {
 # rss_mib PID [FIELD]: VmRSS (or FIELD, e.g. VmHWM) in MiB, one decimal.
 rss_mib() {
 	awk -v f="${2:-VmRSS}:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# gl_mib PID: resident MiB of the OpenGL driver's libraries (Mesa, LLVM and
+# what they load), file-backed and shared with any other GL program.
+gl_mib() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { lib = ($6 ~ /(libLLVM|\/dri\/|libGL|libgallium|libglapi|libz3|libdrm|libelf|libedit|libsensors|libxml2|libicu)/) }
+		/^Rss:/ && lib { kb += $2 } END { printf "%.1f", kb / 1024 }' "/proc/$1/smaps"
 }
 
 # cpu_pct TICKS0 TICKS1 MS: % of one core.
@@ -85,7 +93,7 @@ while [ "$run" -le "$RUNS" ]; do
 	xapp_poll "the window to settle" xapp_settled
 
 	measure "$pid" "$IDLE_S"
-	idle_rss=$M_RSS idle_cpu=$M_CPU idle_xcpu=$M_XCPU idle_anon=$M_ANON
+	idle_rss=$M_RSS idle_cpu=$M_CPU idle_xcpu=$M_XCPU idle_anon=$M_ANON idle_gl=$(gl_mib "$pid")
 
 	xapp_focus
 	xapp_type 90000
@@ -105,9 +113,9 @@ while [ "$run" -le "$RUNS" ]; do
 	xapp_key Escape
 	xapp_stop "$pid"
 
-	printf 'run %d: window %4d ms  signed in %4d ms  idle RSS %5s MiB (anon %5s) CPU %4s%% (Xvfb %4s%%)  in call RSS %5s MiB CPU %4s%% (Xvfb %4s%%)  peak RSS %5s MiB\n' \
-		"$run" "$window_ms" "$signin_ms" "$idle_rss" "$idle_anon" "$idle_cpu" "$idle_xcpu" "$call_rss" "$call_cpu" "$call_xcpu" "$hwm"
-	echo "$window_ms $signin_ms $idle_rss $idle_cpu $call_rss $call_cpu $idle_xcpu $call_xcpu $hwm $idle_anon" >>"$RESULTS"
+	printf 'run %d: window %4d ms  signed in %4d ms  idle RSS %5s MiB (anon %5s, GL libs %4s) CPU %4s%% (Xvfb %4s%%)  in call RSS %5s MiB CPU %4s%% (Xvfb %4s%%)  peak RSS %5s MiB\n' \
+		"$run" "$window_ms" "$signin_ms" "$idle_rss" "$idle_anon" "$idle_gl" "$idle_cpu" "$idle_xcpu" "$call_rss" "$call_cpu" "$call_xcpu" "$hwm"
+	echo "$window_ms $signin_ms $idle_rss $idle_cpu $call_rss $call_cpu $idle_xcpu $call_xcpu $hwm $idle_anon $idle_gl" >>"$RESULTS"
 	run=$((run + 1))
 done
 
@@ -118,5 +126,5 @@ range() {
 echo "footprint: over $RUNS runs (targets: window < 1000 ms, idle RSS < 80 MB, in-call CPU < 5% of one core):"
 echo "  first window     $(range 1) ms"
 echo "  signed in        $(range 2) ms"
-echo "  idle RSS         $(range 3) MiB (anonymous $(range 10) MiB)    idle CPU    $(range 4)% (Xvfb $(range 7)%)"
+echo "  idle RSS         $(range 3) MiB (anonymous $(range 10), GL driver libraries $(range 11))    idle CPU    $(range 4)% (Xvfb $(range 7)%)"
 echo "  in-call RSS      $(range 5) MiB    in-call CPU $(range 6)% (Xvfb $(range 8)%)   peak RSS $(range 9) MiB"
