@@ -18,7 +18,8 @@
 # and prints one line per run, then the range over the runs.
 #
 # Environment: IDLE_S (10), CALL_S (20), AUDIO (tone:440; "auto" uses the
-# default sound device, which needs one), XAPP_KEEP=1 keeps logs.
+# default sound device, which needs one), XAPP_BIN (bin/onecxi-phone; e.g. a
+# packaged binary), XAPP_KEEP=1 keeps logs.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib/xapp.sh
@@ -30,7 +31,7 @@ IDLE_S=${IDLE_S:-10}
 CALL_S=${CALL_S:-20}
 AUDIO=${AUDIO:-tone:440}
 HZ=$(getconf CLK_TCK)
-[ -x bin/onecxi-phone ] || xapp_die "build first: make bin/onecxi-phone"
+[ -x "$XAPP_BIN" ] || xapp_die "build first: make bin/onecxi-phone (or set XAPP_BIN)"
 
 # cpu_ticks PID: utime+stime of all its threads, in clock ticks.
 cpu_ticks() {

@@ -29,7 +29,7 @@ trap 'exit 130' INT TERM
 
 OUT=${1:-docs/screenshots}
 mkdir -p "$OUT"
-[ -x bin/onecxi-phone ] && [ -x bin/onecxi-cli ] || xapp_die "build first: make bin/onecxi-phone bin/onecxi-cli"
+[ -x "$XAPP_BIN" ] && [ -x bin/onecxi-cli ] || xapp_die "build first: make bin/onecxi-phone bin/onecxi-cli"
 
 # shoot NAME: save the current (settled) window as OUT/NAME.png.
 shoot() {

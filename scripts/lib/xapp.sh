@@ -8,6 +8,7 @@
 
 XAPP_TITLE=${XAPP_TITLE:-OneCxi Phone}  # the main window's title
 XAPP_TIMEOUT=${XAPP_TIMEOUT:-20}         # seconds any wait may take
+XAPP_BIN=${XAPP_BIN:-bin/onecxi-phone}  # the app
 XAPP_PIDS=""                             # started processes, killed at exit
 XAPP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/onecxi-xapp.XXXXXX")
 chmod 700 "$XAPP_TMP" # the app's banner (with the demo key) is kept here
@@ -83,8 +84,9 @@ xapp_display() {
 	xapp_poll "Xvfb on :$n (see $XAPP_TMP/xvfb.log)" xdotool getdisplaygeometry >/dev/null 2>&1
 }
 
-# xapp_launch NAME ARGS...: start bin/onecxi-phone ARGS with a fresh config
-# directory (preferences, stored tokens, history) under the temp dir.
+# xapp_launch NAME ARGS...: start $XAPP_BIN (bin/onecxi-phone) with ARGS and
+# a fresh config directory (preferences, stored key, history) under the temp
+# dir.
 # Sets XAPP_PID and XAPP_START_MS (just before the exec); stdout goes to
 # $XAPP_TMP/NAME.out (the demo banner), stderr to NAME.log.
 xapp_launch() {
@@ -93,7 +95,7 @@ xapp_launch() {
 	mkdir -p "$XAPP_TMP/$name.home"
 	XAPP_START_MS=$(xapp_now_ms)
 	HOME="$XAPP_TMP/$name.home" XDG_CONFIG_HOME="$XAPP_TMP/$name.home/.config" \
-		bin/onecxi-phone "$@" >"$XAPP_TMP/$name.out" 2>"$XAPP_TMP/$name.log" &
+		"$XAPP_BIN" "$@" >"$XAPP_TMP/$name.out" 2>"$XAPP_TMP/$name.log" &
 	XAPP_PID=$!
 	xapp_track "$XAPP_PID"
 }
