@@ -143,9 +143,13 @@ secrets-check: ## check secrets.local.json (SECRETS=file) and show its build fla
 package: ## Linux desktop package: dist/onecxi-phone-<version>-linux-<arch>.tar.xz (fyne package)
 	$(call apt_ensure,package,$(DEB_PACKAGES) $(DEB_PACKAGES_PACKAGE))
 	@$(MAKE) --no-print-directory $(FYNE)
-	@rm -rf $(DIST)/linux && mkdir -p $(DIST)/linux
+	@rm -rf $(DIST)/linux && mkdir -p $(DIST)/linux/_src/assets
 	@$(BUILDPHONE) -ldflags '-s -w' -- $(BUILDFLAGS) -o $(DIST)/linux/onecxi-phone .
-	cd $(DIST)/linux && $(FYNE) package --target linux --src $(CURDIR) --executable $(CURDIR)/$(DIST)/linux/onecxi-phone
+	@# fyne package bumps Build in the FyneApp.toml it reads and rewrites the
+	@# file: give it a copy (with the icon, and a .go file it looks for; go
+	@# commands skip directories starting with _).
+	@cp FyneApp.toml main.go $(DIST)/linux/_src/ && cp assets/icon.png $(DIST)/linux/_src/assets/
+	cd $(DIST)/linux && $(FYNE) package --target linux --src $(CURDIR)/$(DIST)/linux/_src --executable $(CURDIR)/$(DIST)/linux/onecxi-phone
 	@set -e; tarball=$(DIST)/onecxi-phone-$(VERSION)-linux-$$($(GO) env GOARCH).tar.xz; \
 	mv "$(DIST)/linux/OneCxi Phone.tar.xz" $$tarball; \
 	rm -rf $(DIST)/linux; \
