@@ -237,8 +237,9 @@ func (u *UI) refreshStatus() {
 			text = "○ Connection lost: reconnecting… incoming calls cannot ring until it is back"
 			u.Status.Importance = widget.WarningImportance
 		}
-		if u.inCall && u.callConnected {
-			text += " · call connected"
+		if u.inCall && u.callConnected && u.listening {
+			// The account and server would push this off a narrow window.
+			text = fmt.Sprintf("● Online as %s · call connected", u.number)
 		}
 	}
 	u.Status.SetText(text)
