@@ -93,11 +93,11 @@ func Start(a fyne.App, cfg Config, log *slog.Logger, banner io.Writer) (*Phone, 
 		p.sound = newSoundSystem(cfg.Audio)
 	}
 	if p.secrets == nil {
-		fallback := &fileSecrets{path: filepath.Join(a.Storage().RootURI().Path(), "apikeys.json")}
+		fallback := newFileSecrets(filepath.Join(a.Storage().RootURI().Path(), "apikeys.json"))
 		var why error
 		p.secrets, why = chooseSecretStore(keychain{}, fallback, keychainProbeTimeout)
 		if why != nil {
-			log.Warn("no OS keychain; API keys are kept in the app's storage", "file", fallback.path, "reason", why)
+			log.Warn("no OS keychain; API keys are kept in the app's storage", "file", fallback.st.Path(), "reason", why)
 		}
 	}
 	prefs := a.Preferences()

@@ -56,7 +56,7 @@ func newDesktopPhone(t *testing.T) (*phone, *desktopApp) {
 	ui := screentest.New(t)
 	da := &desktopApp{App: ui.App()}
 	ph := startPhoneOn(t, ui, da, Config{Audio: "none", Listen: "127.0.0.1:0", Number: ownNum,
-		secrets: &fileSecrets{path: t.TempDir() + "/k.json"}})
+		secrets: newFileSecrets(t.TempDir() + "/k.json")})
 	ph.waitFor(t, "signed in", func(u *UI) bool { return strings.HasPrefix(u.Status.Text, "● Online as "+ownNum) })
 	return ph, da
 }

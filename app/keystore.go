@@ -1,15 +1,11 @@
 package app
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
+	"github.com/onecxi/phone/callcore"
 	"github.com/zalando/go-keyring"
 )
 
@@ -64,54 +60,17 @@ func (keychain) Secure() bool { return true }
 
 // fileSecrets is the fallback where there is no keychain (no Secret Service
 // daemon on a Linux box, a headless session): a JSON file in the app's
-// storage, readable only by the user (0600). The UI warns while it is used.
-type fileSecrets struct {
-	path string
-	mu   sync.Mutex
-}
+// storage, readable only by the user. It is the SDK's FileStore (0600,
+// written atomically); the UI warns while it is used.
+type fileSecrets struct{ st *callcore.FileStore }
 
-func (f *fileSecrets) load() (map[string]string, error) {
-	b, err := os.ReadFile(f.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the API key file: %w", err)
-	}
-	m := map[string]string{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("reading the API key file %s: %w", f.path, err)
-	}
-	return m, nil
-}
-
-func (f *fileSecrets) save(m map[string]string) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("saving the API key file: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
-		return fmt.Errorf("saving the API key file: %w", err)
-	}
-	// Write and rename, so a crash never leaves half a file.
-	tmp := f.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("saving the API key file: %w", err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		return fmt.Errorf("saving the API key file: %w", err)
-	}
-	return nil
-}
+func newFileSecrets(path string) *fileSecrets { return &fileSecrets{st: callcore.NewFileStore(path)} }
 
 func (f *fileSecrets) Get(user string) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	m, err := f.load()
+	s, ok, err := f.st.Load(user)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("reading the API key file: %w", err)
 	}
-	s, ok := m[user]
 	if !ok {
 		return "", errNoSecret
 	}
@@ -119,28 +78,17 @@ func (f *fileSecrets) Get(user string) (string, error) {
 }
 
 func (f *fileSecrets) Set(user, secret string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	m, err := f.load()
-	if err != nil {
-		return err
+	if err := f.st.Save(user, secret); err != nil {
+		return fmt.Errorf("saving the API key file: %w", err)
 	}
-	m[user] = secret
-	return f.save(m)
+	return nil
 }
 
 func (f *fileSecrets) Delete(user string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	m, err := f.load()
-	if err != nil {
-		return err
+	if err := f.st.Delete(user); err != nil {
+		return fmt.Errorf("removing from the API key file: %w", err)
 	}
-	if _, ok := m[user]; !ok {
-		return nil
-	}
-	delete(m, user)
-	return f.save(m)
+	return nil
 }
 
 func (*fileSecrets) Secure() bool { return false }

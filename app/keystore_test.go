@@ -66,7 +66,7 @@ func (k *fakeKeychain) get(user string) string {
 
 func TestFileSecrets(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "apikeys.json")
-	f := &fileSecrets{path: path}
+	f := newFileSecrets(path)
 	assert.False(t, f.Secure())
 
 	_, err := f.Get("acme@https://a")
@@ -78,7 +78,7 @@ func TestFileSecrets(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "only the user may read the keys")
 
-	again := &fileSecrets{path: path} // as after a restart
+	again := newFileSecrets(path) // as after a restart
 	got, err := again.Get("acme@https://a")
 	require.NoError(t, err)
 	assert.Equal(t, "key-one", got)
@@ -98,7 +98,7 @@ func TestFileSecrets(t *testing.T) {
 }
 
 func TestChooseSecretStore(t *testing.T) {
-	fallback := &fileSecrets{path: filepath.Join(t.TempDir(), "k.json")}
+	fallback := newFileSecrets(filepath.Join(t.TempDir(), "k.json"))
 	hung := newFakeKeychain()
 	hung.hang = make(chan struct{})
 	t.Cleanup(func() { close(hung.hang) })

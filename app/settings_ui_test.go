@@ -87,7 +87,7 @@ func TestSettingsSaveSwitchesServer(t *testing.T) {
 		storedKeyOf func(s secretStore, user string) string
 	}{
 		{"no keychain: the app's storage, with a warning",
-			func(t *testing.T) secretStore { return &fileSecrets{path: filepath.Join(t.TempDir(), "apikeys.json")} },
+			func(t *testing.T) secretStore { return newFileSecrets(filepath.Join(t.TempDir(), "apikeys.json")) },
 			true, "kept in this app's storage",
 			func(s secretStore, user string) string { k, _ := s.Get(user); return k }},
 		{"the OS keychain",

@@ -59,7 +59,7 @@ func startPhone(t *testing.T, ui *screentest.UI, cfg Config) *phone {
 		cfg.Number = ownNum
 	}
 	if cfg.secrets == nil { // never the real keychain: the fallback file, per test
-		cfg.secrets = &fileSecrets{path: filepath.Join(t.TempDir(), "apikeys.json")}
+		cfg.secrets = newFileSecrets(filepath.Join(t.TempDir(), "apikeys.json"))
 	}
 	return startPhoneOn(t, ui, ui.App(), cfg)
 }
