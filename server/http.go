@@ -20,12 +20,12 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(wire.PathHealth, allow(http.MethodGet, s.handleHealth))
-	mux.HandleFunc(wire.PathAuthCheck, allow(http.MethodPost, s.handleAuthCheck))
+	mux.HandleFunc(wire.PathAuthCheck, allow(http.MethodPost, s.authed(s.handleAuthCheck)))
 	mux.HandleFunc(wire.PathCall, allow(http.MethodGet, s.handleCall))
 	mux.HandleFunc(wire.PathEvents, allow(http.MethodGet, s.handleEvents))
-	mux.HandleFunc(wire.PathCallsPrefix+"{id}"+wire.DeclineSuffix, allow(http.MethodPost, s.handleDecline))
-	mux.HandleFunc(wire.PathDevices, allow(http.MethodPost, s.handleRegisterDevice))
-	mux.HandleFunc(wire.PathDevices+"/{id}", allow(http.MethodDelete, s.handleUnregisterDevice))
+	mux.HandleFunc(wire.PathCallsPrefix+"{id}"+wire.DeclineSuffix, allow(http.MethodPost, s.authed(s.handleDecline)))
+	mux.HandleFunc(wire.PathDevices, allow(http.MethodPost, s.authed(s.handleRegisterDevice)))
+	mux.HandleFunc(wire.PathDevices+"/{id}", allow(http.MethodDelete, s.authed(s.handleUnregisterDevice)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such endpoint")
 	})
@@ -56,6 +56,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// account runs the checks every authenticated endpoint makes first: the
+// server is not shutting down (503) and the credentials are good (401). nil
+// means the response has been written.
+func (s *Server) account(w http.ResponseWriter, r *http.Request) *account {
+	if s.refuseIfShutting(w) {
+		return nil
+	}
+	return s.authenticate(w, r)
+}
+
+// authed adapts a handler that needs an account (see account).
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *account)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if acct := s.account(w, r); acct != nil {
+			h(w, r, acct)
+		}
+	}
+}
+
 func (s *Server) refuseIfShutting(w http.ResponseWriter) bool {
 	if s.shutting.Load() {
 		writeError(w, http.StatusServiceUnavailable, wire.CodeShuttingDown, "the server is shutting down")
@@ -71,25 +90,11 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) handleAuthCheck(w http.ResponseWriter, r *http.Request) {
-	if s.refuseIfShutting(w) {
-		return
-	}
-	acct := s.authenticate(w, r)
-	if acct == nil {
-		return
-	}
+func (s *Server) handleAuthCheck(w http.ResponseWriter, r *http.Request, acct *account) {
 	writeJSON(w, http.StatusOK, wire.AuthCheckResponse{Account: acct.name, Protocol: wire.Version, Server: Name})
 }
 
-func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request) {
-	if s.refuseIfShutting(w) {
-		return
-	}
-	acct := s.authenticate(w, r)
-	if acct == nil {
-		return
-	}
+func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request, acct *account) {
 	id := r.PathValue("id")
 	status, code, msg := http.StatusServiceUnavailable, wire.CodeShuttingDown, "the server is shutting down"
 	_ = s.reg.do(func() { status, code, msg = s.reg.decline(acct, id) })
@@ -144,10 +149,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // request at all (400) and the protocol version (426). On success the caller
 // holds a tracker slot and must release it with s.goes.done().
 func (s *Server) preUpgrade(w http.ResponseWriter, r *http.Request) *account {
-	if s.refuseIfShutting(w) {
-		return nil
-	}
-	acct := s.authenticate(w, r)
+	acct := s.account(w, r)
 	if acct == nil {
 		return nil
 	}
@@ -197,14 +199,7 @@ func upgradeError(w http.ResponseWriter, r *http.Request, status int, reason err
 
 // handleRegisterDevice is POST /v1/devices: register or re-register one of
 // the account's devices (PROTOCOL.md, "Device registry").
-func (s *Server) handleRegisterDevice(w http.ResponseWriter, r *http.Request) {
-	if s.refuseIfShutting(w) {
-		return
-	}
-	acct := s.authenticate(w, r)
-	if acct == nil {
-		return
-	}
+func (s *Server) handleRegisterDevice(w http.ResponseWriter, r *http.Request, acct *account) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxRegistrationB))
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, wire.CodeBadRequest, "registration too large")
@@ -228,14 +223,7 @@ func (s *Server) handleRegisterDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleUnregisterDevice is DELETE /v1/devices/{id}: sign-out.
-func (s *Server) handleUnregisterDevice(w http.ResponseWriter, r *http.Request) {
-	if s.refuseIfShutting(w) {
-		return
-	}
-	acct := s.authenticate(w, r)
-	if acct == nil {
-		return
-	}
+func (s *Server) handleUnregisterDevice(w http.ResponseWriter, r *http.Request, acct *account) {
 	id := r.PathValue("id")
 	if err := wire.CheckDeviceID(id); err != nil {
 		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, text(err.Error()))
