@@ -196,24 +196,20 @@ func (p *pusher) work(jobs <-chan pushJob) {
 // token, or a retry after backoff (scheduled, so the worker moves on).
 func (p *pusher) deliver(j pushJob) {
 	kind, token := pushToken(j.dev)
-	t := p.transports[kind]
-	if t == nil {
+	if p.transports[kind] == nil {
 		return
 	}
-	j.p.Platform = j.dev.Platform
 	log := p.log.With("account", j.dev.Account, "device", j.dev.DeviceID, "kind", kind,
 		"token", wire.Redact(token), "callId", j.p.CallID, "event", j.p.Event)
 	ctx, cancel := context.WithTimeout(p.ctx, pushTimeout)
-	res, after, err := t.send(ctx, token, j.p)
+	res, after, err := p.attempt(ctx, j.dev, j.p)
 	cancel()
 	switch res {
 	case pushSent:
 		p.sent.Add(1)
 		log.Debug("push sent", "attempt", j.attempt+1)
 	case pushDead:
-		n, derr := p.store.DropToken(p.ctx, j.dev.Account, kind, token)
-		p.pruned.Add(uint64(n))
-		log.Info("push token is no longer valid; device removed", "reason", err, "removed", n, "err", derr)
+		log.Info("push token is no longer valid; device removed", "reason", err)
 	case pushRetry:
 		if j.attempt+1 >= pushAttempts || p.ctx.Err() != nil {
 			p.rejected.Add(1)
@@ -229,6 +225,22 @@ func (p *pusher) deliver(j pushJob) {
 		p.rejected.Add(1)
 		log.Warn("push rejected", "err", err)
 	}
+}
+
+// attempt sends payload once to d (whose provider is configured), stamped
+// with d's platform, and forgets d's token if the provider says it is dead.
+func (p *pusher) attempt(ctx context.Context, d Device, payload wire.PushPayload) (pushResult, time.Duration, error) {
+	kind, token := pushToken(d)
+	payload.Platform = d.Platform
+	res, after, err := p.transports[kind].send(ctx, token, payload)
+	if res == pushDead {
+		n, derr := p.store.DropToken(context.WithoutCancel(ctx), d.Account, kind, token)
+		p.pruned.Add(uint64(n))
+		if derr != nil {
+			err = fmt.Errorf("%w (and removing the token failed: %v)", err, derr)
+		}
+	}
+	return res, after, err
 }
 
 // stats returns the counters.
@@ -344,20 +356,15 @@ func (s *Server) TestPush(ctx context.Context, account, number string, ring time
 	reports := make([]PushReport, 0, len(targets))
 	var sent []Device
 	for _, d := range targets {
-		kind, tok := pushToken(d)
+		_, tok := pushToken(d)
 		r := PushReport{DeviceID: d.DeviceID, Platform: d.Platform, Token: wire.Redact(tok)}
-		q := p
-		q.Platform = d.Platform
-		res, _, err := s.push.transports[kind].send(ctx, tok, q)
+		res, _, err := s.push.attempt(ctx, d, p)
 		switch res {
 		case pushSent:
 			r.Result = "sent"
 			sent = append(sent, d)
 		case pushDead:
 			r.Result = "token removed"
-			if _, derr := s.devices.DropToken(ctx, account, kind, tok); derr != nil {
-				r.Result = "token dead (not removed: " + derr.Error() + ")"
-			}
 		case pushRetry:
 			r.Result = "provider busy"
 		default:
@@ -375,10 +382,7 @@ func (s *Server) TestPush(ctx context.Context, account, number string, ring time
 		}
 		p.Event, p.Timestamp = wire.EventEnd, time.Now().UnixMilli()
 		for _, d := range sent {
-			kind, tok := pushToken(d)
-			q := p
-			q.Platform = d.Platform
-			_, _, _ = s.push.transports[kind].send(context.WithoutCancel(ctx), tok, q)
+			_, _, _ = s.push.attempt(context.WithoutCancel(ctx), d, p)
 		}
 	}
 	return reports, nil
