@@ -20,6 +20,7 @@ type account struct {
 // authenticator checks credentials against stored key hashes.
 type authenticator struct {
 	accounts map[string]*account
+	byDID    map[string]*account // nil for a DID of several accounts (no SIP trunk)
 	// dummy is compared against when the account is unknown, so the time a
 	// failed check takes does not tell which account names exist.
 	dummy [][sha256.Size]byte
@@ -28,6 +29,7 @@ type authenticator struct {
 func newAuthenticator(cfg Config) (*authenticator, error) {
 	a := &authenticator{
 		accounts: make(map[string]*account, len(cfg.Accounts)),
+		byDID:    make(map[string]*account),
 		dummy:    [][sha256.Size]byte{sha256.Sum256([]byte(GenerateKey()))},
 	}
 	for _, ac := range cfg.Accounts {
@@ -45,11 +47,19 @@ func newAuthenticator(cfg Config) (*authenticator, error) {
 				return nil, err
 			}
 			acct.dids[did] = route
+			if _, dup := a.byDID[did]; dup {
+				a.byDID[did] = nil // ambiguous: no trunk call can be routed to it
+			} else {
+				a.byDID[did] = acct
+			}
 		}
 		a.accounts[ac.Name] = acct
 	}
 	return a, nil
 }
+
+// accountByDID returns the account owning did, or nil if none or several do.
+func (a *authenticator) accountByDID(did string) *account { return a.byDID[did] }
 
 // check returns the account whose name and key these are, or nil. The key is
 // hashed and compared in constant time against every hash of the account (or

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +39,8 @@ type call struct {
 	id      string
 	st      *acctState
 	kind    wire.CallKind
-	from    string // the caller's registered number
+	from    string // the caller's registered number (a trunk caller's number)
+	name    string // a trunk caller's display name, if any
 	to      string // what the caller dialled
 	created time.Time
 	state   callState
@@ -72,7 +74,7 @@ func (c *call) push(event, environment string) wire.PushPayload {
 		CallTo:           c.callee,
 		CallType:         c.pushType,
 		RegisteredNumber: c.callee,
-		CallerName:       c.from,
+		CallerName:       cmp.Or(c.name, c.from),
 		CallID:           c.id,
 		Environment:      environment,
 		Timestamp:        time.Now().UnixMilli(),
@@ -126,10 +128,20 @@ func (r *registry) start(l *leg, m wire.Message, targets []Device) {
 	}
 }
 
+// shownNumber is who l is to the other party: its registered number, or a
+// trunk caller's own number.
+func (l *leg) shownNumber(m wire.Message) string {
+	if l.caller != "" {
+		return l.caller
+	}
+	return m.RegisteredNumber
+}
+
 // reject fails a start that created no call.
 func (r *registry) reject(l *leg, m wire.Message, code wire.Code, msg string) {
-	l.s.log.Info("call refused", "account", l.acct.name, "kind", m.Kind, "from", m.RegisteredNumber, "to", m.To, "code", code)
-	r.s.emit(Event{Type: EventRejected, Account: l.acct.name, Kind: m.Kind, From: m.RegisteredNumber, To: m.To, Reason: string(code)})
+	from := l.shownNumber(m)
+	l.s.log.Info("call refused", "account", l.acct.name, "kind", m.Kind, "from", from, "to", m.To, "code", code)
+	r.s.emit(Event{Type: EventRejected, Account: l.acct.name, Kind: m.Kind, From: from, To: m.To, Reason: string(code)})
 	l.closing = true
 	r.s.post(l.conn, wire.Message{Type: wire.TypeError, Code: code, Message: text(msg)})
 	r.s.closeAfterSend(l.conn, wire.CloseNormal, string(code))
@@ -141,7 +153,8 @@ func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *ca
 		id:      id,
 		st:      st,
 		kind:    m.Kind,
-		from:    m.RegisteredNumber,
+		from:    l.shownNumber(m),
+		name:    l.callerName,
 		to:      m.To,
 		created: time.Now(),
 		state:   stateRinging,
@@ -179,7 +192,7 @@ func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom,
 		r.reject(l, m, wire.CodeBusy, callee+" is in another call")
 		return
 	}
-	c := &call{id: newCallID(), st: st, from: m.RegisteredNumber, callee: callee, pushFrom: pushFrom, pushType: pushType,
+	c := &call{id: newCallID(), st: st, from: l.shownNumber(m), name: l.callerName, callee: callee, pushFrom: pushFrom, pushType: pushType,
 		pushTargets: targets}
 	initial := c.push(wire.EventInitial, r.s.cfg.Environment)
 	if r.notify(st, callee, initial)+len(targets) == 0 {
@@ -276,6 +289,9 @@ func (r *registry) dial(st *acctState, l *leg, m wire.Message) {
 		Progress: func(ev TrunkEvent) {
 			_ = r.do(func() { r.trunkProgress(c, ev) })
 		},
+		DTMF: func(digit byte) {
+			_ = r.do(func() { r.trunkDTMF(c, digit) })
+		},
 	})
 	if err != nil {
 		l.log.Warn("trunk dial failed", "err", err)
@@ -314,6 +330,18 @@ func (r *registry) trunkProgress(c *call, ev TrunkEvent) {
 	case TrunkHangup:
 		r.finish(c, nil, wire.ReasonRemote, nil, wire.CloseNormal)
 	}
+}
+
+// trunkDTMF passes a digit the far end of a trunk call pressed to the caller.
+func (r *registry) trunkDTMF(c *call, digit byte) {
+	d := string(digit)
+	if c.state != stateActive || !wire.ValidDigit(d) {
+		return
+	}
+	r.s.post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeDTMF, Digit: d})
+	e := c.event(EventDTMF, "")
+	e.From, e.Digit = c.to, d
+	r.s.emit(e)
 }
 
 // hangup ends l's call because l hung up (end, or its connection closed).

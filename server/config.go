@@ -43,6 +43,7 @@ const (
 const (
 	TrunkSimulated = "simulated"
 	TrunkNone      = "none"
+	TrunkSIP       = "sip" // built by package sipgw and passed with WithTrunk
 	TrunkModeEcho  = "echo"
 	TrunkModeTone  = "tone:" // followed by a frequency in Hz
 )
@@ -98,8 +99,9 @@ type Account struct {
 
 // TrunkConfig selects and tunes the trunk for outbound calls.
 type TrunkConfig struct {
-	// Type is "simulated" (default) or "none" (outbound calls fail
-	// trunk_failed).
+	// Type is "simulated" (default), "none" (outbound calls fail
+	// trunk_failed) or "sip" (the SIP gateway of package sipgw, which reads
+	// SIP and must be passed to New with WithTrunk).
 	Type string
 	// AnswerDelay is how long the simulated far end rings before answering.
 	AnswerDelay time.Duration
@@ -109,6 +111,9 @@ type TrunkConfig struct {
 	// Busy lists numbers the simulated trunk fails with busy, to exercise
 	// failures.
 	Busy []string
+	// SIP is the raw "sip" section of a "sip" trunk, parsed and validated by
+	// sipgw.ParseConfig: the server itself does not speak SIP.
+	SIP json.RawMessage
 }
 
 // configFile is Config as JSON spells it: durations are strings such as "1s"
@@ -130,7 +135,8 @@ type trunkFile struct {
 	Type        string   `json:"type"`
 	AnswerDelay *string  `json:"answerDelay"`
 	Mode        string   `json:"mode"`
-	Busy        []string `json:"busy"`
+	Busy        []string        `json:"busy"`
+	SIP         json.RawMessage `json:"sip"`
 }
 
 // LoadConfig reads, parses and validates a JSON configuration file. Unknown
@@ -172,6 +178,7 @@ func ParseConfig(data []byte) (Config, error) {
 			AnswerDelay: DefaultAnswerDelay,
 			Mode:        f.Trunk.Mode,
 			Busy:        f.Trunk.Busy,
+			SIP:         f.Trunk.SIP,
 		},
 	}
 	var errs []error
@@ -256,6 +263,7 @@ func (c Config) Validate() error {
 		bad("accounts: at least one account is required")
 	}
 	seen := make(map[string]bool, len(c.Accounts))
+	didOwner := make(map[string]string)
 	for i, a := range c.Accounts {
 		field := fmt.Sprintf("accounts[%d]", i)
 		switch {
@@ -282,12 +290,26 @@ func (c Config) Validate() error {
 			if _, err := parseRoute(r); err != nil {
 				bad("%s.dids[%q]: %v", field, did, err)
 			}
+			// Calls from the network find their account by DID alone; apps
+			// dial DIDs within their own account, so only a SIP trunk
+			// needs DIDs to be unique.
+			if owner, ok := didOwner[did]; ok && owner != a.Name && c.Trunk.Type == TrunkSIP {
+				bad("%s.dids[%q]: also a DID of account %q; with a SIP trunk each DID belongs to one account", field, did, owner)
+			}
+			didOwner[did] = a.Name
 		}
 	}
 	switch c.Trunk.Type {
 	case "", TrunkSimulated, TrunkNone:
+		if len(c.Trunk.SIP) > 0 {
+			bad("trunk.sip: only a trunk of type %q has a sip section", TrunkSIP)
+		}
+	case TrunkSIP:
+		if len(c.Trunk.SIP) == 0 {
+			bad("trunk.sip: a trunk of type %q needs its sip section (see docs/sip-gateway.md)", TrunkSIP)
+		}
 	default:
-		bad("trunk.type: %q is not %s or %s (a SIP trunk is not implemented yet)", c.Trunk.Type, TrunkSimulated, TrunkNone)
+		bad("trunk.type: %q is not %s, %s or %s", c.Trunk.Type, TrunkSimulated, TrunkSIP, TrunkNone)
 	}
 	if c.Trunk.AnswerDelay < 0 || c.Trunk.AnswerDelay > maxAnswerDelay {
 		bad("trunk.answerDelay: %v is outside 0..%v", c.Trunk.AnswerDelay, maxAnswerDelay)

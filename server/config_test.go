@@ -86,7 +86,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad DID", `{"accounts":[{"name":"a","apiKeyHashes":["` + goodHash + `"],"dids":{"9x":"echo"}}]}`, []string{`accounts[0].dids["9x"]`}},
 		{"bad route", `{"accounts":[{"name":"a","apiKeyHashes":["` + goodHash + `"],"dids":{"9":"fax"}}]}`, []string{`accounts[0].dids["9"]`, "fax"}},
 		{"bad app route", `{"accounts":[{"name":"a","apiKeyHashes":["` + goodHash + `"],"dids":{"9":"app:bob"}}]}`, []string{`accounts[0].dids["9"]`, "bob"}},
-		{"trunk type", withAccount(`"trunk":{"type":"sip"},`), []string{"trunk.type:"}},
+		{"trunk type", withAccount(`"trunk":{"type":"pots"},`), []string{"trunk.type:", "pots"}},
+		{"sip trunk without its section", withAccount(`"trunk":{"type":"sip"},`), []string{"trunk.sip:", "needs"}},
+		{"sip section of a simulated trunk", withAccount(`"trunk":{"sip":{"trunks":[]}},`), []string{"trunk.sip:", "only"}},
+		{"DID of two accounts with a SIP trunk", `{"trunk":{"type":"sip","sip":{}},"accounts":[` +
+			`{"name":"a","apiKeyHashes":["` + goodHash + `"],"dids":{"9":"echo"}},` +
+			`{"name":"b","apiKeyHashes":["` + goodHash + `"],"dids":{"9":"ivr"}}]}`, []string{`accounts[1].dids["9"]`, `account "a"`}},
 		{"trunk mode", withAccount(`"trunk":{"mode":"music"},`), []string{"trunk.mode:"}},
 		{"trunk tone too high", withAccount(`"trunk":{"mode":"tone:5000"},`), []string{"trunk.mode:"}},
 		{"trunk tone not a number", withAccount(`"trunk":{"mode":"tone:loud"},`), []string{"trunk.mode:"}},
@@ -168,4 +173,17 @@ func FuzzLoadConfig(f *testing.F) {
 			require.NoError(t, s.Shutdown(t.Context()))
 		}
 	})
+}
+
+func TestSIPTrunkSectionIsKeptForTheGateway(t *testing.T) {
+	cfg, err := server.ParseConfig([]byte(`{"accounts":[{"name":"a","apiKeyHashes":["` + goodHash + `"]}],` +
+		`"trunk":{"type":"sip","sip":{"trunks":[{"host":"pbx.example"}]}}}`))
+	require.NoError(t, err)
+	assert.Equal(t, server.TrunkSIP, cfg.Trunk.Type)
+	assert.JSONEq(t, `{"trunks":[{"host":"pbx.example"}]}`, string(cfg.Trunk.SIP))
+
+	// The server does not speak SIP itself: the gateway must be passed in.
+	_, err = server.New(cfg)
+	require.ErrorIs(t, err, server.ErrInvalidConfig)
+	assert.ErrorContains(t, err, "WithTrunk")
 }

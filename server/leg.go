@@ -25,12 +25,14 @@ const (
 type leg struct {
 	s     *Server
 	acct  *account
-	conn  *wire.Conn
+	conn  LegConn      // a *wire.Conn, or a trunk's inbound caller (ExternalLeg)
 	log   *slog.Logger // registry-owned after start
 	phase atomic.Int32
 
 	// Registry-owned.
-	number  string // registered number, from start
+	number  string // registered number, from start (a trunk caller: a unique key)
+	caller     string // a trunk caller's own number, shown instead of number
+	callerName string // a trunk caller's display name, if any
 	call    *call
 	side    int
 	closing bool // an end or error has been sent; a close follows

@@ -94,6 +94,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 			NextProtos: []string{"http/1.1"},
 		}
 	}
+	if s.trunk == nil && cfg.Trunk.Type == TrunkSIP {
+		return nil, fmt.Errorf("%w: trunk.type %q: the SIP gateway (package sipgw) must be passed with WithTrunk", ErrInvalidConfig, TrunkSIP)
+	}
 	if s.trunk == nil && cfg.Trunk.Type == TrunkSimulated {
 		st, err := NewSimulatedTrunk(cfg.Trunk, s.log)
 		if err != nil {
@@ -256,14 +259,14 @@ func (s *Server) spawn(f func()) bool { return s.goes.goTracked(f) }
 
 // post queues m on conn and never blocks, for the registry goroutine: a
 // peer that has let its control queue fill is closed by wire.Conn itself.
-func (s *Server) post(conn *wire.Conn, m wire.Message) bool {
+func (s *Server) post(conn LegConn, m wire.Message) bool {
 	return conn.Send(m) == nil
 }
 
 // closeAfterSend closes conn with code after the control messages queued so
 // far (end, error, declined) are written; wire.Conn.Close flushes them and
 // never blocks.
-func (s *Server) closeAfterSend(conn *wire.Conn, code int, reason string) {
+func (s *Server) closeAfterSend(conn LegConn, code int, reason string) {
 	conn.Close(code, reason)
 }
 

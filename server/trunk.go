@@ -28,6 +28,10 @@ type TrunkDial struct {
 	// of TrunkAnswered or TrunkFailed, and possibly TrunkHangup after
 	// TrunkAnswered. It may block briefly.
 	Progress func(TrunkEvent)
+	// DTMF reports a digit the far end pressed (0-9, *, #; RFC 4733 events on
+	// a SIP trunk); it reaches the caller once the call is answered. It may
+	// block briefly, like Progress.
+	DTMF func(digit byte)
 }
 
 // TrunkEventKind is a step of an outbound call.
