@@ -1,0 +1,59 @@
+package sipgw
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+)
+
+// allowList says which source addresses may send us INVITEs.
+type allowList []netip.Prefix
+
+// allows reports whether ip is on the list.
+func (a allowList) allows(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range a {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// buildAllowList collects each trunk's Allow entries, or for a trunk without
+// any the addresses its host resolves to now. A host that does not resolve
+// is an error: otherwise that trunk's calls would all be refused with 403 and
+// nobody would know why.
+func buildAllowList(ctx context.Context, r *net.Resolver, trunks []Trunk) (allowList, error) {
+	var a allowList
+	for _, t := range trunks {
+		if len(t.Allow) > 0 {
+			a = append(a, t.Allow...)
+			continue
+		}
+		if ip, err := netip.ParseAddr(t.Host); err == nil {
+			ip = ip.Unmap()
+			a = append(a, netip.PrefixFrom(ip, ip.BitLen()))
+			continue
+		}
+		ips, err := r.LookupNetIP(ctx, "ip", t.Host)
+		if err != nil {
+			return nil, fmt.Errorf("trunk %s: resolve %s for the inbound allow-list: %w", t.Name, t.Host, err)
+		}
+		for _, ip := range ips {
+			ip = ip.Unmap()
+			a = append(a, netip.PrefixFrom(ip, ip.BitLen()))
+		}
+	}
+	return a, nil
+}
+
+// sourceIP returns the IP of a message's source "host:port".
+func sourceIP(hostport string) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(hostport)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
+}

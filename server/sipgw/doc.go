@@ -1,0 +1,19 @@
+// Package sipgw is the server's SIP signalling gateway: it connects calls to
+// the telephone network through one or more SIP trunks (a provider, or a
+// PBX such as Asterisk or FreeSWITCH).
+//
+// A [Gateway] is a [server.Trunk]: an app's outbound call becomes an INVITE
+// to the trunk chosen by the number's prefix, with digest authentication
+// when challenged; provisional responses ring the app, 200 OK bridges audio,
+// and a failure ends the app's call with a clear code (busy, not_found,
+// no_answer, unreachable, trunk_failed). Inbound INVITEs from an allowed
+// trunk address are placed on the DID plan with [server.Server.Inbound], so a
+// customer's call can ring an agent's app.
+//
+// Signalling is github.com/emiago/sipgo over UDP and TCP; media (G.711 over
+// RTP, RFC 4733 telephone-events, SDP offer/answer) is package media. Hold is
+// a re-INVITE with a=sendonly (inactive when both sides hold) and resume one
+// with a=sendrecv. There is no SRTP, no TLS transport, no codec but G.711,
+// and early media (183 with SDP) is not played: the app plays its own
+// ringback. docs/sip-gateway.md describes the configuration.
+package sipgw
