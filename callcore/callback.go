@@ -49,12 +49,30 @@ type CallbackFuncs struct {
 	WebSocket     func(connected bool)
 	Declined      func(callType CallType, callFrom string)
 	Listening     func(connected bool) // ListeningCallback
+	RemoteDTMF    func(digit string)   // RemoteDTMFCallback
 }
 
 var (
 	_ CallProgressCallback = CallbackFuncs{}
 	_ ListeningCallback    = CallbackFuncs{}
+	_ RemoteDTMFCallback   = CallbackFuncs{}
 )
+
+// RemoteDTMFCallback is an optional extension of CallProgressCallback: a
+// callback that also implements it is told of each digit (0-9, *, #) the
+// other party pressed during the current call — an app user's SendDTMF, or
+// a telephone's keypad through a SIP trunk (RFC 4733). Delivered in order
+// with the other events.
+type RemoteDTMFCallback interface {
+	OnRemoteDTMF(digit string)
+}
+
+// OnRemoteDTMF implements RemoteDTMFCallback.
+func (f CallbackFuncs) OnRemoteDTMF(digit string) {
+	if f.RemoteDTMF != nil {
+		f.RemoteDTMF(digit)
+	}
+}
 
 // ListeningCallback is an optional extension of CallProgressCallback: a
 // callback that also implements it is told when the events connection of

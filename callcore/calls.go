@@ -452,7 +452,18 @@ func (c *call) onMessage(m wire.Message) {
 		_ = c.conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
 
 	case wire.TypeDTMF:
-		s.log.Debug("callcore: far end pressed a digit", "digit", m.Digit)
+		if !wire.ValidDigit(m.Digit) {
+			return
+		}
+		s.mu.Lock()
+		if s.call == c {
+			s.disp.emit(func(cb CallProgressCallback) {
+				if dc, ok := cb.(RemoteDTMFCallback); ok {
+					dc.OnRemoteDTMF(m.Digit)
+				}
+			})
+		}
+		s.mu.Unlock()
 
 	default:
 		s.log.Debug("callcore: ignoring message", "type", m.Type)

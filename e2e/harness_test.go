@@ -163,10 +163,11 @@ func (l *eventLog) callbacks() callcore.CallbackFuncs {
 			l.status = append(l.status, s)
 			l.mu.Unlock()
 		},
-		Started:   func(ct callcore.CallType, did, reg string) { l.add(fmt.Sprintf("started %s %s %s", ct, did, reg)) },
-		Ended:     func(ct callcore.CallType, did string) { l.add(fmt.Sprintf("ended %s %s", ct, did)) },
-		Declined:  func(ct callcore.CallType, from string) { l.add(fmt.Sprintf("declined %s %s", ct, from)) },
-		WebSocket: func(up bool) { l.add(fmt.Sprintf("websocket %v", up)) },
+		Started:    func(ct callcore.CallType, did, reg string) { l.add(fmt.Sprintf("started %s %s %s", ct, did, reg)) },
+		Ended:      func(ct callcore.CallType, did string) { l.add(fmt.Sprintf("ended %s %s", ct, did)) },
+		Declined:   func(ct callcore.CallType, from string) { l.add(fmt.Sprintf("declined %s %s", ct, from)) },
+		WebSocket:  func(up bool) { l.add(fmt.Sprintf("websocket %v", up)) },
+		RemoteDTMF: func(d string) { l.add("remote dtmf " + d) },
 		Error: func(err error, ct callcore.CallType) {
 			l.mu.Lock()
 			l.errs = append(l.errs, err)

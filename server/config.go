@@ -132,9 +132,9 @@ type configFile struct {
 }
 
 type trunkFile struct {
-	Type        string   `json:"type"`
-	AnswerDelay *string  `json:"answerDelay"`
-	Mode        string   `json:"mode"`
+	Type        string          `json:"type"`
+	AnswerDelay *string         `json:"answerDelay"`
+	Mode        string          `json:"mode"`
 	Busy        []string        `json:"busy"`
 	SIP         json.RawMessage `json:"sip"`
 }

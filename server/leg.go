@@ -30,12 +30,12 @@ type leg struct {
 	phase atomic.Int32
 
 	// Registry-owned.
-	number  string // registered number, from start (a trunk caller: a unique key)
+	number     string // registered number, from start (a trunk caller: a unique key)
 	caller     string // a trunk caller's own number, shown instead of number
 	callerName string // a trunk caller's display name, if any
-	call    *call
-	side    int
-	closing bool // an end or error has been sent; a close follows
+	call       *call
+	side       int
+	closing    bool // an end or error has been sent; a close follows
 
 	// The per-frame path.
 	route atomic.Pointer[route]
