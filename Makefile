@@ -169,7 +169,7 @@ build-windows: ## cross-build dist/onecxi-phone.exe for Windows amd64 (cgo with 
 
 screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each screen in docs/screenshots/
 	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))
-	@$(MAKE) --no-print-directory bin/onecxi-phone bin/onecxi-cli
+	@$(MAKE) --no-print-directory bin/onecxi-phone
 	scripts/screenshots.sh docs/screenshots
 
 footprint: ## measure start-up time, idle RSS and in-call RSS/CPU of the app on Xvfb (RUNS=3)

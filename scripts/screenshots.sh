@@ -5,9 +5,10 @@
 #
 # Starts bin/onecxi-phone in demo mode (its built-in server on a free port,
 # a fresh config directory), and with xdotool: types 90000, calls the echo
-# DID, hangs up with Esc; then has bin/onecxi-cli (registered number 1002)
-# call the app (1001) so the incoming screen shows, accepts it from the
-# keyboard and captures the app-to-app call. Each capture is taken when the
+# DID, hangs up with Esc; then starts a second instance of the app
+# (registered number 1002, on the first one's server) that calls the first
+# (1001) as an app user, so the incoming screen shows (and the caller's
+# ringing screen), accepts it from the keyboard and captures the call. Each capture is taken when the
 # window has changed after an action and then stopped changing (polling the
 # window's pixels, no fixed sleeps).
 #
@@ -29,7 +30,7 @@ trap 'exit 130' INT TERM
 
 OUT=${1:-docs/screenshots}
 mkdir -p "$OUT"
-[ -x "$XAPP_BIN" ] && [ -x bin/onecxi-cli ] || xapp_die "build first: make bin/onecxi-phone bin/onecxi-cli"
+[ -x "$XAPP_BIN" ] || xapp_die "build first: make bin/onecxi-phone"
 
 # shoot NAME: save the current (settled) window as OUT/NAME.png.
 shoot() {
@@ -99,26 +100,62 @@ echo_call() {
 	act Escape # hang up: back to the dialer
 }
 
-# incoming, then the accepted app-to-app call.
+# incoming, then the accepted app-to-app call: a second instance of the app
+# (registered number 1002, signed in to the first one's server, as a
+# colleague's desktop would be) calls this one (1001).
 incoming_call() {
+	main_win=$XAPP_WIN
+	ONECXI_API_KEY=$XAPP_KEY xapp_launch caller -server "$XAPP_SERVER" -account demo -number 1002 -audio tone:660
+	caller_pid=$XAPP_PID
+	xapp_poll "the second instance's window" xapp_find_window_of "$caller_pid" >/dev/null
+	caller_win=$(xapp_find_window_of "$caller_pid")
+	# No window manager: place it beside the first so neither hides the other.
+	xdotool windowmove "$caller_win" 660 0
+	XAPP_WIN=$caller_win
+	xapp_poll "the second instance to sign in" xapp_signed_in
+	xapp_poll "its window to settle" xapp_settled
+	xapp_focus
+	# Call type: open the type choice at the top of the dialer and pick "App
+	# user" (the keyboard can't reach it reliably without a window manager).
+	xapp_click 200 105
+	xapp_poll "the call type menu" xapp_settled
+	xapp_click 200 217
+	xapp_poll "its window to settle" xapp_settled
+	xapp_click 200 147 # the number field takes the keyboard
+	xapp_type 1001
+	xapp_poll "its window to settle" xapp_settled
+
+	XAPP_WIN=$main_win
 	xapp_capture "$XAPP_TMP/before.png"
-	ONECXI_API_KEY=$XAPP_KEY bin/onecxi-cli -server "$XAPP_SERVER" -account demo -number 1002 \
-		-in tone:660 -duration 0 app 1001 >"$XAPP_TMP/cli.log" 2>&1 &
-	cli=$!
-	xapp_track "$cli"
+	XAPP_WIN=$caller_win
+	xapp_key Return
+	XAPP_WIN=$main_win
 	xapp_wait_change "$XAPP_TMP/before.png"
 	shoot incoming
+	XAPP_WIN=$caller_win
+	xapp_poll "the caller's window to settle" xapp_settled
+	shoot calling
+
 	# Accept from the keyboard: Tab to Decline, Tab to Accept, space.
+	XAPP_WIN=$main_win
 	xapp_focus
 	xapp_key Tab Tab
 	act space
 	ticks 2
 	shoot incall-app
-	xapp_stop "$cli" # the caller hangs up
+
+	# The caller hangs up (Esc in its window).
+	XAPP_WIN=$caller_win
+	xapp_focus
+	XAPP_WIN=$main_win
+	xapp_capture "$XAPP_TMP/before.png"
+	xapp_key Escape
+	xapp_wait_change "$XAPP_TMP/before.png"
+	xapp_stop "$caller_pid"
 	xapp_poll "the window to settle" xapp_settled
+	xapp_focus
 }
 
-# every tab but the first, by TAB_NAMES; then back to the first.
 tabs() {
 	n=$(xapp_tabs | wc -l)
 	i=1

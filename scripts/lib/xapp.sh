@@ -105,6 +105,13 @@ xapp_find_window() {
 	xdotool search --onlyvisible --name "^$XAPP_TITLE\$" 2>/dev/null | head -n 1
 }
 
+# xapp_find_window_of PID: print the visible window of process PID (a second
+# instance has the same title as the first).
+xapp_find_window_of() {
+	w=$(xdotool search --onlyvisible --pid "$1" 2>/dev/null | head -n 1)
+	[ -n "$w" ] && echo "$w"
+}
+
 # xapp_window PID: wait until the app's window is visible; sets XAPP_WIN and
 # XAPP_WIN_MS (when it was first seen). Fails early if PID exits.
 xapp_window() {
