@@ -113,6 +113,7 @@ func TestAppToAppBothSidesHearEachOther(t *testing.T) {
 
 	require.NoError(t, b.sdk.SendDTMF("#"))
 	e.serverEvent(t, func(ev server.Event) bool { return ev.Type == server.EventDTMF && ev.Digit == "#" })
+	a.waitFor("remote dtmf #")
 }
 
 func TestRemoteEndFiresOnCallEnded(t *testing.T) {
