@@ -70,7 +70,13 @@ type Phone struct {
 	signInN  int                // generation of the latest sign-in
 	cancel   context.CancelFunc // ends the latest sign-in and its listener
 	signInWG sync.WaitGroup
+	// registered is the server and account this install is registered with
+	// for calls (RegisterDevice); zero when none.
+	registered registration
 }
+
+// registration names a server account a device is registered with.
+type registration struct{ server, account string }
 
 // keySource is where the API key in use came from, for Settings.
 type keySource int
@@ -249,11 +255,15 @@ func (p *Phone) signIn() {
 		if c.APIKey == "" {
 			err = &callcore.Error{Kind: callcore.ErrInitializationFailed, Detail: "no API key saved for " + c.Account}
 		} else {
+			p.unregisterElsewhere(ctx, c)
 			ictx, icancel := context.WithTimeout(ctx, 15*time.Second)
 			err = p.SDK.Initialize(ictx, c.Account, c.APIKey, c.ServerURL)
 			icancel()
 			if err == nil {
 				err = p.SDK.ListenForIncomingCalls(ctx, c.Number)
+			}
+			if err == nil {
+				p.registerDevice(ctx, c)
 			}
 		}
 		if err != nil {
@@ -268,6 +278,46 @@ func (p *Phone) signIn() {
 			}
 		})
 	}()
+}
+
+// registerDevice tells the server this install answers c.Number, so calls
+// ring it by push (iOS VoIP, Android FCM) when the app is not running; on
+// desktop it records the install, which rings through its events connection.
+// A failure does not fail sign-in: calls still ring while the app is open.
+func (p *Phone) registerDevice(ctx context.Context, c Config) {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.SDK.RegisterDevice(rctx, c.Number); err != nil {
+		p.log.Warn("device registration failed: calls ring only while the app is open", "number", c.Number, "err", err)
+		return
+	}
+	p.mu.Lock()
+	p.registered = registration{server: c.ServerURL, account: c.Account}
+	p.mu.Unlock()
+}
+
+// unregisterElsewhere signs this install out of the account it was
+// registered with, if c is another one, so that account's calls stop
+// ringing here. The SDK is still initialized with that account.
+func (p *Phone) unregisterElsewhere(ctx context.Context, c Config) {
+	p.mu.Lock()
+	prev := p.registered
+	p.mu.Unlock()
+	if prev == (registration{}) || prev == (registration{server: c.ServerURL, account: c.Account}) {
+		return
+	}
+	uctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := p.SDK.UnregisterDevice(uctx); err != nil {
+		// The built-in server is already gone when leaving it, and kept
+		// registrations in memory only.
+		p.log.Info("could not unregister from the previous account", "server", prev.server, "account", prev.account, "err", err)
+	}
+	p.mu.Lock()
+	if p.registered == prev {
+		p.registered = registration{}
+	}
+	p.mu.Unlock()
 }
 
 // account is the account in use, for Settings: the demo server shows as an
