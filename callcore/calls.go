@@ -270,6 +270,11 @@ func (s *SDK) startCall(ctx context.Context, p callParams) error {
 		Type: wire.TypeStart, Kind: p.kind, To: p.to, RegisteredNumber: p.registeredNumber,
 		CallFrom: p.callFrom, CallID: p.callID,
 	}
+	if p.kind == wire.KindAppToAppAnswer {
+		if id, err := s.deviceID(); err == nil {
+			start.DeviceID = id // this install's other connections are not told "end"
+		}
+	}
 	if err := conn.Send(start); err != nil {
 		conn.Close(wire.CloseNormal, "")
 		<-c.done

@@ -87,6 +87,8 @@ func (s *SDK) UnregisterDevice(ctx context.Context) error {
 
 // deviceID returns this install's ID, made and stored on first use.
 func (s *SDK) deviceID() (string, error) {
+	s.deviceIDMu.Lock()
+	defer s.deviceIDMu.Unlock()
 	if id, ok, err := s.store.Load(storeKeyDeviceID); err != nil {
 		return "", newError(ErrUnknown, err, "reading the device ID")
 	} else if ok && wire.CheckDeviceID(id) == nil {

@@ -144,7 +144,11 @@ func (s *SDK) IsListening() bool {
 }
 
 func (s *SDK) dialEvents(ctx context.Context, cr credentials, number string) (*wire.Conn, error) {
-	ws, err := s.dial(ctx, cr, wire.PathEvents, url.Values{wire.QueryRegisteredNumber: {number}})
+	q := url.Values{wire.QueryRegisteredNumber: {number}}
+	if id, err := s.deviceID(); err == nil {
+		q.Set(wire.QueryDeviceID, id) // so answering here does not tell this install "end"
+	}
+	ws, err := s.dial(ctx, cr, wire.PathEvents, q)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ type SDK struct {
 	log         *slog.Logger
 	plat        platform.Platform
 	store       Store
+	deviceIDMu  sync.Mutex // one install ID, even when first asked for twice at once
 	defaultHTTP *http.Client
 	disp        *dispatcher
 

@@ -57,13 +57,33 @@ func pushed(t *testing.T, pf *pushfake.Fakes, n int) map[string]any {
 	return data
 }
 
+// pushesTo returns the data of every FCM message sent to token so far.
+func pushesTo(pf *pushfake.Fakes, token string) []map[string]any {
+	var out []map[string]any
+	for _, r := range pf.FCM.Requests() {
+		if pushfake.Dig(r.Body, "message", "token") != token {
+			continue
+		}
+		if data, ok := pushfake.Dig(r.Body, "message", "data").(map[string]any); ok {
+			out = append(out, data)
+		}
+	}
+	return out
+}
+
 func TestPushedCallIsAnsweredWithTwoWayAudio(t *testing.T) {
 	e, pf := pushEnv(t)
 	a := e.newPhone(t, "1001", toneA)
 	b := phoneB(t, e, answering(platform.ActionAccept))
+	// B's second phone, same number.
+	const b2Token = "fcm:APA91b-phone-b2"
+	b2 := e.newPhone(t, "1002", toneB, asAndroid(b2Token))
+	require.NoError(t, b2.sdk.RegisterDevice(ctx(t), "1002"))
 	require.NoError(t, a.sdk.StartAppToAppInboundCall(ctx(t), "1002", "1001"))
 
-	data := pushed(t, pf, 1)
+	require.Eventually(t, func() bool { return len(pushesTo(pf, bToken)) == 1 && len(pushesTo(pf, b2Token)) == 1 }, waitEvent, tick,
+		"both of B's phones ring")
+	data := pushesTo(pf, bToken)[0]
 	assert.Equal(t, "initial", data["event"])
 	assert.Equal(t, "APPTOAPP", data["callType"])
 	require.NoError(t, b.sdk.HandleIncomingCallWithUI(ctx(t), data))
@@ -72,10 +92,16 @@ func TestPushedCallIsAnsweredWithTwoWayAudio(t *testing.T) {
 	a.hears(toneB)
 	b.hears(toneA)
 
-	// The answer stops the ringing elsewhere: B's devices get "end", and a
-	// late copy of it does not end B's own call (the server says it is live).
-	end := pushed(t, pf, 2)
+	// The answer stops the ringing on B's other phone; the phone that
+	// answered is not told "end" (it would read as the call being over).
+	require.Eventually(t, func() bool { return len(pushesTo(pf, b2Token)) == 2 }, waitEvent, tick)
+	end := pushesTo(pf, b2Token)[1]
 	assert.Equal(t, "end", end["event"])
+	require.NoError(t, b2.sdk.HandleIncomingCallWithUI(ctx(t), end))
+	assert.Len(t, pushesTo(pf, bToken), 1, "no end to the answering phone")
+
+	// A late or duplicated end reaching the answering phone anyway does not
+	// end its call: the server says it is live.
 	require.NoError(t, b.sdk.HandleIncomingCallWithUI(ctx(t), end))
 	require.NoError(t, b.sdk.FlushCallbacks(ctx(t)))
 	assert.True(t, b.sdk.IsCallActive(), "B's call goes on")

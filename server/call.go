@@ -51,6 +51,7 @@ type call struct {
 	pushFrom    string
 	pushType    string
 	pushTargets []Device // rung by push: told "end" too
+	answeredBy  string   // the device ID that answered, if it gave one
 
 	ringTimer   *time.Timer
 	ringingSent bool     // trunk calls: ringing was forwarded
@@ -195,7 +196,7 @@ func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom,
 	c := &call{id: newCallID(), st: st, from: l.shownNumber(m), name: l.callerName, callee: callee, pushFrom: pushFrom, pushType: pushType,
 		pushTargets: targets}
 	initial := c.push(wire.EventInitial, r.s.cfg.Environment)
-	if r.notify(st, callee, initial)+len(targets) == 0 {
+	if r.notify(st, callee, initial, "")+len(targets) == 0 {
 		r.reject(l, m, wire.CodeUnreachable, callee+" has no device online or registered for push")
 		return
 	}
@@ -247,9 +248,10 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
 	l.route.Store(&route{sink: caller.conn, held: &c.held})
 	r.s.post(caller.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
 	r.s.post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
-	// The callee's other devices stop ringing. The answering device gets
-	// this too (the server cannot tell its events connection apart); it
-	// ignores an end for the call it is in.
+	// The callee's other devices stop ringing. An answering device that
+	// gave no device ID gets this too; it ignores an end for a call the
+	// server says goes on.
+	c.answeredBy = m.DeviceID
 	r.notifyEnd(c)
 	l.log.Info("call answered", "by", l.number)
 	r.s.emit(c.event(EventAnswered, ""))

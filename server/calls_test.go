@@ -305,6 +305,36 @@ func TestFirstAnswerWins(t *testing.T) {
 	b3.expectError(wire.CodeAlreadyAnswered)
 }
 
+func TestTheAnsweringDeviceIsNotToldEnd(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	eventsOf := func(name, device string) *client {
+		c := h.connect(name, wire.PathEvents+"?"+wire.QueryRegisteredNumber+"=1002&"+wire.QueryDeviceID+"="+device, "acme")
+		c.expect(wire.TypeHello)
+		return c
+	}
+	b1Events, b2Events := eventsOf("B1-events", "d-phone-1"), eventsOf("B2-events", "d-phone-2")
+	a := h.call("A", "acme", appCall("1002", "1001"))
+	callID := a.expect(wire.TypeRinging).CallID
+	b1Events.expect(wire.TypeIncoming)
+	b2Events.expect(wire.TypeIncoming)
+	answer := appAnswer("1001", "1002", callID)
+	answer.DeviceID = "d-phone-1"
+	h.call("B1", "acme", answer).expect(wire.TypeAnswered)
+	assert.Equal(t, wire.EventEnd, b2Events.expect(wire.TypeIncoming).Push.Event, "the other device stops ringing")
+	// The answering device hears nothing more on its events connection: a
+	// ping's pong is the next thing it gets.
+	b1Events.send(wire.Message{Type: wire.TypePing, TS: 7})
+	assert.Equal(t, int64(7), b1Events.expect(wire.TypePong).TS)
+}
+
+func TestEventsRefuseAMalformedDeviceID(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	_, resp, err := h.dialRaw(wire.PathEvents+"?"+wire.QueryRegisteredNumber+"=1002&"+wire.QueryDeviceID+"=bad%20id", h.creds("acme"), []string{wire.Subprotocol})
+	require.Error(t, err)
+	require.NotNil(t, resp)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
 // connectAB sets up an answered app-to-app call A(1001) → B(1002).
 func connectAB(t *testing.T, h *harness) (a, b *client, callID string) {
 	t.Helper()

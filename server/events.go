@@ -12,13 +12,14 @@ type eventConn struct {
 	conn   *wire.Conn
 	acct   *account
 	number string
+	device string // the install's ID, if it gave one
 }
 
 // serveEvents runs an upgraded /v1/events connection until it closes.
-func (s *Server) serveEvents(acct *account, number string, ws *websocket.Conn, remote string) {
+func (s *Server) serveEvents(acct *account, number, device string, ws *websocket.Conn, remote string) {
 	log := s.log.With("account", acct.name, "number", number, "remote", remote)
 	conn := wire.NewConn(ws, log)
-	ec := &eventConn{conn: conn, acct: acct, number: number}
+	ec := &eventConn{conn: conn, acct: acct, number: number, device: device}
 	// hello means "registered": it is queued on the registry goroutine right
 	// after registration, so a call placed once the app has seen it rings
 	// this device, and no incoming event can precede it.

@@ -137,11 +137,18 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			"?"+wire.QueryRegisteredNumber+"= must be a number (digits, optional leading +)")
 		return
 	}
+	device := r.URL.Query().Get(wire.QueryDeviceID)
+	if device != "" {
+		if err := wire.CheckDeviceID(device); err != nil {
+			writeError(w, http.StatusBadRequest, wire.CodeInvalidInput, "?"+wire.QueryDeviceID+"=: "+err.Error())
+			return
+		}
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	s.serveEvents(acct, number, ws, r.RemoteAddr)
+	s.serveEvents(acct, number, device, ws, r.RemoteAddr)
 }
 
 // preUpgrade runs the checks every WebSocket endpoint makes before any

@@ -21,12 +21,20 @@ type Notifier interface {
 type eventsNotifier struct{ r *registry }
 
 func (n eventsNotifier) Notify(account, number string, p wire.PushPayload) int {
+	return n.notify(account, number, p, "")
+}
+
+// notify is Notify skipping the connections of device except (if not "").
+func (n eventsNotifier) notify(account, number string, p wire.PushPayload, except string) int {
 	st := n.r.byName[account]
 	if st == nil {
 		return 0
 	}
 	sent := 0
 	for ec := range st.events[number] {
+		if except != "" && ec.device == except {
+			continue
+		}
 		if n.r.s.post(ec.conn, wire.Message{Type: wire.TypeIncoming, CallID: p.CallID, Push: &p}) {
 			sent++
 		}

@@ -154,21 +154,36 @@ func (r *registry) removeEvents(ec *eventConn) {
 }
 
 // notify tells every notifier about p and returns how many devices were
-// reached.
-func (r *registry) notify(st *acctState, number string, p wire.PushPayload) int {
+// reached. The built-in events connections of device except (if not "") are
+// skipped.
+func (r *registry) notify(st *acctState, number string, p wire.PushPayload, except string) int {
 	n := 0
 	for _, nf := range r.s.notifiers {
+		if en, ok := nf.(eventsNotifier); ok {
+			n += en.notify(st.acct.name, number, p, except)
+			continue
+		}
 		n += nf.Notify(st.acct.name, number, p)
 	}
 	return n
 }
 
 // notifyEnd tells every device that rang for c to stop: events
-// connections and push targets alike.
+// connections and push targets alike, except the device that answered (it
+// is in the call, and "end" would mean the call is over).
 func (r *registry) notifyEnd(c *call) {
 	end := c.push(wire.EventEnd, r.s.cfg.Environment)
-	r.notify(c.st, c.callee, end)
-	r.s.push.send(c.pushTargets, end)
+	r.notify(c.st, c.callee, end, c.answeredBy)
+	targets := c.pushTargets
+	if c.answeredBy != "" {
+		targets = make([]Device, 0, len(c.pushTargets))
+		for _, d := range c.pushTargets {
+			if d.DeviceID != c.answeredBy {
+				targets = append(targets, d)
+			}
+		}
+	}
+	r.s.push.send(targets, end)
 }
 
 func (r *registry) tombstone(c *call) {

@@ -35,6 +35,10 @@ const (
 // QueryRegisteredNumber names the events connection's registered number.
 const QueryRegisteredNumber = "registeredNumber"
 
+// QueryDeviceID optionally names the install holding an events connection
+// (CheckDeviceID), so the device that answers a call is not told "end" for it.
+const QueryDeviceID = "deviceId"
+
 // SetCredentials puts account and API key on h.
 func SetCredentials(h http.Header, account, apiKey string) {
 	h.Set(HeaderAccount, account)

@@ -80,6 +80,7 @@ type Message struct {
 	To               string   `json:"to,omitempty"`               // DID, phone number or registered number
 	RegisteredNumber string   `json:"registeredNumber,omitempty"` // the sender's own number
 	CallFrom         string   `json:"callFrom,omitempty"`         // caller ID to show (answer)
+	DeviceID         string   `json:"deviceId,omitempty"`         // the answering install (answer), see CheckDeviceID
 
 	// mute, hold
 	On     *bool `json:"on,omitempty"`
@@ -199,6 +200,11 @@ func (m Message) Validate() error {
 		}
 		if m.CallFrom != "" {
 			if err := checkNumber("callFrom", m.CallFrom); err != nil {
+				return err
+			}
+		}
+		if m.DeviceID != "" {
+			if err := CheckDeviceID(m.DeviceID); err != nil {
 				return err
 			}
 		}
