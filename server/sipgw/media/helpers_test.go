@@ -1,0 +1,49 @@
+package media
+
+import (
+	"math"
+)
+
+// goertzel returns the power of frequency f (Hz) in samples at 8 kHz.
+func goertzel(samples []int16, f float64) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*f/ClockRate)
+	var s1, s2 float64
+	for _, x := range samples {
+		s0 := float64(x) + coeff*s1 - s2
+		s2, s1 = s1, s0
+	}
+	return s1*s1 + s2*s2 - coeff*s1*s2
+}
+
+// peakFrequency returns the frequency of the sweep 100..3900 Hz (steps of
+// 20 Hz) with the most power in samples.
+func peakFrequency(samples []int16) float64 {
+	best, bestP := 0.0, -1.0
+	for f := 100.0; f < 3900; f += 20 {
+		if p := goertzel(samples, f); p > bestP {
+			best, bestP = f, p
+		}
+	}
+	return best
+}
+
+// tone returns n samples of a sine of frequency f and amplitude amp,
+// starting at sample offset start (so consecutive calls continue the wave).
+func tone(f, amp float64, start, n int) []int16 {
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = int16(amp * math.Sin(2*math.Pi*f*float64(start+i)/ClockRate))
+	}
+	return out
+}
+
+// snrDB is the signal-to-noise ratio of got against want, in dB.
+func snrDB(want, got []int16) float64 {
+	var sig, noise float64
+	for i := range want {
+		d := float64(got[i]) - float64(want[i])
+		sig += float64(want[i]) * float64(want[i])
+		noise += d * d
+	}
+	return 10 * math.Log10(sig/noise)
+}
