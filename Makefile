@@ -41,6 +41,9 @@ WINDOWS_CFLAGS  ?= -O2 -g -Wno-stringop-overflow
 # Debian packages: gcc, pkg-config and the GL, X11 and ALSA headers to build;
 # xvfb (and xauth, which xvfb-run needs) to test and run without a display.
 DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libasound2-dev xvfb xauth
+# make test: baresip, the real SIP peer of the SIP gateway's tests (its core
+# package has the headless ausine, aufile, sndfile and g711 modules).
+DEB_PACKAGES_TEST := baresip-core
 # make build-windows: the mingw-w64 cross compiler.
 DEB_PACKAGES_WINDOWS := gcc-mingw-w64-x86-64
 # make package: xz for the tarball.
@@ -116,6 +119,7 @@ server: bin/onecxi-server ## build and start the reference server
 	bin/onecxi-server $(ARGS)
 
 test: deps ## go vet, then all tests with the race detector
+	$(call apt_ensure,test,$(DEB_PACKAGES_TEST))
 	$(GO) vet ./...
 	$(WITH_DISPLAY) $(GO) test $(TESTFLAGS) ./...
 
