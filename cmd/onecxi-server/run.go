@@ -101,7 +101,16 @@ flags:
 	if *deviceDB != "" {
 		cfg.DeviceDB = *deviceDB
 	}
-	srv, err := server.New(cfg, server.WithLogger(log))
+	opts := []server.Option{server.WithLogger(log)}
+	gw, code := sipGateway(ctx, cfg, log, stderr)
+	if code != exitOK {
+		return code
+	}
+	if gw != nil {
+		defer gw.Close()
+		opts = append(opts, server.WithTrunk(gw))
+	}
+	srv, err := server.New(cfg, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
 		return exitUsage
@@ -115,6 +124,20 @@ flags:
 	}
 	if demoKey != "" {
 		printDemo(stdout, cfg, ln.Addr(), demoKey)
+	}
+	if gw != nil {
+		// The gateway outlives the server's shutdown, which hangs up every
+		// call: those hang-ups are BYEs and CANCELs it still has to send.
+		gwCtx, stopGW := context.WithCancel(context.Background())
+		gwDone := make(chan struct{})
+		go func() {
+			defer close(gwDone)
+			_ = gw.Serve(gwCtx, srv)
+		}()
+		defer func() {
+			stopGW()
+			<-gwDone
+		}()
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)

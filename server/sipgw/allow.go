@@ -28,23 +28,32 @@ func (a allowList) allows(ip netip.Addr) bool {
 func buildAllowList(ctx context.Context, r *net.Resolver, trunks []Trunk) (allowList, error) {
 	var a allowList
 	for _, t := range trunks {
-		if len(t.Allow) > 0 {
-			a = append(a, t.Allow...)
-			continue
-		}
-		if ip, err := netip.ParseAddr(t.Host); err == nil {
-			ip = ip.Unmap()
-			a = append(a, netip.PrefixFrom(ip, ip.BitLen()))
-			continue
-		}
-		ips, err := r.LookupNetIP(ctx, "ip", t.Host)
+		ta, err := trunkAllowList(ctx, r, t)
 		if err != nil {
-			return nil, fmt.Errorf("trunk %s: resolve %s for the inbound allow-list: %w", t.Name, t.Host, err)
+			return nil, err
 		}
-		for _, ip := range ips {
-			ip = ip.Unmap()
-			a = append(a, netip.PrefixFrom(ip, ip.BitLen()))
-		}
+		a = append(a, ta...)
+	}
+	return a, nil
+}
+
+// trunkAllowList is one trunk's part of the allow-list.
+func trunkAllowList(ctx context.Context, r *net.Resolver, t Trunk) (allowList, error) {
+	if len(t.Allow) > 0 {
+		return allowList(t.Allow), nil
+	}
+	if ip, err := netip.ParseAddr(t.Host); err == nil {
+		ip = ip.Unmap()
+		return allowList{netip.PrefixFrom(ip, ip.BitLen())}, nil
+	}
+	ips, err := r.LookupNetIP(ctx, "ip", t.Host)
+	if err != nil {
+		return nil, fmt.Errorf("trunk %s: resolve %s for the inbound allow-list: %w", t.Name, t.Host, err)
+	}
+	a := make(allowList, 0, len(ips))
+	for _, ip := range ips {
+		ip = ip.Unmap()
+		a = append(a, netip.PrefixFrom(ip, ip.BitLen()))
 	}
 	return a, nil
 }

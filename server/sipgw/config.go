@@ -44,8 +44,8 @@ const (
 // logged or shown in an error without leaking it.
 type Secret string
 
-func (Secret) String() string         { return "[redacted]" }
-func (Secret) GoString() string       { return `"[redacted]"` }
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return `"[redacted]"` }
 func (s Secret) MarshalText() ([]byte, error) {
 	return []byte(s.String()), nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -128,4 +129,19 @@ func TestSecretNeverPrints(t *testing.T) {
 	b, err := json.Marshal(c)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "hunter2")
+}
+
+// The example configurations in testdata (and the docs) stay valid.
+func TestExampleConfigsParse(t *testing.T) {
+	t.Setenv("ONECXI_SIP_PASSWORD", "example")
+	for _, name := range []string{"config.sip-trunk.json", "config.asterisk.json"} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := server.LoadConfig(filepath.Join("testdata", name))
+			require.NoError(t, err)
+			require.Equal(t, server.TrunkSIP, cfg.Trunk.Type)
+			sc, err := ParseConfig(cfg.Trunk.SIP)
+			require.NoError(t, err)
+			require.NotEmpty(t, sc.Trunks)
+		})
+	}
 }

@@ -1,0 +1,399 @@
+package sipgw
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/server"
+)
+
+// inbound takes a new INVITE from a trunk: checks where it comes from, maps
+// the called number to a DID and places the call on the server's DID plan.
+// It returns once the INVITE has its final response; an answered call goes
+// on in its own goroutine.
+func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
+	log := g.log.With("sipCallId", callIDOf(req), "source", req.Source())
+	respond := func(code int, reason string) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
+	}
+	ip, ok := sourceIP(req.Source())
+	if !ok || !g.allow.allows(ip) {
+		log.Warn("inbound INVITE from an address not on the allow-list: 403")
+		respond(sip.StatusForbidden, "Forbidden")
+		return
+	}
+	srv := g.srv.Load()
+	if srv == nil {
+		respond(sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	t := g.trunkFor(ip)
+	called := req.Recipient.User
+	if called == "" && req.To() != nil {
+		called = req.To().Address.User
+	}
+	did := t.Inbound.Apply(called)
+	var from, name string
+	if f := req.From(); f != nil {
+		from, name = f.Address.User, f.DisplayName
+	}
+	log = log.With("trunk", t.Name, "did", did, "from", from)
+	if len(req.Body()) == 0 {
+		log.Warn("inbound INVITE without SDP offer: 488")
+		respond(488, "Not Acceptable Here")
+		return
+	}
+	m, err := newCallMedia(g)
+	if err != nil {
+		log.Error("inbound call: no media port", "err", err)
+		respond(sip.StatusServiceUnavailable, "Service Unavailable")
+		return
+	}
+	answer, held, err := m.answer(req.Body())
+	if err != nil {
+		m.close()
+		log.Warn("inbound call: cannot answer the SDP offer: 488", "err", err)
+		respond(488, "Not Acceptable Here")
+		return
+	}
+	ua := g.dialogUAs[transportOf(req)]
+	dtx, err := ua.ReadInvite(req, tx)
+	if err != nil {
+		m.close()
+		log.Warn("inbound call: bad INVITE", "err", err)
+		respond(sip.StatusBadRequest, "Bad Request")
+		return
+	}
+	c := &inCall{
+		g: g, log: log, m: m, dtx: dtx, sdp: answer, remoteHeld: held,
+		contact: g.contact(did, transportOf(req)),
+		wake:    make(chan struct{}, 1),
+		final:   make(chan struct{}),
+		done:    make(chan struct{}),
+		byeCh:   make(chan struct{}),
+		timeout: make(chan struct{}, 1),
+	}
+	sipID := callIDOf(req)
+	_ = dtx.Respond(sip.StatusTrying, "Trying", nil)
+	log.Info("inbound call")
+	leg, err := srv.Inbound(g.ctx, server.InboundCall{DID: did, From: from, Name: name}, c)
+	if err != nil {
+		m.close()
+		code, reason := 500, "Server Internal Error"
+		switch {
+		case errors.Is(err, server.ErrNoRoute):
+			code, reason = 404, "Not Found"
+		case errors.Is(err, server.ErrShuttingDown):
+			code, reason = 503, "Service Unavailable"
+		}
+		log.Info("inbound call refused", "status", code, "err", err)
+		_ = dtx.Respond(code, reason, nil)
+		return
+	}
+	c.leg = leg
+	c.log = log.With("callId", leg.CallID())
+	if !g.track(sipID, c, c.run) {
+		leg.Hangup()
+		m.close()
+		_ = dtx.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+		return
+	}
+	<-c.final
+}
+
+// trunkFor returns the trunk an inbound request from ip belongs to: the
+// first whose allow-list has it, else the first trunk.
+func (g *Gateway) trunkFor(ip netip.Addr) Trunk {
+	for i, t := range g.cfg.Trunks {
+		if g.trunkAllow[i].allows(ip) {
+			return t
+		}
+	}
+	return g.cfg.Trunks[0]
+}
+
+func callIDOf(req *sip.Request) string {
+	if id := req.CallID(); id != nil {
+		return id.Value()
+	}
+	return ""
+}
+
+// inCall is one call from the telephone network. It is the server's
+// LegConn for the caller: what the server says about the call is queued and
+// acted on by run.
+type inCall struct {
+	g       *Gateway
+	log     *slog.Logger
+	m       *callMedia
+	dtx     *sipgo.DialogServerSession
+	sdp     []byte // our answer to the INVITE's offer
+	contact sip.ContactHeader
+	leg     *server.ExternalLeg
+
+	remoteHeld bool // the INVITE's offer already held us (rare)
+	answered   atomic.Bool
+
+	mu     sync.Mutex
+	queue  []wire.Message
+	closed bool // the server called Close
+	wake   chan struct{}
+
+	final      chan struct{} // the INVITE has its final response
+	finalOnce  sync.Once
+	done       chan struct{}
+	byeCh      chan struct{} // the caller sent BYE
+	byeOnce    sync.Once
+	timeout    chan struct{}
+	hangupOnce sync.Once
+}
+
+// SendAudioRaw implements server.LegConn: audio toward the SIP caller.
+func (c *inCall) SendAudioRaw(raw []byte) bool {
+	if !c.answered.Load() {
+		return false
+	}
+	return c.m.sess.SendAudioRaw(raw)
+}
+
+// Send implements server.LegConn; it queues and never blocks.
+func (c *inCall) Send(m wire.Message) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return server.ErrShuttingDown
+	}
+	c.queue = append(c.queue, m)
+	c.mu.Unlock()
+	c.poke()
+	return nil
+}
+
+// Close implements server.LegConn.
+func (c *inCall) Close(int, string) {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.poke()
+}
+
+func (c *inCall) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next takes the queued messages and whether the server is done.
+func (c *inCall) next() ([]wire.Message, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = nil
+	return q, c.closed
+}
+
+func (c *inCall) finish() { c.finalOnce.Do(func() { close(c.final) }) }
+
+// run follows the call: the server's messages, the caller's CANCEL or BYE,
+// RTP timeout, and the gateway closing.
+func (c *inCall) run() {
+	defer close(c.done)
+	defer c.m.close()
+	defer c.finish()
+	for {
+		select {
+		case <-c.wake:
+			msgs, closed := c.next()
+			for _, m := range msgs {
+				if !c.handle(m) {
+					return
+				}
+			}
+			if closed {
+				c.end("the server closed the call")
+				return
+			}
+		case <-c.dtx.Context().Done():
+			// CANCEL before the answer, or the dialog ended otherwise.
+			if !c.answered.Load() {
+				c.log.Info("inbound call cancelled by the caller")
+				c.leg.Hangup()
+				return
+			}
+			c.log.Info("inbound call: the caller hung up")
+			c.leg.Hangup()
+			return
+		case <-c.byeCh:
+			c.log.Info("inbound call: the caller hung up")
+			c.leg.Hangup()
+			return
+		case <-c.timeout:
+			c.log.Warn("inbound call: no RTP from the caller", "timeout", c.g.cfg.RTPTimeout)
+			c.leg.Hangup()
+			c.bye()
+			return
+		}
+	}
+}
+
+// handle acts on one message from the server; false ends the call.
+func (c *inCall) handle(m wire.Message) bool {
+	switch m.Type {
+	case wire.TypeRinging:
+		if !c.answered.Load() {
+			_ = c.dtx.Respond(sip.StatusRinging, "Ringing", nil)
+		}
+	case wire.TypeAnswered:
+		if c.answered.Load() {
+			return true
+		}
+		return c.answer()
+	case wire.TypeDeclined, wire.TypeError:
+		if c.answered.Load() {
+			c.log.Info("inbound call ended by the server", "code", m.Code, "message", m.Message)
+			c.bye()
+			return false
+		}
+		code, reason := sipStatus(m)
+		c.log.Info("inbound call not connected", "status", code, "code", m.Code, "message", m.Message)
+		_ = c.dtx.Respond(code, reason, nil)
+		c.finish()
+		return false
+	case wire.TypeEnd:
+		c.end(m.Reason)
+		return false
+	case wire.TypeDTMF:
+		if c.answered.Load() && m.Digit != "" {
+			if err := c.m.sess.SendDTMF(m.Digit[0]); err != nil {
+				c.log.Warn("inbound call: DTMF", "err", err)
+			}
+		}
+	case wire.TypeHold:
+		if c.answered.Load() && m.On != nil {
+			c.hold(*m.On)
+		}
+	}
+	return true
+}
+
+// answer sends 200 OK with our SDP and starts media.
+func (c *inCall) answer() bool {
+	onTimeout := func() {
+		select {
+		case c.timeout <- struct{}{}:
+		default:
+		}
+	}
+	if err := c.m.start(c.g.ctx, c.leg, c.onDTMF, onTimeout); err != nil {
+		c.log.Error("inbound call: media", "err", err)
+		_ = c.dtx.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
+		c.finish()
+		c.leg.Hangup()
+		return false
+	}
+	c.answered.Store(true)
+	res := sip.NewSDPResponseFromRequest(c.dtx.InviteRequest, c.sdp)
+	res.AppendHeader(&c.contact)
+	// WriteResponse retransmits the 200 until the ACK, so the INVITE's
+	// final response is "sent" only once that is over.
+	go func() {
+		defer c.finish()
+		if err := c.dtx.WriteResponse(res); err != nil {
+			c.log.Warn("inbound call: 200 OK not acknowledged", "err", err)
+		}
+	}()
+	c.log.Info("inbound call answered")
+	return true
+}
+
+// end is the server ending the call: BYE once answered, else a final
+// response.
+func (c *inCall) end(reason string) {
+	if c.answered.Load() {
+		c.log.Info("inbound call ended by the server", "reason", reason)
+		c.bye()
+		return
+	}
+	c.log.Info("inbound call ended before answer", "reason", reason)
+	_ = c.dtx.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
+	c.finish()
+}
+
+func (c *inCall) bye() {
+	<-c.final // BYE only after the 200 OK was acknowledged (RFC 3261 15)
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	if err := c.dtx.Bye(ctx); err != nil {
+		c.log.Warn("inbound call: BYE failed", "err", err)
+		return
+	}
+	c.log.Info("inbound call: BYE sent")
+}
+
+// hold is the app holding the SIP caller (on) or resuming: a re-INVITE.
+func (c *inCall) hold(on bool) {
+	if !c.m.setLocalHold(on) {
+		return
+	}
+	<-c.final
+	target := c.dtx.InviteRequest.Contact().Address
+	answer, err := sendReinvite(c.m, target, c.dtx.Do, c.dtx.WriteRequest)
+	if err != nil {
+		c.log.Warn("inbound call: hold re-INVITE failed", "hold", on, "err", err)
+		return
+	}
+	if err := c.m.applyAnswer(answer); err != nil {
+		c.log.Warn("inbound call: hold re-INVITE answer", "err", err)
+	}
+	c.m.applyHold()
+	c.log.Info("inbound call: hold", "on", on)
+}
+
+func (c *inCall) onDTMF(digit byte) {
+	if err := c.leg.DTMF(digit); err != nil {
+		c.log.Debug("inbound call: DTMF not forwarded", "err", err)
+	}
+}
+
+func (c *inCall) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	// The 200's ACK confirms the dialog; a re-INVITE's ACK needs nothing.
+	_ = c.dtx.ReadAck(req, tx)
+}
+
+func (c *inCall) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if err := c.dtx.ReadBye(req, tx); err != nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	}
+	c.byeOnce.Do(func() { close(c.byeCh) })
+}
+
+func (c *inCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	if !c.answered.Load() {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	}
+	held, ok := answerReinvite(c.g, c.m, c.log, req, tx, c.contact)
+	if ok {
+		if err := c.leg.Hold(held); err != nil {
+			c.log.Debug("inbound call: hold not forwarded", "err", err)
+		}
+	}
+}
+
+// hangup is the gateway closing.
+func (c *inCall) hangup() {
+	c.hangupOnce.Do(func() {
+		c.leg.Hangup()
+		c.Close(0, "closing")
+	})
+	<-c.done
+}

@@ -1,0 +1,430 @@
+package sipgw
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+
+	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/server"
+)
+
+// requestTimeout bounds in-dialog requests (BYE, re-INVITE) we send.
+const requestTimeout = 5 * time.Second
+
+// Why an outbound INVITE stopped waiting for its answer.
+const (
+	stopHangup      int32 = iota + 1 // the app hung up
+	stopNoResponse                   // the trunk sent nothing within ResponseTimeout
+	stopAnswerLimit                  // it rang longer than AnswerTimeout
+	stopClosing                      // the gateway is closing
+)
+
+var errStopped = errors.New("outbound call stopped")
+
+// Dial implements server.Trunk: it picks the trunk for d.To and INVITEs it
+// on a goroutine of its own.
+func (g *Gateway) Dial(d server.TrunkDial) (server.TrunkCall, error) {
+	if d.Audio == nil || d.Progress == nil {
+		return nil, fmt.Errorf("sip gateway: dial %s: missing Audio or Progress", d.CallID)
+	}
+	if err := g.Listen(g.ctx); err != nil {
+		return nil, err
+	}
+	i := matchTrunk(g.cfg.Trunks, d.To)
+	if i < 0 {
+		return nil, fmt.Errorf("sip gateway: dial %s: %w", d.To, ErrNoTrunk)
+	}
+	t := g.cfg.Trunks[i]
+	c := &outCall{
+		g: g, d: d, trunk: t,
+		sipID:    uuid.NewString(),
+		hangupCh: make(chan struct{}),
+		holdCh:   make(chan bool, 8),
+		timeout:  make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+	c.log = g.log.With("callId", d.CallID, "trunk", t.Name, "sipCallId", c.sipID)
+	c.ctx, c.cancel = context.WithCancelCause(g.ctx)
+	if !g.track(c.sipID, c, c.run) {
+		return nil, ErrClosed
+	}
+	return c, nil
+}
+
+// outCall is one call from an app to the telephone network.
+type outCall struct {
+	g     *Gateway
+	d     server.TrunkDial
+	trunk Trunk
+	sipID string // the SIP Call-ID
+	log   *slog.Logger
+
+	ctx    context.Context // until answered: cancelling it stops the INVITE
+	cancel context.CancelCauseFunc
+	why    atomic.Int32 // stop*
+
+	m           *callMedia
+	dlg         atomic.Pointer[sipgo.DialogClientSession] // once answered
+	gotResponse atomic.Bool
+	answered    atomic.Bool
+
+	hangupOnce sync.Once
+	hangupCh   chan struct{}
+	holdCh     chan bool
+	timeout    chan struct{}
+	done       chan struct{}
+}
+
+func (c *outCall) run() {
+	defer close(c.done)
+	m, err := newCallMedia(c.g)
+	if err != nil {
+		c.log.Error("outbound call: no media port", "err", err)
+		c.fail(wire.CodeTrunkFailed, "the gateway has no free RTP port")
+		return
+	}
+	c.m = m
+	defer m.close()
+	dlg, err := c.invite()
+	if err != nil {
+		c.inviteFailed(err)
+		return
+	}
+	c.dlg.Store(dlg)
+	if err := m.applyAnswer(dlg.InviteResponse.Body()); err != nil {
+		c.log.Warn("outbound call: unusable SDP answer", "err", err)
+		_ = dlg.Ack(c.g.ctx)
+		c.bye(dlg)
+		c.fail(wire.CodeTrunkFailed, "the far end answered without a usable audio codec")
+		return
+	}
+	if err := dlg.Ack(c.g.ctx); err != nil {
+		c.log.Warn("outbound call: ACK failed", "err", err)
+	}
+	onTimeout := func() {
+		select {
+		case c.timeout <- struct{}{}:
+		default:
+		}
+	}
+	if err := m.start(c.g.ctx, c.d.Audio, c.onDTMF, onTimeout); err != nil {
+		c.log.Error("outbound call: media", "err", err)
+		c.bye(dlg)
+		c.fail(wire.CodeTrunkFailed, "the gateway could not start audio")
+		return
+	}
+	c.answered.Store(true)
+	c.log.Info("outbound call answered")
+	c.d.Progress(server.TrunkEvent{Kind: server.TrunkAnswered})
+	c.connected(dlg)
+}
+
+// connected runs an answered call until one side ends it.
+func (c *outCall) connected(dlg *sipgo.DialogClientSession) {
+	for {
+		select {
+		case <-dlg.Context().Done():
+			c.log.Info("outbound call: the far end hung up")
+			c.d.Progress(server.TrunkEvent{Kind: server.TrunkHangup})
+			return
+		case <-c.hangupCh:
+			c.bye(dlg)
+			return
+		case <-c.timeout:
+			c.log.Warn("outbound call: no RTP from the far end", "timeout", c.g.cfg.RTPTimeout)
+			c.bye(dlg)
+			c.fail(wire.CodeTrunkFailed, fmt.Sprintf("no audio from the far end for %v", c.g.cfg.RTPTimeout))
+			return
+		case on := <-c.holdCh:
+			c.reinvite(dlg, on)
+		}
+	}
+}
+
+// invite sends the INVITE and waits for its final response.
+func (c *outCall) invite() (*sipgo.DialogClientSession, error) {
+	t := c.trunk
+	number := t.Outbound.Apply(c.d.To)
+	from := t.CallerID
+	if from == "" {
+		from = c.d.From
+	}
+	offer, err := c.m.offer()
+	if err != nil {
+		return nil, fmt.Errorf("sdp offer: %w", err)
+	}
+	uri := sip.Uri{Scheme: "sip", User: number, Host: t.Host, Port: t.Port}
+	if t.Transport == TransportTCP {
+		uri.UriParams = sip.NewParams()
+		uri.UriParams.Add("transport", "tcp")
+	}
+	req := sip.NewRequest(sip.INVITE, uri)
+	fromHdr := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: t.Domain}, Params: sip.NewParams()}
+	fromHdr.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(fromHdr)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: t.Domain}})
+	callID := sip.CallIDHeader(c.sipID)
+	req.AppendHeader(&callID)
+	contact := c.g.contact(from, t.Transport)
+	req.AppendHeader(&contact)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"))
+	req.SetBody(offer)
+	req.SetTransport(strings.ToUpper(t.Transport))
+	c.log.Info("outbound call: INVITE", "to", number, "from", from, "transport", t.Transport)
+
+	noResponse := time.AfterFunc(c.g.cfg.ResponseTimeout, func() {
+		if !c.gotResponse.Load() {
+			c.stop(stopNoResponse)
+		}
+	})
+	defer noResponse.Stop()
+	ringLimit := time.AfterFunc(c.g.cfg.AnswerTimeout, func() { c.stop(stopAnswerLimit) })
+	defer ringLimit.Stop()
+
+	dlg, err := c.g.dialogUAs[t.Transport].WriteInvite(c.ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	var ringing bool
+	err = dlg.WaitAnswer(c.ctx, sipgo.AnswerOptions{
+		Username: cmp.Or(t.AuthUsername, t.Username),
+		Password: string(t.Password),
+		OnResponse: func(res *sip.Response) error {
+			c.gotResponse.Store(true)
+			if res.StatusCode >= 180 && res.StatusCode < 200 && !ringing {
+				ringing = true
+				c.log.Info("outbound call ringing", "status", res.StatusCode)
+				c.d.Progress(server.TrunkEvent{Kind: server.TrunkRinging})
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		_ = dlg.Close()
+		return nil, err
+	}
+	return dlg, nil
+}
+
+// stop ends the wait for an answer. Before any response no CANCEL may be
+// sent (RFC 3261 9.1), so the INVITE is abandoned instead.
+func (c *outCall) stop(why int32) {
+	if !c.why.CompareAndSwap(0, why) {
+		return
+	}
+	if c.gotResponse.Load() {
+		c.cancel(errStopped) // WaitAnswer sends CANCEL
+	} else {
+		c.cancel(sipgo.WaitAnswerForceCancelErr)
+	}
+}
+
+// inviteFailed reports why the INVITE did not connect.
+func (c *outCall) inviteFailed(err error) {
+	var res *sipgo.ErrDialogResponse
+	switch {
+	case errors.As(err, &res):
+		code, msg := failure(res.Res.StatusCode, res.Res.Reason)
+		c.log.Info("outbound call failed", "status", res.Res.StatusCode, "reason", res.Res.Reason, "code", code)
+		c.fail(code, msg)
+		return
+	}
+	switch c.why.Load() {
+	case stopHangup, stopClosing:
+		c.log.Info("outbound call cancelled before answer")
+		if c.why.Load() == stopClosing {
+			c.fail(wire.CodeTrunkFailed, "the SIP gateway is shutting down")
+		}
+	case stopNoResponse:
+		c.log.Warn("outbound call: no response from the trunk", "timeout", c.g.cfg.ResponseTimeout)
+		c.fail(wire.CodeUnreachable, fmt.Sprintf("the trunk %s did not respond within %v", c.trunk.Name, c.g.cfg.ResponseTimeout))
+	case stopAnswerLimit:
+		c.log.Info("outbound call: no answer", "timeout", c.g.cfg.AnswerTimeout)
+		c.fail(wire.CodeNoAnswer, fmt.Sprintf("no answer within %v", c.g.cfg.AnswerTimeout))
+	default:
+		c.log.Warn("outbound call: INVITE failed", "err", err)
+		c.fail(wire.CodeUnreachable, "the trunk "+c.trunk.Name+" cannot be reached")
+	}
+}
+
+func (c *outCall) fail(code wire.Code, msg string) {
+	c.d.Progress(server.TrunkEvent{Kind: server.TrunkFailed, Code: code, Message: msg})
+}
+
+// bye ends an answered call.
+func (c *outCall) bye(dlg *sipgo.DialogClientSession) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	if err := dlg.Bye(ctx); err != nil {
+		c.log.Warn("outbound call: BYE failed", "err", err)
+		return
+	}
+	c.log.Info("outbound call: BYE sent")
+}
+
+// reinvite puts the far end on hold (a=sendonly) or resumes it.
+func (c *outCall) reinvite(dlg *sipgo.DialogClientSession, on bool) {
+	if !c.m.setLocalHold(on) {
+		return
+	}
+	target := dlg.InviteRequest.Recipient
+	if ct := dlg.InviteResponse.Contact(); ct != nil {
+		target = ct.Address
+	}
+	answer, err := sendReinvite(c.m, target, dlg.Do, dlg.WriteRequest)
+	if err != nil {
+		c.log.Warn("outbound call: hold re-INVITE failed", "hold", on, "err", err)
+		return
+	}
+	if err := c.m.applyAnswer(answer); err != nil {
+		c.log.Warn("outbound call: hold re-INVITE answer", "err", err)
+	}
+	c.m.applyHold()
+	c.log.Info("outbound call: hold", "on", on)
+}
+
+// sendReinvite sends our current offer within a dialog (do) and ACKs the
+// 200 (write); it returns the answer's SDP.
+func sendReinvite(m *callMedia, target sip.Uri, do func(context.Context, *sip.Request) (*sip.Response, error),
+	write func(*sip.Request) error) ([]byte, error) {
+	offer, err := m.offer()
+	if err != nil {
+		return nil, err
+	}
+	req := sip.NewRequest(sip.INVITE, target)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(offer)
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	res, err := do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !res.IsSuccess() {
+		return nil, fmt.Errorf("re-INVITE: %d %s", res.StatusCode, res.Reason)
+	}
+	ack := sip.NewRequest(sip.ACK, target)
+	if err := write(ack); err != nil {
+		return nil, fmt.Errorf("re-INVITE ACK: %w", err)
+	}
+	return res.Body(), nil
+}
+
+func (c *outCall) onDTMF(digit byte) {
+	if c.d.DTMF != nil {
+		c.d.DTMF(digit)
+	}
+}
+
+// SendAudioRaw implements server.TrunkCall: the app's audio toward the far
+// end, once answered.
+func (c *outCall) SendAudioRaw(raw []byte) bool {
+	if !c.answered.Load() {
+		return false
+	}
+	return c.m.sess.SendAudioRaw(raw)
+}
+
+// SendDTMF implements server.TrunkCall with an RFC 4733 event.
+func (c *outCall) SendDTMF(digit byte) {
+	if !c.answered.Load() {
+		return
+	}
+	if err := c.m.sess.SendDTMF(digit); err != nil {
+		c.log.Warn("outbound call: DTMF", "digit", string(digit), "err", err)
+	}
+}
+
+// Hold implements server.TrunkCall: a re-INVITE, sent from the call's
+// goroutine.
+func (c *outCall) Hold(on bool) {
+	select {
+	case c.holdCh <- on:
+	default:
+		c.log.Warn("outbound call: hold requests piling up; one dropped", "hold", on)
+	}
+}
+
+// Hangup implements server.TrunkCall: CANCEL while ringing, BYE once
+// answered.
+func (c *outCall) Hangup() {
+	c.hangupOnce.Do(func() {
+		close(c.hangupCh)
+		c.stop(stopHangup)
+	})
+}
+
+// hangup is the gateway closing: end the call and wait until it has.
+func (c *outCall) hangup() {
+	c.why.CompareAndSwap(0, stopClosing)
+	c.Hangup()
+	<-c.done
+}
+
+func (c *outCall) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if dlg := c.dlg.Load(); dlg != nil {
+		if err := dlg.ReadBye(req, tx); err != nil {
+			c.log.Warn("outbound call: BYE", "err", err)
+		}
+		return
+	}
+	// A BYE on an early dialog: the far end gave up before answering.
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	c.Hangup()
+}
+
+func (c *outCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	if c.dlg.Load() == nil || !c.answered.Load() {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
+		return
+	}
+	answerReinvite(c.g, c.m, c.log, req, tx, c.sipContact())
+}
+
+func (c *outCall) sipContact() sip.ContactHeader {
+	from := c.trunk.CallerID
+	if from == "" {
+		from = c.d.From
+	}
+	return c.g.contact(from, c.trunk.Transport)
+}
+
+func (c *outCall) onAck(*sip.Request, sip.ServerTransaction) {}
+
+// answerReinvite answers the far end's re-INVITE (hold, resume, a new
+// address) with our SDP. It reports whether the far end now holds us.
+func answerReinvite(g *Gateway, m *callMedia, log *slog.Logger, req *sip.Request, tx sip.ServerTransaction,
+	contact sip.ContactHeader) (held bool, ok bool) {
+	if len(req.Body()) == 0 {
+		// An offerless re-INVITE wants our offer in the 200 and its answer
+		// in the ACK; we keep the media as it is and offer that.
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return false, false
+	}
+	sdp, held, err := m.answer(req.Body())
+	if err != nil {
+		log.Warn("re-INVITE: cannot answer the offer", "err", err)
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return false, false
+	}
+	res := sip.NewSDPResponseFromRequest(req, sdp)
+	res.AppendHeader(&contact)
+	if err := tx.Respond(res); err != nil {
+		log.Warn("re-INVITE: respond", "err", err)
+		return held, false
+	}
+	log.Info("re-INVITE answered", "farEndHolds", held)
+	return held, true
+}
