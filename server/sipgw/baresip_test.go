@@ -259,5 +259,13 @@ func TestInboundCallToUnknownDIDIsRefused(t *testing.T) {
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	b.command("dial", fmt.Sprintf("sip:7777@%s", e.gw.Addr()))
-	b.waitLog(`404`, waitEvent)
+	b.waitLog(`404 Not Found`, waitEvent)
+}
+
+func TestInboundCallFromAnAddressNotAllowedIsForbidden(t *testing.T) {
+	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
+	e := startGateway(t, trunkTo(b.sipPort, `,"allow":["192.0.2.0/24"]`), map[string]string{"5000": server.RouteEcho})
+	b.command("dial", fmt.Sprintf("sip:5000@%s", e.gw.Addr()))
+	b.waitLog(`403 Forbidden`, waitEvent)
+	assert.Zero(t, e.srv.Stats().ActiveCalls)
 }
