@@ -19,9 +19,10 @@ var (
 	ErrUnsupportedCodec = errors.New("media: unsupported codec")
 	// ErrClosed: the session has been closed.
 	ErrClosed = errors.New("media: session closed")
-	// ErrNotStarted: Start has not been called (or has been called twice,
-	// wrapped as "already started").
+	// ErrNotStarted: Start has not been called.
 	ErrNotStarted = errors.New("media: session not started")
+	// ErrStarted: Start has been called before.
+	ErrStarted = errors.New("media: session already started")
 	// ErrNotSending: the direction does not let us send, or the far end
 	// takes no telephone-events.
 	ErrNotSending = errors.New("media: not sending")

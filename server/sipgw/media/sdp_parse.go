@@ -121,7 +121,7 @@ func parseFormats(m *sdp.MediaDescription) ([]Codec, uint8) {
 		}
 		// encoding name / clock rate [/ channels]
 		parts := strings.Split(strings.TrimSpace(rest), "/")
-		if len(parts) < 2 {
+		if len(parts) < 2 || parts[0] == "" {
 			continue
 		}
 		clock, err := strconv.Atoi(parts[1])

@@ -177,7 +177,7 @@ func (s *Session) Start(ctx context.Context, cfg SessionConfig) error {
 	case s.closedSet:
 		return ErrClosed
 	case s.started:
-		return fmt.Errorf("%w: already started", ErrNotStarted)
+		return ErrStarted
 	}
 	s.started = true
 	s.configure(cfg)
@@ -200,9 +200,14 @@ func (s *Session) configure(cfg SessionConfig) {
 	}
 	cfg.Log = cfg.Log.With("rtp_local", s.local.String())
 	s.cfg = cfg
+	dir := SendRecv
+	if old := s.state.Load(); old != nil {
+		dir = old.dir // SetDirection may come first
+	}
 	s.state.Store(&state{
 		remote: cfg.Remote, given: cfg.Remote,
-		codec: cfg.Codec, law: cfg.Codec.law(), eventPT: cfg.EventPT, dir: SendRecv,
+		codec: cfg.Codec, law: cfg.Codec.law(), eventPT: cfg.EventPT,
+		dir: dir,
 	})
 	s.tx.init()
 	s.markNext.Store(true)

@@ -343,7 +343,7 @@ func TestSessionLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, s.Start(ctx, SessionConfig{Remote: netip.MustParseAddrPort("127.0.0.1:9"), Codec: PCMU, EventPT: DefaultEventPT}))
-	require.ErrorIs(t, s.Start(ctx, SessionConfig{Codec: PCMU}), ErrNotStarted, "already started")
+	require.ErrorIs(t, s.Start(ctx, SessionConfig{Codec: PCMU}), ErrStarted)
 	require.NoError(t, s.SendDTMF('1'))
 	cancel() // the context ends the session
 	require.Eventually(t, func() bool { return !s.SendAudioRaw(frame(t, 0, false, []int16{1})) }, time.Second, time.Millisecond)
@@ -357,6 +357,13 @@ func TestSessionLifecycle(t *testing.T) {
 	require.NoError(t, s2.Close())
 
 	waitGoroutines(t, base)
+}
+
+func TestDirectionBeforeStart(t *testing.T) {
+	a, peer := listen(t), newPeer(t)
+	a.SetDirection(RecvOnly)
+	start(t, a, peer.addr, nil)
+	assert.False(t, a.SendAudioRaw(frame(t, 0, false, []int16{1})), "the direction set before Start holds")
 }
 
 func TestStartRejectsCodec(t *testing.T) {
