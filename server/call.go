@@ -287,7 +287,7 @@ func (r *registry) dial(st *acctState, l *leg, m wire.Message) {
 		Account: st.acct.name,
 		From:    c.from,
 		To:      c.to,
-		Audio:   l.conn,
+		Audio:   heldSink{sink: l.conn, held: &c.held},
 		Progress: func(ev TrunkEvent) {
 			_ = r.do(func() { r.trunkProgress(c, ev) })
 		},
@@ -331,7 +331,47 @@ func (r *registry) trunkProgress(c *call, ev TrunkEvent) {
 		r.finish(c, nil, string(code), &wire.Message{Type: wire.TypeError, Code: code, Message: text(msg)}, wire.CloseNormal)
 	case TrunkHangup:
 		r.finish(c, nil, wire.ReasonRemote, nil, wire.CloseNormal)
+	case TrunkHeld, TrunkResumed:
+		r.trunkHold(c, ev.Kind == TrunkHeld)
 	}
+}
+
+// trunkHold applies the far end of a trunk call holding or resuming, as if
+// it were an app on the callee's side: the caller is told (hold{remote}) and
+// hears the server's hold music, and no audio passes either way meanwhile.
+func (r *registry) trunkHold(c *call, on bool) {
+	if c.state != stateActive {
+		return
+	}
+	bit := uint32(1) << sideCallee
+	old := c.held.Load()
+	now := old &^ bit
+	if on {
+		now = old | bit
+	}
+	if now == old {
+		return
+	}
+	c.held.Store(now)
+	r.s.post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeHold, On: wire.Bool(on), Remote: true})
+	r.updateMusic(c)
+	e := c.event(EventHold, "")
+	e.From, e.On = c.to, on
+	r.s.emit(e)
+}
+
+// heldSink passes a trunk's audio on to the caller except while the call is
+// held, as the relay does for app legs.
+type heldSink struct {
+	sink AudioSink
+	held *atomic.Uint32
+}
+
+func (h heldSink) SendAudioRaw(raw []byte) bool {
+	if h.held.Load() != 0 {
+		return false
+	}
+	return h.sink.SendAudioRaw(raw)
 }
 
 // trunkDTMF passes a digit the far end of a trunk call pressed to the caller.

@@ -238,3 +238,28 @@ func TestTrunkFarEndDTMFReachesTheCaller(t *testing.T) {
 	e := h.events.waitFor(t, server.EventDTMF, d.CallID)
 	assert.Equal(t, "5550199", e.From, "the far end pressed it")
 }
+
+func TestTrunkFarEndHoldReachesTheCaller(t *testing.T) {
+	tr := &dtmfTrunk{dials: make(chan server.TrunkDial, 1)}
+	h := newHarness(t, harnessOpts{options: []server.Option{server.WithTrunk(tr)}})
+	a := h.call("A", "acme", wire.Message{Type: wire.TypeStart, Kind: wire.KindOutbound, To: "5550199", RegisteredNumber: "1001"})
+	d := <-tr.dials
+	d.Progress(server.TrunkEvent{Kind: server.TrunkAnswered})
+	a.expect(wire.TypeAnswered)
+
+	d.Progress(server.TrunkEvent{Kind: server.TrunkHeld})
+	m := a.expect(wire.TypeHold)
+	assert.True(t, *m.On)
+	assert.True(t, m.Remote, "the far end did it")
+	require.Eventually(t, func() bool { return len(a.serverFrames()) > 10 }, waitAudio, tick, "hold music plays to the caller")
+	// The far end's own audio is not passed on while held.
+	farEnd, _ := wire.AppendAudio(nil, wire.AudioFrame{Seq: seqB, Samples: make([]int16, wire.FrameSamples)})
+	assert.False(t, d.Audio.SendAudioRaw(farEnd))
+
+	d.Progress(server.TrunkEvent{Kind: server.TrunkHeld}) // a repeat changes nothing
+	d.Progress(server.TrunkEvent{Kind: server.TrunkResumed})
+	m = a.expect(wire.TypeHold)
+	assert.False(t, *m.On)
+	farEnd, _ = wire.AppendAudio(nil, wire.AudioFrame{Seq: seqB + 1, Samples: make([]int16, wire.FrameSamples)})
+	assert.True(t, d.Audio.SendAudioRaw(farEnd))
+}

@@ -25,8 +25,9 @@ type TrunkDial struct {
 	// sequence numbers and timestamps.
 	Audio AudioSink
 	// Progress reports the call's progress, in order: TrunkRinging, then one
-	// of TrunkAnswered or TrunkFailed, and possibly TrunkHangup after
-	// TrunkAnswered. It may block briefly.
+	// of TrunkAnswered or TrunkFailed; after TrunkAnswered, TrunkHeld and
+	// TrunkResumed as the far end holds and resumes, and possibly
+	// TrunkHangup. It may block briefly.
 	Progress func(TrunkEvent)
 	// DTMF reports a digit the far end pressed (0-9, *, #; RFC 4733 events on
 	// a SIP trunk); it reaches the caller once the call is answered. It may
@@ -43,6 +44,8 @@ const (
 	TrunkAnswered                           // the far end answered; audio flows
 	TrunkFailed                             // the call failed; Code says why
 	TrunkHangup                             // the far end hung up
+	TrunkHeld                               // the far end put the call on hold
+	TrunkResumed                            // the far end took it off hold
 )
 
 // TrunkEvent is one step of an outbound call.

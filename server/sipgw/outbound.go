@@ -390,7 +390,13 @@ func (c *outCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
 		return
 	}
-	answerReinvite(c.g, c.m, c.log, req, tx, c.sipContact())
+	if held, ok := answerReinvite(c.g, c.m, c.log, req, tx, c.sipContact()); ok {
+		kind := server.TrunkResumed
+		if held {
+			kind = server.TrunkHeld
+		}
+		c.d.Progress(server.TrunkEvent{Kind: kind})
+	}
 }
 
 func (c *outCall) sipContact() sip.ContactHeader {
