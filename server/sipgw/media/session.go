@@ -42,8 +42,9 @@ type SessionConfig struct {
 	// for that goroutine).
 	OnDTMF func(digit byte)
 	// OnTimeout is called once when no RTP has arrived for Timeout while
-	// our direction receives. It runs on a goroutine of its own and may
-	// call Close.
+	// our direction is sendrecv: a far end holding us (we are recvonly) may
+	// well send nothing, and one we hold need not. It runs on a goroutine
+	// of its own and may call Close.
 	OnTimeout func()
 	// Timeout defaults to DefaultTimeout.
 	Timeout time.Duration
@@ -280,7 +281,7 @@ func (s *Session) mono() int64 { return int64(time.Since(s.epoch)) }
 func (s *Session) touch() { s.lastRecv.Store(s.mono()) }
 
 // watchdog calls OnTimeout when nothing has arrived for Timeout while our
-// direction receives.
+// direction is sendrecv.
 func (s *Session) watchdog() {
 	timeout := s.cfg.Timeout
 	timer := time.NewTimer(timeout)
@@ -294,7 +295,7 @@ func (s *Session) watchdog() {
 		}
 		idle := time.Duration(s.mono() - s.lastRecv.Load())
 		switch {
-		case !s.state.Load().dir.Receives():
+		case s.state.Load().dir != SendRecv:
 			timer.Reset(timeout) // SetDirection restarts the clock anyway
 			continue
 		case idle < timeout:

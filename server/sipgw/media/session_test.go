@@ -235,7 +235,7 @@ func TestSessionTimeout(t *testing.T) {
 		want bool
 	}{
 		{"far end stops", SendRecv, true},
-		{"receive only", RecvOnly, true},
+		{"held by the far end (receive only)", RecvOnly, false},
 		{"inactive", Inactive, false},
 		{"we hold (send only)", SendOnly, false},
 	}
