@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -257,6 +258,16 @@ func (g *Gateway) setup(ctx context.Context) error {
 		defer g.wg.Done()
 		_ = srv.ServeTCP(g.tcpLn)
 	}()
+	// Requests leave from the listening UDP socket, which sipgo only finds
+	// once ServeUDP has put it in its pool: a REGISTER sent at once would
+	// otherwise fail ("address already in use") and wait registerRetry.
+	pool, addr := ua.TransportLayer().Pool("udp"), g.udpConn.LocalAddr().String()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if c := pool.Get(addr); c != nil {
+			c.Ref(-1) // Get took a reference
+			break
+		}
+	}
 	g.log.Info("SIP gateway listening", "addr", g.laddr, "udp", true, "tcp", true, "advertised", g.extIP,
 		"trunks", len(g.cfg.Trunks))
 	return nil

@@ -1,0 +1,28 @@
+package sipgw_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRTPTimeoutEndsTheCallWithBYE(t *testing.T) {
+	peer := startTrunkPeer(t, trunkOptions{silent: true})
+	e := startGateway(t, `{"listen":"127.0.0.1:0","rtpPortMin":31000,"rtpPortMax":31999,"rtpTimeout":"1s",
+		"answerTimeout":"6s","responseTimeout":"2s","trunks":[{"name":"silent","host":"127.0.0.1","port":`+
+		strconv.Itoa(peer.port)+`}]}`, nil)
+	a := e.newPhone(t, appTone)
+	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
+	a.waitFor("started outbound " + bobNumber + " 1001")
+	started := time.Now()
+
+	require.Eventually(t, func() bool { _, _, byes := peer.counts(); return byes == 1 }, 4*time.Second, 10*time.Millisecond,
+		"the gateway never sent BYE; log:\n%s", e.log.String())
+	assert.GreaterOrEqual(t, time.Since(started), 800*time.Millisecond, "not before rtpTimeout")
+	got := a.waitFor("error ")
+	assert.Contains(t, got, "no audio from the far end")
+	a.waitFor("ended outbound " + bobNumber)
+}
