@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/server/sipgw/media"
 )
@@ -331,15 +330,7 @@ func TestOutboundDigestAuthWrongPasswordFailsClearly(t *testing.T) {
 	e := startGateway(t, authTrunk(peer.port, "not-the-password", ""), nil)
 	a := e.newPhone(t, appTone)
 	start := time.Now()
-	err := a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001")
-	got := ""
-	if err != nil {
-		assert.ErrorIs(t, err, callcore.ErrCallFailed)
-		got = err.Error()
-	} else {
-		got = a.waitFor("error ")
-		a.waitFor("ended outbound " + bobNumber)
-	}
+	got := failedOutboundCall(t, a)
 	assert.Contains(t, got, "credentials", "the app is told to check the trunk's credentials")
 	assert.Contains(t, got, "401")
 	assert.Less(t, time.Since(start), 4*time.Second, "a refused password fails at once, it does not hang")

@@ -208,22 +208,27 @@ func TestOutboundCallRejectedByBaresipIsAClearError(t *testing.T) {
 	a.waitFor("ended outbound " + bobNumber)
 }
 
+// failedOutboundCall calls bob expecting a failure and returns its text. The
+// SDK reports a failure before ringing from StartOutBoundCall itself, a later
+// one through onCallError.
+func failedOutboundCall(t *testing.T, a *phone) string {
+	t.Helper()
+	err := a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001")
+	if err != nil {
+		assert.ErrorIs(t, err, callcore.ErrCallFailed)
+		return err.Error()
+	}
+	got := a.waitFor("error ")
+	a.waitFor("ended outbound " + bobNumber)
+	return got
+}
+
 func TestOutboundCallToASilentTrunkIsUnreachable(t *testing.T) {
 	// Nothing listens on this port: the INVITE gets no response at all.
 	e := startGateway(t, trunkTo(freePort(t), ""), nil)
 	a := e.newPhone(t, appTone)
 	start := time.Now()
-	err := a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001")
-	// The SDK reports a failure before ringing from StartOutBoundCall
-	// itself, a later one through onCallError.
-	got := ""
-	if err != nil {
-		assert.ErrorIs(t, err, callcore.ErrCallFailed)
-		got = err.Error()
-	} else {
-		got = a.waitFor("error ")
-		a.waitFor("ended outbound " + bobNumber)
-	}
+	got := failedOutboundCall(t, a)
 	assert.Contains(t, got, "did not respond")
 	assert.Less(t, time.Since(start), 6*time.Second, "responseTimeout (2s) bounds the wait")
 }
