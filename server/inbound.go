@@ -141,7 +141,7 @@ func (x *ExternalLeg) CallID() string {
 // the server afterwards. It goes where the caller's WebSocket audio would go
 // (nowhere before the call is answered, or while muted or held).
 func (x *ExternalLeg) SendAudioRaw(raw []byte) bool {
-	if _, err := wire.DecodeAudio(raw, nil); err != nil {
+	if wire.CheckAudio(raw) != nil {
 		x.s.framesDropped.Add(1)
 		return false
 	}
