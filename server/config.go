@@ -240,7 +240,7 @@ func (c Config) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	if c.Listen != "" {
-		if err := checkListen(c.Listen); err != nil {
+		if err := CheckListenAddr(c.Listen); err != nil {
 			bad("listen: %v", err)
 		}
 	}
@@ -351,7 +351,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-func checkListen(addr string) error {
+// CheckListenAddr checks a host:port to listen on (port 0-65535; 0 picks a
+// free one). The SIP gateway's configuration uses it too.
+func CheckListenAddr(addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("%q is not host:port: %w", addr, err)

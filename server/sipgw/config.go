@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -311,7 +309,7 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("trunk.sip."+format, args...)) }
-	if err := checkHostPort(c.Listen); err != nil {
+	if err := server.CheckListenAddr(c.Listen); err != nil {
 		bad("listen: %v", err)
 	}
 	if c.ExternalIP.IsValid() && c.ExternalIP.IsUnspecified() {
@@ -369,17 +367,6 @@ func (c Config) Validate() error {
 func isIPv6(s string) bool {
 	ip, err := netip.ParseAddr(s)
 	return err == nil && ip.Is6()
-}
-
-func checkHostPort(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%q is not host:port: %w", addr, err)
-	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return fmt.Errorf("%q: port %q is not 0-65535", addr, port)
-	}
-	return nil
 }
 
 // validDialString reports whether s is what a phone number may be on a
