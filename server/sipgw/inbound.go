@@ -346,16 +346,7 @@ func (c *inCall) hold(on bool) {
 	}
 	<-c.final
 	target := c.dtx.InviteRequest.Contact().Address
-	answer, err := sendReinvite(c.m, target, c.dtx.Do, c.dtx.WriteRequest)
-	if err != nil {
-		c.log.Warn("inbound call: hold re-INVITE failed", "hold", on, "err", err)
-		return
-	}
-	if err := c.m.applyAnswer(answer); err != nil {
-		c.log.Warn("inbound call: hold re-INVITE answer", "err", err)
-	}
-	c.m.applyHold()
-	c.log.Info("inbound call: hold", "on", on)
+	holdReinvite(c.m, c.log.With("call", "inbound"), on, target, c.dtx.Do, c.dtx.WriteRequest)
 }
 
 func (c *inCall) onDTMF(digit byte) {

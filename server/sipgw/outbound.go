@@ -283,16 +283,24 @@ func (c *outCall) reinvite(dlg *sipgo.DialogClientSession, on bool) {
 	if ct := dlg.InviteResponse.Contact(); ct != nil {
 		target = ct.Address
 	}
-	answer, err := sendReinvite(c.m, target, dlg.Do, dlg.WriteRequest)
+	holdReinvite(c.m, c.log.With("call", "outbound"), on, target, dlg.Do, dlg.WriteRequest)
+}
+
+// holdReinvite tells the far end of a dialog that we hold (on) or resume:
+// our offer in a re-INVITE (do) and its ACK (write), then the answer applied
+// to the media.
+func holdReinvite(m *callMedia, log *slog.Logger, on bool, target sip.Uri,
+	do func(context.Context, *sip.Request) (*sip.Response, error), write func(*sip.Request) error) {
+	answer, err := sendReinvite(m, target, do, write)
 	if err != nil {
-		c.log.Warn("outbound call: hold re-INVITE failed", "hold", on, "err", err)
+		log.Warn("hold re-INVITE failed", "hold", on, "err", err)
 		return
 	}
-	if err := c.m.applyAnswer(answer); err != nil {
-		c.log.Warn("outbound call: hold re-INVITE answer", "err", err)
+	if err := m.applyAnswer(answer); err != nil {
+		log.Warn("hold re-INVITE answer", "err", err)
 	}
-	c.m.applyHold()
-	c.log.Info("outbound call: hold", "on", on)
+	m.applyHold()
+	log.Info("hold", "on", on)
 }
 
 // sendReinvite sends our current offer within a dialog (do) and ACKs the

@@ -40,9 +40,9 @@ const (
 
 func (c Codec) law() law {
 	switch {
-	case c.Name == "PCMU" || strings.EqualFold(c.Name, "PCMU"):
+	case strings.EqualFold(c.Name, "PCMU"):
 		return lawMu
-	case c.Name == "PCMA" || strings.EqualFold(c.Name, "PCMA"):
+	case strings.EqualFold(c.Name, "PCMA"):
 		return lawA
 	}
 	return lawNone

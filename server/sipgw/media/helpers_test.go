@@ -2,25 +2,16 @@ package media
 
 import (
 	"math"
-)
 
-// goertzel returns the power of frequency f (Hz) in samples at 8 kHz.
-func goertzel(samples []int16, f float64) float64 {
-	coeff := 2 * math.Cos(2*math.Pi*f/ClockRate)
-	var s1, s2 float64
-	for _, x := range samples {
-		s0 := float64(x) + coeff*s1 - s2
-		s2, s1 = s1, s0
-	}
-	return s1*s1 + s2*s2 - coeff*s1*s2
-}
+	"github.com/onecxi/phone/callcore/audio"
+)
 
 // peakFrequency returns the frequency of the sweep 100..3900 Hz (steps of
 // 20 Hz) with the most power in samples.
 func peakFrequency(samples []int16) float64 {
 	best, bestP := 0.0, -1.0
 	for f := 100.0; f < 3900; f += 20 {
-		if p := goertzel(samples, f); p > bestP {
+		if p := audio.Goertzel(samples, f); p > bestP {
 			best, bestP = f, p
 		}
 	}
