@@ -15,6 +15,11 @@ var framePool = sync.Pool{New: func() any { return new([frameBufCap]byte) }}
 // before SendAudioRaw, which takes it back.
 func AudioBuffer() []byte { return framePool.Get().(*[frameBufCap]byte)[:0] }
 
+// ReleaseAudioBuffer gives a frame buffer back to the pool once its owner
+// (an AudioSink other than a Conn, such as an RTP bridge) is done with it.
+// Buffers that did not come from AudioBuffer are left to the collector.
+func ReleaseAudioBuffer(b []byte) { recycle(b) }
+
 // recycle returns b to the pool if it came from there.
 func recycle(b []byte) {
 	if cap(b) == frameBufCap {

@@ -23,7 +23,9 @@ func BenchmarkSendAudio(b *testing.B) {
 			}
 		}
 	}()
-	raw := frame(b, 0, false, tone(440, 8000, 0, wire.FrameSamples))
+	// Not a pooled buffer: SendAudioRaw releases what it is given, and the
+	// loop sends the same frame again.
+	raw := append([]byte(nil), frame(b, 0, false, tone(440, 8000, 0, wire.FrameSamples))...)
 	b.ReportAllocs()
 	for b.Loop() {
 		if !s.SendAudioRaw(raw) {

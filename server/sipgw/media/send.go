@@ -84,6 +84,7 @@ func (t *txState) sentAt(now time.Time, ts uint32, samples int) {
 // taken and dropped (RFC 4733 section 2.5.1.1: the tone replaces the
 // audio).
 func (s *Session) SendAudioRaw(raw []byte) bool {
+	defer wire.ReleaseAudioBuffer(raw) // ours now, and encoded below
 	if !s.running.Load() {
 		return false
 	}
