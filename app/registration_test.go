@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/screens"
 	"github.com/onecxi/phone/screens/screentest"
 	"github.com/onecxi/phone/server"
@@ -23,15 +23,8 @@ func serveWithDevices(t *testing.T) (url, key string, devices *server.MemoryDevi
 	t.Helper()
 	cfg, key := server.DemoConfig()
 	devices = server.NewMemoryDevices()
-	srv, err := server.New(cfg, server.WithLogger(slog.New(slog.DiscardHandler)), server.WithDeviceStore(devices))
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String(), key, devices
+	_, url = testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)), server.WithDeviceStore(devices))
+	return url, key, devices
 }
 
 func registeredDevices(t *testing.T, ds *server.MemoryDevices, number string) []server.Device {
