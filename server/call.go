@@ -369,6 +369,7 @@ type heldSink struct {
 
 func (h heldSink) SendAudioRaw(raw []byte) bool {
 	if h.held.Load() != 0 {
+		wire.ReleaseAudioBuffer(raw)
 		return false
 	}
 	return h.sink.SendAudioRaw(raw)

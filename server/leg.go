@@ -73,6 +73,7 @@ func (l *leg) onAudio(raw []byte) {
 	rt := l.route.Load()
 	if rt == nil || l.muted.Load() || rt.held.Load() != 0 {
 		l.s.framesDropped.Add(1)
+		wire.ReleaseAudioBuffer(raw) // ours, and going nowhere
 		return
 	}
 	if rt.sink.SendAudioRaw(raw) {
