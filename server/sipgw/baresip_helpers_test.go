@@ -37,18 +37,37 @@ type baresipOptions struct {
 	toneHz     float64
 	user       string // the account's user part (a number)
 	answerMode string // auto or manual
+	trace      bool   // log every SIP message (-s), to check the transport
+	// registrar (host:port), when set, is where the account registers
+	// (with password) and sends its calls, as a phone on a PBX does.
+	registrar, password string
 }
 
 // startBaresip runs baresip as user "bob" on 127.0.0.1; a missing binary
-// skips the test loudly.
+// skips the test loudly. baresip also binds SIP/TLS on the SIP port + 1, which
+// freePort cannot reserve: when another socket took a port meanwhile, it
+// starts again on new ones.
 func startBaresip(t *testing.T, o baresipOptions) *baresip {
 	t.Helper()
 	if _, err := os.Stat(baresipBin); err != nil {
 		t.Skipf("SKIPPED: %s is not installed (apt-get install baresip-core): the SIP interop test needs a real SIP peer", baresipBin)
 	}
 	dir := t.TempDir()
-	b := &baresip{t: t, dir: dir, sipPort: freePort(t), ctrl: fmt.Sprintf("127.0.0.1:%d", freePort(t)), out: &testenv.SyncBuffer{}}
 	writeToneWAV(t, filepath.Join(dir, "tone.wav"), o.toneHz, 60*time.Second)
+	for attempt := 1; ; attempt++ {
+		b, inUse := launchBaresip(t, dir, o)
+		if !inUse {
+			return b
+		}
+		require.Less(t, attempt, 5, "baresip found its ports taken %d times; output:\n%s", attempt, b.out.String())
+	}
+}
+
+// launchBaresip starts baresip on fresh ports in dir and waits until it is
+// ready; inUse reports that it exited because a port was taken.
+func launchBaresip(t *testing.T, dir string, o baresipOptions) (b *baresip, inUse bool) {
+	t.Helper()
+	b = &baresip{t: t, dir: dir, sipPort: freePort(t), ctrl: fmt.Sprintf("127.0.0.1:%d", freePort(t)), out: &testenv.SyncBuffer{}}
 	rtp := freePort(t)
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
@@ -77,21 +96,48 @@ snd_path %s
 		mode = "auto"
 	}
 	account := fmt.Sprintf("<sip:%s@127.0.0.1:%d>;regint=0;answermode=%s;audio_codecs=PCMU,PCMA\n", o.user, b.sipPort, mode)
+	if o.registrar != "" {
+		account = fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;regint=60;answermode=%s;audio_codecs=PCMU,PCMA\n",
+			o.user, o.registrar, o.password, mode)
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o600))
 
-	b.cmd = exec.Command(baresipBin, "-f", dir, "-v", "-n", "127.0.0.1")
+	args := []string{"-f", dir, "-v", "-n", "127.0.0.1"}
+	if o.trace {
+		args = append(args, "-s")
+	}
+	b.cmd = exec.Command(baresipBin, args...)
 	b.cmd.Dir = dir
 	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
 	require.NoError(t, b.cmd.Start())
-	t.Cleanup(func() {
+	exited := make(chan struct{})
+	go func() { _ = b.cmd.Wait(); close(exited) }()
+	stop := func() {
 		_ = b.cmd.Process.Kill()
-		_ = b.cmd.Wait()
+		<-exited
+	}
+	ready := regexp.MustCompile(`baresip is ready`)
+	deadline := time.After(5 * time.Second)
+	for !ready.MatchString(b.out.String()) {
+		select {
+		case <-exited:
+			if strings.Contains(b.out.String(), "Address already in use") {
+				return b, true
+			}
+			require.FailNow(t, "baresip exited before it was ready", "output:\n%s", b.out.String())
+		case <-deadline:
+			stop()
+			require.FailNow(t, "baresip never logged that it is ready", "output:\n%s", b.out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
 			t.Logf("baresip output:\n%s", b.out.String())
 		}
 	})
-	b.waitLog(`baresip is ready`, 5*time.Second)
-	return b
+	return b, false
 }
 
 // freePort returns a port that was free on 127.0.0.1 for both UDP and TCP a

@@ -36,11 +36,7 @@ func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	t := g.trunkFor(ip)
-	called := req.Recipient.User
-	if called == "" && req.To() != nil {
-		called = req.To().Address.User
-	}
-	did := t.Inbound.Apply(called)
+	did := t.Inbound.Apply(calledNumber(req, t))
 	var from, name string
 	if f := req.From(); f != nil {
 		from, name = f.Address.User, f.DisplayName
@@ -107,6 +103,18 @@ func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	<-c.final
+}
+
+// calledNumber is the number an inbound INVITE dialled: the Request-URI's
+// user, unless that is empty or the name we register with. A registrar
+// sends a call to our registered contact (sip:username@us), and the
+// dialled DID then survives only in To.
+func calledNumber(req *sip.Request, t Trunk) string {
+	called := req.Recipient.User
+	if to := req.To(); to != nil && to.Address.User != "" && (called == "" || (t.Username != "" && called == t.Username)) {
+		called = to.Address.User
+	}
+	return called
 }
 
 // trunkFor returns the trunk an inbound request from ip belongs to: the
