@@ -313,6 +313,9 @@ func testDigestAuthConnects(t *testing.T, challenge int, qop string) {
 	ftag, _ := first.From().Params.Get("tag")
 	rtag, _ := retry.From().Params.Get("tag")
 	assert.Equal(t, ftag, rtag)
+	// RFC 3261 §22.2: a request resent with credentials is a new request
+	// within the same call, so its CSeq goes up.
+	assert.Greater(t, retry.CSeq().SeqNo, first.CSeq().SeqNo, "the retry has a higher CSeq")
 
 	require.NoError(t, a.sdk.EndCall(testCtx(t)))
 	a.waitFor("ended outbound " + bobNumber)

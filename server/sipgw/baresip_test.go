@@ -27,6 +27,7 @@ const (
 	bobNumber   = "5551234"
 	window      = 400 * time.Millisecond
 	heard       = 0.5
+	notHeard    = 0.05
 	waitAudio   = 8 * time.Second
 	waitEvent   = 8 * time.Second
 )
@@ -89,6 +90,7 @@ func trunkTo(port int, extra string) string {
 type phone struct {
 	t    *testing.T
 	sdk  *callcore.SDK
+	plat *platform.Headless
 	dev  *audio.ToneDevice
 	mu   sync.Mutex
 	evts []string
@@ -96,10 +98,10 @@ type phone struct {
 
 func (e *gwEnv) newPhone(t *testing.T, freq float64, opts ...platform.HeadlessOption) *phone {
 	t.Helper()
-	p := &phone{t: t, dev: audio.NewToneDevice(freq, 0.5)}
+	p := &phone{t: t, plat: platform.NewHeadless(opts...), dev: audio.NewToneDevice(freq, 0.5)}
 	add := func(s string) { p.mu.Lock(); p.evts = append(p.evts, s); p.mu.Unlock() }
 	p.sdk = callcore.New(
-		callcore.WithPlatform(platform.NewHeadless(opts...)),
+		callcore.WithPlatform(p.plat),
 		callcore.WithStore(callcore.NewMemoryStore()),
 		callcore.WithLogger(slog.New(slog.DiscardHandler)),
 		callcore.WithAudioDevice(func() (audio.Device, error) { return p.dev, nil }),
@@ -152,6 +154,13 @@ func (p *phone) hears(freq float64) {
 	require.Eventually(p.t, func() bool {
 		return audio.ToneShare(p.dev.Last(window), freq) > heard
 	}, waitAudio, 20*time.Millisecond, "the app never heard %.0f Hz (share %.2f)", freq, audio.ToneShare(p.dev.Last(window), freq))
+}
+
+func (p *phone) doesNotHear(freq float64) {
+	p.t.Helper()
+	require.Eventually(p.t, func() bool {
+		return audio.ToneShare(p.dev.Last(window), freq) < notHeard
+	}, waitAudio, 20*time.Millisecond, "the app still hears %.0f Hz", freq)
 }
 
 // baresipHears waits until what baresip receives is dominated by freq.
