@@ -38,6 +38,11 @@ type trunkOptions struct {
 	registerExpires int
 	// silent: once answered, send no RTP at all.
 	silent bool
+	// reject, when set, is the final status every INVITE gets (after the
+	// challenge, if any).
+	reject int
+	// ringOnly: INVITEs get 180 Ringing and are never answered.
+	ringOnly bool
 }
 
 // trunkPeer is a SIP trunk written with sipgo: it challenges with digest
@@ -164,6 +169,14 @@ func (p *trunkPeer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			p.respond(req, tx, p.o.challenge, reason, sip.NewHeader(chalHdr, p.challengeValue()))
 			return
 		}
+	}
+	switch {
+	case p.o.reject != 0:
+		p.respond(req, tx, p.o.reject, "Rejected By Test")
+		return
+	case p.o.ringOnly:
+		p.respond(req, tx, 180, "Ringing")
+		return // sipgo answers a CANCEL with 487 for us
 	}
 	offer, err := media.Parse(req.Body())
 	if err != nil {
