@@ -45,7 +45,17 @@ type gwEnv struct {
 // (the "sip" section of the config), with extra DIDs.
 func startGateway(t *testing.T, sip string, dids map[string]string) *gwEnv {
 	t.Helper()
+	return startGatewayWith(t, sip, dids, nil)
+}
+
+// startGatewayWith is startGateway with the server's config changed by edit
+// (when not nil) and extra server options.
+func startGatewayWith(t *testing.T, sip string, dids map[string]string, edit func(*server.Config), opts ...server.Option) *gwEnv {
+	t.Helper()
 	cfg, key := server.DemoConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
 	cfg.RingTimeout = 10 * time.Second
 	for k, v := range dids {
 		cfg.Accounts[0].DIDs[k] = v
@@ -71,7 +81,7 @@ func startGateway(t *testing.T, sip string, dids map[string]string) *gwEnv {
 			t.Logf("server log:\n%s", buf.String())
 		}
 	})
-	e.srv, e.url = testenv.StartServer(t, cfg, server.WithLogger(log), server.WithTrunk(gw))
+	e.srv, e.url = testenv.StartServer(t, cfg, append([]server.Option{server.WithLogger(log), server.WithTrunk(gw)}, opts...)...)
 	go func() {
 		defer close(done)
 		_ = gw.Serve(ctx, e.srv)
