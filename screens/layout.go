@@ -18,7 +18,8 @@ const (
 )
 
 // textSized shows obj with the theme's text size replaced by size, so a
-// keypad or a number field reads like a phone's.
+// number field reads like a phone's. Each override costs Fyne another parse
+// of its fonts for every text style drawn in it: use it sparingly.
 func textSized(obj fyne.CanvasObject, size float32) fyne.CanvasObject {
 	return container.NewThemeOverride(obj, sizedTheme{text: size})
 }
