@@ -268,6 +268,8 @@ func (p *Phone) signIn() {
 		}
 		if err != nil {
 			p.log.Warn("sign-in failed", "account", c.Account, "server", c.ServerURL, "api_key", wire.Redact(c.APIKey), "err", err)
+		} else {
+			releaseStartupMemory()
 		}
 		fyne.Do(func() {
 			p.mu.Lock()
