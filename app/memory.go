@@ -15,8 +15,8 @@ var releaseOnce sync.Once
 
 // releaseStartupMemory returns the Go heap's free pages to the OS once,
 // after the first sign-in. The runtime's scavenger would keep most of them
-// (it retains up to the next GC's goal), and an idle phone allocates little,
-// so they would stay resident for hours.
+// resident: it retains pages up to about the next GC goal (twice the live
+// heap by default), which an idle phone is slow to reach.
 func releaseStartupMemory() {
 	releaseOnce.Do(func() { time.AfterFunc(startupSettle, debug.FreeOSMemory) })
 }
