@@ -45,8 +45,10 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "onecxi-phone:", err)
 		return 1
 	}
-	p.UI.Window.ShowAndRun() // returns once Quit (the window closed, or the tray's Quit)
-	p.Stop()
+	p.UI.Window.ShowAndRun() // returns once Quit (the window closed, the tray's Quit, SIGTERM)
+	if !stopWithin(log, shutdownLimit, p.Stop) {
+		return 1
+	}
 	return 0
 }
 
