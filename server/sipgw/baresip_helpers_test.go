@@ -178,12 +178,19 @@ func (b *baresip) command(cmd, params string) {
 // waitLog waits until baresip's output matches re.
 func (b *baresip) waitLog(re string, timeout time.Duration) []string {
 	b.t.Helper()
+	return waitOutput(b.t, "baresip", b.out, re, timeout)
+}
+
+// waitOutput waits until a peer's output matches re and returns the match
+// and its groups; on timeout the test fails with the whole output.
+func waitOutput(t *testing.T, who string, out *testenv.SyncBuffer, re string, timeout time.Duration) []string {
+	t.Helper()
 	rx := regexp.MustCompile(re)
 	var m []string
-	require.Eventually(b.t, func() bool {
-		m = rx.FindStringSubmatch(b.out.String())
+	require.Eventually(t, func() bool {
+		m = rx.FindStringSubmatch(out.String())
 		return m != nil
-	}, timeout, 20*time.Millisecond, "baresip never logged %q; output:\n%s", re, b.out.String())
+	}, timeout, 20*time.Millisecond, "%s never logged %q; output:\n%s", who, re, out.String())
 	return m
 }
 

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -27,7 +26,8 @@ const kamailioBin = "/usr/sbin/kamailio"
 
 type kamailio struct {
 	t    *testing.T
-	addr string // host:port of SIP, UDP and TCP
+	port int
+	addr string // 127.0.0.1:port, SIP over UDP and TCP
 	out  *testenv.SyncBuffer
 }
 
@@ -43,7 +43,8 @@ func startKamailio(t *testing.T) *kamailio {
 	cfg, err := filepath.Abs("testdata/kamailio.cfg")
 	require.NoError(t, err)
 	dir := t.TempDir()
-	k := &kamailio{t: t, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), out: &testenv.SyncBuffer{}}
+	port := freePort(t)
+	k := &kamailio{t: t, port: port, addr: fmt.Sprintf("127.0.0.1:%d", port), out: &testenv.SyncBuffer{}}
 	cmd := exec.Command(kamailioBin, "-f", cfg, "-DD", "-E", "-L", filepath.Dir(mods[0]),
 		"-l", "udp:"+k.addr, "-l", "tcp:"+k.addr, "-Y", dir, "-P", filepath.Join(dir, "pid"), "-m", "32", "-M", "8")
 	cmd.Stdout, cmd.Stderr = k.out, k.out
@@ -71,9 +72,7 @@ func startKamailio(t *testing.T) *kamailio {
 
 func (k *kamailio) waitLog(re string, timeout time.Duration) {
 	k.t.Helper()
-	rx := regexp.MustCompile(re)
-	require.Eventually(k.t, func() bool { return rx.MatchString(k.out.String()) }, timeout, 20*time.Millisecond,
-		"kamailio never logged %q; output:\n%s", re, k.out.String())
+	waitOutput(k.t, "kamailio", k.out, re, timeout)
 }
 
 // pbxTrunk is a gateway config whose one trunk is Kamailio, registering as
@@ -81,8 +80,8 @@ func (k *kamailio) waitLog(re string, timeout time.Duration) {
 func pbxTrunk(k *kamailio) string {
 	return fmt.Sprintf(`{"listen":"127.0.0.1:0","rtpPortMin":31000,"rtpPortMax":31999,"rtpTimeout":"5s",
 		"answerTimeout":"6s","responseTimeout":"2s",
-		"trunks":[{"name":"pbx","host":"127.0.0.1","port":%s,"username":%q,"password":%q,"register":true,
-		"registerExpiry":"60s"}]}`, k.addr[len("127.0.0.1:"):], peerUser, peerPass)
+		"trunks":[{"name":"pbx","host":"127.0.0.1","port":%d,"username":%q,"password":%q,"register":true,
+		"registerExpiry":"60s"}]}`, k.port, peerUser, peerPass)
 }
 
 // onPBX starts Kamailio, baresip registered to it as bob, and the gateway
