@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -18,16 +17,7 @@ import (
 // register POSTs a registration body as account ("" sends no credentials).
 func (h *harness) register(account, body string) (int, wire.HTTPError) {
 	h.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.base+wire.PathDevices, strings.NewReader(body))
-	require.NoError(h.t, err)
-	if account != "" {
-		wire.SetCredentials(req.Header, account, h.keys[account])
-	}
-	resp, err := h.httpClient().Do(req)
-	require.NoError(h.t, err)
-	defer resp.Body.Close()
-	var e wire.HTTPError
-	_ = json.NewDecoder(resp.Body).Decode(&e)
+	resp, e := h.requestBody(http.MethodPost, wire.PathDevices, account, strings.NewReader(body))
 	return resp.StatusCode, e
 }
 

@@ -136,7 +136,13 @@ func (h *harness) httpClient() *http.Client {
 // request sends an HTTP request with account's credentials (none for "").
 func (h *harness) request(method, path, account string) (*http.Response, wire.HTTPError) {
 	h.t.Helper()
-	req, err := http.NewRequest(method, h.base+path, nil)
+	return h.requestBody(method, path, account, nil)
+}
+
+// requestBody is request with a body; an error reply is decoded.
+func (h *harness) requestBody(method, path, account string, body io.Reader) (*http.Response, wire.HTTPError) {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.base+path, body)
 	require.NoError(h.t, err)
 	if account != "" {
 		wire.SetCredentials(req.Header, account, h.keys[account])
@@ -144,12 +150,12 @@ func (h *harness) request(method, path, account string) (*http.Response, wire.HT
 	resp, err := h.httpClient().Do(req)
 	require.NoError(h.t, err)
 	defer resp.Body.Close()
-	var body wire.HTTPError
+	var e wire.HTTPError
 	b, _ := io.ReadAll(resp.Body)
 	if len(b) > 0 {
-		_ = json.Unmarshal(b, &body)
+		_ = json.Unmarshal(b, &e)
 	}
-	return resp, body
+	return resp, e
 }
 
 // dialRaw opens a WebSocket with the given headers and subprotocols.
