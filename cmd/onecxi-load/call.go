@@ -16,21 +16,34 @@ import (
 	"github.com/onecxi/phone/callcore/wire"
 )
 
-// leg is one call WebSocket of the load client. It does not use wire.Conn's
-// writer goroutine: the client's sender goroutines write frames directly, so
-// the harness spends its CPU on the sockets, not on hand-offs, and leaves
-// more of the machine to the server it measures. Writes are serialised by an
+// leg is one call WebSocket of the load client, set up with
+// gorilla/websocket. For streaming (-stream poll) its socket is then
+// detached (raw != nil) and served by a poll loop (pollloop_linux.go), so the
+// harness takes as little as possible of the cores it shares with the server
+// it measures. Otherwise (-stream goroutines) the client's sender goroutines
+// write frames directly, without wire.Conn's writer goroutine, and a reader
+// goroutine per leg receives them. Gorilla writes are serialised by an
 // (uncontended) mutex: set-up, streaming and hang-up never overlap.
 type leg struct {
 	ws   *websocket.Conn
+	raw  *rawSock
 	wmu  sync.Mutex
 	fail atomic.Uint64 // failed audio writes
+	// deadline is when the write deadline was last moved: once a second
+	// is as safe as per frame and spares a timer update per frame.
+	deadline time.Time
 }
 
 func (l *leg) write(kind int, b []byte) error {
+	if l.raw != nil {
+		return l.raw.write(kind, b)
+	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	_ = l.ws.SetWriteDeadline(time.Now().Add(wire.WriteWait))
+	if now := time.Now(); now.Sub(l.deadline) >= time.Second {
+		_ = l.ws.SetWriteDeadline(now.Add(wire.WriteWait))
+		l.deadline = now
+	}
 	return l.ws.WriteMessage(kind, b)
 }
 
@@ -48,9 +61,10 @@ func (l *leg) sendAudio(b []byte) {
 	}
 }
 
-// read delivers messages until the socket closes. Audio is read into one
-// buffer per leg (onAudio must not keep it), so receiving makes no garbage.
-func (l *leg) read(onMessage func(wire.Message), onAudio func([]byte)) {
+// read delivers messages until the socket closes or onMessage returns true
+// (the poll loop takes the socket over after "answered"). Audio is read into
+// one buffer per leg (onAudio must not keep it), so receiving makes no garbage.
+func (l *leg) read(onMessage func(wire.Message) (stop bool), onAudio func([]byte)) {
 	l.ws.SetReadLimit(wire.MaxMessage)
 	buf := make([]byte, wire.MaxMessage)
 	for {
@@ -64,8 +78,8 @@ func (l *leg) read(onMessage func(wire.Message), onAudio func([]byte)) {
 			if err != nil {
 				return
 			}
-			if m, err := wire.Decode(b); err == nil {
-				onMessage(m)
+			if m, err := wire.Decode(b); err == nil && onMessage(m) {
+				return
 			}
 		case websocket.BinaryMessage:
 			n, err := io.ReadFull(r, buf)
@@ -93,8 +107,23 @@ func numbers(i int) (caller, callee string) {
 	return strconv.Itoa(7000000 + 2*i), strconv.Itoa(7000000 + 2*i + 1)
 }
 
-// placeCall sets up call i and returns once both legs are answered.
-func placeCall(ctx context.Context, t target, i int, delays *histogram, measuring func() bool) (*loadCall, error) {
+// recorder turns received frames into relay delays while measuring is on.
+type recorder struct {
+	delays    histogram
+	measuring atomic.Bool
+}
+
+func (r *recorder) receive(s *stream, raw []byte) {
+	d := s.receive(raw)
+	if r.measuring.Load() {
+		r.delays.record(d)
+	}
+}
+
+// placeCall sets up call i and returns once both legs are answered. With
+// handoff, each leg's reader stops at "answered" so that the poll loop can
+// take the socket over; otherwise it goes on receiving the call's audio.
+func placeCall(ctx context.Context, t target, i int, rec *recorder, handoff bool) (*loadCall, error) {
 	caller, callee := numbers(i)
 	c := &loadCall{}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -127,14 +156,6 @@ func placeCall(ctx context.Context, t target, i int, delays *histogram, measurin
 		return nil, fmt.Errorf("callee events: no hello: %w", ctx.Err())
 	}
 
-	record := func(s *stream) func([]byte) {
-		return func(raw []byte) {
-			d := s.receive(raw)
-			if measuring() {
-				delays.record(d)
-			}
-		}
-	}
 	answered := func(l **leg, s *stream, name string, start wire.Message) (chan error, error) {
 		ws, err := t.dial(ctx, wire.PathCall, nil)
 		if err != nil {
@@ -143,16 +164,23 @@ func placeCall(ctx context.Context, t target, i int, delays *histogram, measurin
 		*l = &leg{ws: ws}
 		res := make(chan error, 2)
 		go func() {
-			(*l).read(func(m wire.Message) {
+			stopped := false
+			(*l).read(func(m wire.Message) bool {
 				switch m.Type {
 				case wire.TypeAnswered:
 					res <- nil
+					stopped = handoff
+					return handoff
 				case wire.TypeError:
 					res <- fmt.Errorf("%s: server error %s: %s", name, m.Code, m.Message)
 				case wire.TypeEnd:
 					res <- fmt.Errorf("%s: ended: %s", name, m.Reason)
 				}
-			}, record(s))
+				return false
+			}, func(raw []byte) { rec.receive(s, raw) })
+			if stopped {
+				return
+			}
 			select {
 			case res <- errors.New(name + ": connection closed"):
 			default:
@@ -201,8 +229,13 @@ func (c *loadCall) tick() {
 
 func (c *loadCall) hangup() {
 	for _, l := range []*leg{c.a, c.b} {
-		if l != nil {
-			_ = l.send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup})
+		if l == nil {
+			continue
+		}
+		_ = l.send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup})
+		if l.raw != nil {
+			l.raw.close()
+		} else {
 			_ = l.ws.Close()
 		}
 	}

@@ -50,9 +50,18 @@ func TestParseFlags(t *testing.T) {
 	c, err := parseFlags([]string{"-calls", "10,20", "-duration", "2s"})
 	require.NoError(t, err)
 	assert.Equal(t, []int{10, 20}, c.sizes)
+	assert.Equal(t, map[bool]string{true: streamPoll, false: streamGoroutines}[canDetach], c.stream)
+
+	t.Setenv("ONECXI_API_KEY", "k")
+	c, err = parseFlags([]string{"-server", "https://example.test", "-account", "a"})
+	require.NoError(t, err)
+	assert.Equal(t, streamGoroutines, c.stream, "TLS cannot be polled raw: auto falls back")
+
 	for _, bad := range [][]string{
 		{"-calls", "0"}, {"-calls", "x"}, {"-ramp", "0"}, {"-duration", "10ms"},
-		{"-server", "http://127.0.0.1:1"}, // no account or key
+		{"-server", "http://127.0.0.1:1"}, // no account
+		{"-stream", "threads"},
+		{"-stream", "poll", "-server", "wss://example.test", "-account", "a"},
 		{"extra"},
 	} {
 		_, err := parseFlags(bad)
@@ -61,17 +70,31 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestRoundAgainstARealServer(t *testing.T) {
-	cfg, key := server.DemoConfig()
-	_, url := testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
+	modes := []string{streamGoroutines}
+	if canDetach {
+		modes = append(modes, streamPoll)
+	}
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			cfg, key := server.DemoConfig()
+			srv, url := testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
 
-	c := config{sizes: []int{3}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
-		server: url, account: "demo", key: key}
-	res, err := round(context.Background(), c, 3)
-	require.NoError(t, err)
-	assert.Zero(t, res.failed)
-	// 3 calls, both directions, 50 frames a second each: about 300.
-	assert.InDelta(t, 300, res.framesPerSec, 60)
-	assert.Zero(t, res.lost)
-	assert.Positive(t, res.p50)
-	assert.Positive(t, res.setupP50)
+			c := config{sizes: []int{3}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
+				server: url, account: "demo", key: key, stream: mode}
+			res, err := round(context.Background(), c, 3)
+			require.NoError(t, err)
+			assert.Zero(t, res.failed)
+			// 3 calls, both directions, 50 frames a second each: about 300.
+			assert.InDelta(t, 300, res.framesPerSec, 60)
+			assert.Zero(t, res.lost)
+			assert.Zero(t, res.clientDrops)
+			assert.Zero(t, res.clientBad)
+			assert.Positive(t, res.p50)
+			assert.Positive(t, res.setupP50)
+			// The server relayed what the clients counted, and hang-up
+			// (an end message on each leg) left no call behind.
+			assert.Positive(t, srv.Stats().FramesRelayed)
+			assert.Eventually(t, func() bool { return srv.Stats().ActiveCalls == 0 }, 5*time.Second, 20*time.Millisecond)
+		})
+	}
 }

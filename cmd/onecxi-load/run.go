@@ -17,6 +17,13 @@ import (
 	"time"
 )
 
+// Streaming modes (-stream).
+const (
+	streamAuto       = "auto" // poll where it can, else goroutines
+	streamPoll       = "poll"
+	streamGoroutines = "goroutines"
+)
+
 type config struct {
 	sizes    []int // call counts to run, one round each
 	ramp     int   // calls set up per second
@@ -29,6 +36,7 @@ type config struct {
 	insecure bool
 	procs    int // GOMAXPROCS of the load client (0: Go's default)
 	profile  string
+	stream   string // streamPoll or streamGoroutines
 }
 
 func parseFlags(args []string) (config, error) {
@@ -43,6 +51,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.pid, "pid", 0, "PID of the -server process, to report its CPU and RSS")
 	fs.BoolVar(&c.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers)")
 	fs.StringVar(&c.profile, "cpuprofile", "", "write the load client's CPU profile here (the server's: env "+childProfileEnv+")")
+	fs.StringVar(&c.stream, "stream", streamAuto, "how the client streams once calls are up: "+streamPoll+" (detached sockets on epoll poll loops; Linux, plain ws:// only), "+streamGoroutines+" (gorilla/websocket, a reader goroutine per leg, as the app does) or "+streamAuto+" ("+streamPoll+" where it can)")
 	fs.IntVar(&c.procs, "client-procs", 0, "GOMAXPROCS of the load client only (the spawned server keeps Go's default); on a small machine 1 leaves a core to the server")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -56,6 +65,25 @@ func parseFlags(args []string) (config, error) {
 			return c, fmt.Errorf("-calls: %q is not a count from 1 to 20000", s)
 		}
 		c.sizes = append(c.sizes, n)
+	}
+	tls := strings.HasPrefix(c.server, "https:") || strings.HasPrefix(c.server, "wss:")
+	if c.stream == streamAuto {
+		c.stream = streamGoroutines
+		if canDetach && !tls {
+			c.stream = streamPoll
+		}
+	}
+	switch c.stream {
+	case streamGoroutines:
+	case streamPoll:
+		if !canDetach {
+			return c, errors.New("-stream " + streamPoll + " needs Linux")
+		}
+		if tls {
+			return c, errors.New("-stream " + streamPoll + " reads sockets raw, so it cannot stream over TLS: use -stream " + streamGoroutines)
+		}
+	default:
+		return c, fmt.Errorf("-stream: %q is not %s, %s or %s", c.stream, streamAuto, streamPoll, streamGoroutines)
 	}
 	if c.ramp < 1 {
 		return c, errors.New("-ramp must be at least 1")
@@ -81,6 +109,8 @@ type result struct {
 	lost, late      uint64
 	clientDrops     uint64
 	cpuPct          float64 // of one core, server only
+	clientCPUPct    float64 // of one core, this load client
+	clientBad       uint64  // failed legs and unexpected messages (detached streaming)
 	rssKiB, idleKiB int64
 	setupP50        time.Duration
 	setupP99        time.Duration
@@ -101,8 +131,8 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(out, "%-6s %-6s %-12s %-9s %-9s %-9s %-6s %-6s %-9s %-10s %-10s %-10s\n",
-		"calls", "failed", "frames/s", "p50", "p99", "max", "lost", "late", "cpu%", "rss MiB", "KiB/call", "setup p50")
+	fmt.Fprintf(out, "%-6s %-6s %-12s %-9s %-9s %-9s %-6s %-6s %-9s %-10s %-10s %-10s %-9s\n",
+		"calls", "failed", "frames/s", "p50", "p99", "max", "lost", "late", "cpu%", "rss MiB", "KiB/call", "setup p50", "client%")
 	for _, n := range c.sizes {
 		r, err := round(ctx, c, n)
 		if err != nil {
@@ -112,11 +142,14 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		if r.rssKiB > 0 {
 			perCall = strconv.FormatInt((r.rssKiB-r.idleKiB)/int64(n), 10)
 		}
-		fmt.Fprintf(out, "%-6d %-6d %-12.0f %-9s %-9s %-9s %-6d %-6d %-9.1f %-10.1f %-10s %-10s\n",
+		fmt.Fprintf(out, "%-6d %-6d %-12.0f %-9s %-9s %-9s %-6d %-6d %-9.1f %-10.1f %-10s %-10s %-9.1f\n",
 			r.calls, r.failed, r.framesPerSec, r.p50, r.p99, r.max, r.lost, r.late, r.cpuPct,
-			float64(r.rssKiB)/1024, perCall, r.setupP50.Round(10*time.Microsecond))
+			float64(r.rssKiB)/1024, perCall, r.setupP50.Round(10*time.Microsecond), r.clientCPUPct)
 		if r.clientDrops > 0 {
 			fmt.Fprintf(out, "       note: the load client itself dropped %d frames (client CPU-bound)\n", r.clientDrops)
+		}
+		if r.clientBad > 0 {
+			fmt.Fprintf(out, "       note: %d legs failed or got messages other than audio and pings\n", r.clientBad)
 		}
 	}
 	return nil
@@ -137,8 +170,8 @@ func round(ctx context.Context, c config, n int) (result, error) {
 		res.idleKiB = idle.rssKiB
 	}
 
-	var delays histogram
-	var measuring atomic.Bool
+	rec := &recorder{}
+	detached := c.stream == streamPoll
 	calls := make([]*loadCall, 0, n)
 	setups := make([]time.Duration, 0, n)
 	var mu sync.Mutex
@@ -153,7 +186,7 @@ func round(ctx context.Context, c config, n int) (result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			call, err := placeCall(ctx, t, i, &delays, measuring.Load)
+			call, err := placeCall(ctx, t, i, rec, detached)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -178,17 +211,75 @@ func round(ctx context.Context, c config, n int) (result, error) {
 		}
 	}()
 
-	// Spread sends over the 20 ms frame period, one slot per millisecond, as
-	// independent phones would be, rather than bursting all at once.
 	sendCtx, stopSending := context.WithCancel(ctx)
-	// Senders write directly (no writer goroutines); several of them, so
-	// one slow write does not hold up every call's frame.
+	defer stopSending()
+	var bad atomic.Uint64
+	var wait func()
+	if detached {
+		if wait, err = streamDetached(sendCtx, calls, runtime.GOMAXPROCS(0), rec, &bad); err != nil {
+			return res, err
+		}
+	} else {
+		wait = streamGorilla(sendCtx, calls)
+	}
+
+	select {
+	case <-ctx.Done():
+	case <-time.After(c.warmup):
+	}
+	var before, after, selfBefore, selfAfter procSample
+	framesBefore := received(calls)
+	lostBefore, lateBefore := lossOf(calls)
+	if pid > 0 {
+		before, _ = sampleProc(pid)
+	}
+	selfBefore, _ = sampleProc(os.Getpid())
+	rec.measuring.Store(true)
+	began := time.Now()
+	select {
+	case <-ctx.Done():
+	case <-time.After(c.duration):
+	}
+	rec.measuring.Store(false)
+	elapsed := time.Since(began)
+	if pid > 0 {
+		after, _ = sampleProc(pid)
+		res.cpuPct = cpuPercent(before, after)
+		res.rssKiB = after.rssKiB
+	}
+	selfAfter, _ = sampleProc(os.Getpid())
+	res.clientCPUPct = cpuPercent(selfBefore, selfAfter)
+	stopSending()
+	wait()
+	lost, late := lossOf(calls)
+	res.lost, res.late = lost-lostBefore, late-lateBefore
+	res.framesPerSec = float64(received(calls)-framesBefore) / elapsed.Seconds()
+	res.p50, res.p99, res.max = rec.delays.quantile(0.50), rec.delays.quantile(0.99), rec.delays.quantile(1)
+	for _, call := range calls {
+		res.clientDrops += call.clientDropped()
+	}
+	res.clientBad = bad.Load()
+	slices.Sort(setups)
+	if len(setups) > 0 {
+		res.setupP50 = setups[len(setups)/2]
+		res.setupP99 = setups[len(setups)*99/100]
+	}
+	return res, ctx.Err()
+}
+
+// streamGorilla streams every call through gorilla/websocket: each leg's
+// reader goroutine (started at set-up) receives, and a few sender
+// goroutines write the frames directly, spread over the 20 ms frame period
+// one slot per millisecond, as independent phones would, rather than
+// bursting all at once. Several senders, so one slow write does not hold up
+// every call's frame.
+func streamGorilla(ctx context.Context, calls []*loadCall) (wait func()) {
 	const senders = 4
-	var sendWG sync.WaitGroup
+	var wg sync.WaitGroup
 	for k := range senders {
-		sendWG.Add(1)
+		wg.Add(1)
 		go func() {
-			defer sendWG.Done()
+			defer wg.Done()
 			tick := time.NewTicker(time.Millisecond)
 			defer tick.Stop()
 			// Slots are milliseconds since start; a late tick catches up on
@@ -197,7 +288,7 @@ func round(ctx context.Context, c config, n int) (result, error) {
 			start, next := time.Now(), 0
 			for {
 				select {
-				case <-sendCtx.Done():
+				case <-ctx.Done():
 					return
 				case <-tick.C:
 				}
@@ -209,45 +300,7 @@ func round(ctx context.Context, c config, n int) (result, error) {
 			}
 		}()
 	}
-
-	select {
-	case <-ctx.Done():
-	case <-time.After(c.warmup):
-	}
-	var before, after procSample
-	framesBefore := received(calls)
-	lostBefore, lateBefore := lossOf(calls)
-	if pid > 0 {
-		before, _ = sampleProc(pid)
-	}
-	measuring.Store(true)
-	began := time.Now()
-	select {
-	case <-ctx.Done():
-	case <-time.After(c.duration):
-	}
-	measuring.Store(false)
-	elapsed := time.Since(began)
-	if pid > 0 {
-		after, _ = sampleProc(pid)
-		res.cpuPct = cpuPercent(before, after)
-		res.rssKiB = after.rssKiB
-	}
-	stopSending()
-	sendWG.Wait()
-	lost, late := lossOf(calls)
-	res.lost, res.late = lost-lostBefore, late-lateBefore
-	res.framesPerSec = float64(received(calls)-framesBefore) / elapsed.Seconds()
-	res.p50, res.p99, res.max = delays.quantile(0.50), delays.quantile(0.99), delays.quantile(1)
-	for _, call := range calls {
-		res.clientDrops += call.clientDropped()
-	}
-	slices.Sort(setups)
-	if len(setups) > 0 {
-		res.setupP50 = setups[len(setups)/2]
-		res.setupP99 = setups[len(setups)*99/100]
-	}
-	return res, ctx.Err()
+	return wg.Wait
 }
 
 func received(calls []*loadCall) (n uint64) {
