@@ -96,7 +96,7 @@ func TestTrayFollowsTheCall(t *testing.T) {
 	assert.True(t, off, "nothing to hang up")
 
 	ph.dial(kindDID, "90000")
-	ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+	ph.waitAnswered(t)
 	ph.waitFor(t, "the call's connection shown", func(u *UI) bool { return strings.HasSuffix(u.Status.Text, " · call connected") })
 	s, off = state()
 	assert.True(t, strings.HasSuffix(s, " · call connected"), s)
@@ -116,7 +116,7 @@ func TestCloseAsksDuringACall(t *testing.T) {
 	assert.Equal(t, 1, da.quitCount(), "no call: closing quits")
 
 	ph.dial(kindDID, "90000")
-	ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+	ph.waitAnswered(t)
 	ph.ui.Do(ph.p.UI.onCloseRequest)
 	assert.Equal(t, 1, da.quitCount(), "not without asking")
 	ph.ui.Do(func() {

@@ -24,7 +24,7 @@ func TestHistoryRecordsPersistsAndRedials(t *testing.T) {
 	ph.dial(kindDID, "abc") // refused before dialling: not a call
 	ph.waitFor(t, "the error", func(u *UI) bool { return u.Dialer.Message.Text != "" && !u.Dialer.Call.Disabled() })
 	ph.dial(kindDID, "90000")
-	ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+	ph.waitAnswered(t)
 	ph.tap(func(u *UI) *widget.Button { return u.InCall.Hangup })
 	ph.waitScreen(t, "dialer")
 	ph.dial(kindDID, "12345") // not a number the server knows

@@ -66,7 +66,7 @@ func TestSettingsValidation(t *testing.T) {
 	t.Run("during a call", func(t *testing.T) {
 		ph.ui.Do(func() { ph.p.UI.Tabs.Select(ph.p.UI.PhoneTab) })
 		ph.dial(kindDID, "90000")
-		ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+		ph.waitAnswered(t)
 		ph.fillSettings(screens.Account{Number: "1005"})
 		assert.Equal(t, "A call is already in progress. End it first.", ph.text(func(u *UI) *widget.Label { return u.Settings.Message }))
 		assert.Equal(t, "1001", ph.ui.App().Preferences().String(prefNumber))
@@ -131,7 +131,7 @@ func TestSettingsSaveSwitchesServer(t *testing.T) {
 			// The SDK calls through the new server.
 			ui.Do(func() { ph.p.UI.Tabs.Select(ph.p.UI.PhoneTab) })
 			ph.dial(kindDID, "90000")
-			ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+			ph.waitAnswered(t)
 			ph.tap(func(u *UI) *widget.Button { return u.InCall.Hangup })
 			ph.waitScreen(t, "dialer")
 

@@ -98,6 +98,12 @@ func (ph *phone) waitScreen(t *testing.T, name string) {
 	ph.waitFor(t, "the "+name+" screen", func(u *UI) bool { return screenName(u) == name })
 }
 
+// waitAnswered waits until the in-call screen shows a call just answered.
+func (ph *phone) waitAnswered(t *testing.T) {
+	t.Helper()
+	ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+}
+
 // describe is the UI's state, for failure messages.
 func (ph *phone) describe() string {
 	return screentest.Get(ph.ui, func() string {
@@ -242,7 +248,7 @@ func TestRemoteEndReturnsToDialer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ph := newSignedInPhone(t, "none")
 			ph.dial(kindDID, "90000")
-			ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+			ph.waitAnswered(t)
 			ph.tap(func(u *UI) *widget.Button { return u.InCall.Mute })
 			ph.waitFor(t, "muted", func(u *UI) bool { return u.InCall.Mute.Text == "Unmute" })
 
@@ -300,7 +306,7 @@ func TestKeyboardDialing(t *testing.T) {
 	assert.Equal(t, "90000", screentest.Get(ph.ui, func() string { return ph.p.UI.Dialer.Number.Text }))
 
 	ph.ui.Do(func() { ph.p.UI.Window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
-	ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
+	ph.waitAnswered(t)
 
 	ph.ui.Do(func() { ph.p.UI.Window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
 	ph.waitScreen(t, "dialer")
@@ -371,6 +377,15 @@ func (c *caller) hangUp(t *testing.T) {
 }
 
 func TestIncomingAppToAppCall(t *testing.T) {
+	// answeredThenHangUpHere: the call connects, and this phone ends it.
+	answeredThenHangUpHere := func(t *testing.T, ph *phone, c *caller) {
+		ph.waitAnswered(t)
+		c.waitFor(t, "started "+ownNum)
+		ph.tap(func(u *UI) *widget.Button { return u.InCall.Hangup })
+		ph.waitScreen(t, "dialer")
+		ph.assertReset(t)
+		c.waitFor(t, "ended "+ownNum)
+	}
 	for _, tc := range []struct {
 		name    string
 		outcome screens.Outcome
@@ -378,8 +393,7 @@ func TestIncomingAppToAppCall(t *testing.T) {
 	}{
 		{"accept, then the caller hangs up", screens.Answered, func(t *testing.T, ph *phone, c *caller) {
 			ph.tap(func(u *UI) *widget.Button { return u.Incoming.Accept })
-			ph.waitScreen(t, "in-call")
-			ph.waitFor(t, "the call answered", func(u *UI) bool { return u.InCall.Timer.Text == "00:00" })
+			ph.waitAnswered(t)
 			assert.Equal(t, otherNum, ph.text(func(u *UI) *widget.Label { return u.InCall.Who }))
 			assert.Equal(t, "App call", ph.text(func(u *UI) *widget.Label { return u.InCall.Kind }))
 			c.waitFor(t, "started "+ownNum)
@@ -391,13 +405,7 @@ func TestIncomingAppToAppCall(t *testing.T) {
 		}},
 		{"accept, then hang up here", screens.Answered, func(t *testing.T, ph *phone, c *caller) {
 			ph.tap(func(u *UI) *widget.Button { return u.Incoming.Accept })
-			ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
-			c.waitFor(t, "started "+ownNum)
-
-			ph.tap(func(u *UI) *widget.Button { return u.InCall.Hangup })
-			ph.waitScreen(t, "dialer")
-			ph.assertReset(t)
-			c.waitFor(t, "ended "+ownNum)
+			answeredThenHangUpHere(t, ph, c)
 		}},
 		{"decline", screens.Declined, func(t *testing.T, ph *phone, c *caller) {
 			ph.tap(func(u *UI) *widget.Button { return u.Incoming.Decline })
@@ -408,12 +416,7 @@ func TestIncomingAppToAppCall(t *testing.T) {
 		}},
 		{"answered from the dialer", screens.Answered, func(t *testing.T, ph *phone, c *caller) {
 			ph.dial("Answer an app user's call", otherNum)
-			ph.waitFor(t, "the call answered", func(u *UI) bool { return screenName(u) == "in-call" && u.InCall.Timer.Text == "00:00" })
-			c.waitFor(t, "started "+ownNum)
-			ph.tap(func(u *UI) *widget.Button { return u.InCall.Hangup })
-			ph.waitScreen(t, "dialer")
-			ph.assertReset(t)
-			c.waitFor(t, "ended "+ownNum)
+			answeredThenHangUpHere(t, ph, c)
 		}},
 		{"the caller gives up while it rings", screens.Missed, func(t *testing.T, ph *phone, c *caller) {
 			c.hangUp(t)
