@@ -14,8 +14,7 @@ func TestOutboundCallInALaw(t *testing.T) {
 	e := startGateway(t, strings.Replace(trunkTo(b.sipPort, ""), `"listen"`, `"codecs":["PCMA"],"listen"`, 1), nil)
 	a := e.newPhone(t, appTone)
 
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 	// baresip's 200 answers PCMA (8) and telephone-event (101).
 	b.waitLog(`(?s)SIP/2\.0 200 Answering\r?\n[^#]*?CSeq: \d+ INVITE\r?\n[^#]*?m=audio \d+ RTP/AVP 8 101\r?\n`, waitEvent)
 	a.hears(baresipTone)

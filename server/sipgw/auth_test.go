@@ -313,8 +313,7 @@ func testDigestAuthConnects(t *testing.T, challenge int, qop string) {
 	peer := startTrunkPeer(t, trunkOptions{challenge: challenge, qop: qop})
 	e := startGateway(t, authTrunk(peer.port, peerPass, ""), nil)
 	a := e.newPhone(t, appTone)
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 
 	invites, fails, _ := peer.counts()
 	assert.Equal(t, 2, invites, "the challenged INVITE, then one with credentials")

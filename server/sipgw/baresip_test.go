@@ -153,6 +153,14 @@ func (p *phone) waitFor(want string) string {
 	return got
 }
 
+// callBob places the usual outbound call (to bobNumber, from 1001) and
+// waits until the app reports it started.
+func (p *phone) callBob() {
+	p.t.Helper()
+	require.NoError(p.t, p.sdk.StartOutBoundCall(testCtx(p.t), bobNumber, "1001"))
+	p.waitFor("started outbound " + bobNumber + " 1001")
+}
+
 func (p *phone) snapshot() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -187,8 +195,7 @@ func TestOutboundCallToBaresipTwoWayAudioDTMFAndAppHangsUp(t *testing.T) {
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
 
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 	b.waitLog(`Call established`, waitEvent)
 	a.hears(baresipTone)
 	baresipHears(t, b, appTone)
@@ -208,8 +215,7 @@ func TestOutboundCallBaresipHangsUpEndsTheAppCall(t *testing.T) {
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 	a.hears(baresipTone)
 	b.command("hangup", "")
 	a.waitFor("ended outbound " + bobNumber)

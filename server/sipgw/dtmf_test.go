@@ -45,8 +45,7 @@ func TestFarEndDTMFReachesTheAppOnAnOutboundCall(t *testing.T) {
 	peer := startTrunkPeer(t, trunkOptions{})
 	e := startGateway(t, trunkTo(peer.port, ""), nil)
 	a := e.newPhone(t, appTone)
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 
 	sendsDigitsToApp(t, peer.session(), a)
 

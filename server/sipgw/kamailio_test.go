@@ -100,8 +100,7 @@ func TestOutboundCallThroughAPBXToARegisteredPhone(t *testing.T) {
 	k, b, e := onPBX(t, nil)
 	a := e.newPhone(t, appTone)
 
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 	k.waitLog(`relaying INVITE for `+bobNumber+` `, waitEvent)
 	a.hears(baresipTone)
 	baresipHears(t, b, appTone)

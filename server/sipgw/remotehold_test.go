@@ -21,8 +21,7 @@ func TestFarEndHoldAndResumeReachTheApp(t *testing.T) {
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, trace: true})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 	a.hears(baresipTone)
 
 	b.command("hold", "")

@@ -19,8 +19,7 @@ func TestOutboundCallOverTCPToBaresip(t *testing.T) {
 	e := startGateway(t, trunkTo(b.sipPort, `,"transport":"tcp"`), nil)
 	a := e.newPhone(t, appTone)
 
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 	b.waitLog(`TCP 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+`, waitEvent)
 	a.hears(baresipTone)
 	baresipHears(t, b, appTone)

@@ -17,8 +17,7 @@ func TestRTPTimeoutEndsTheCallWithBYE(t *testing.T) {
 		"answerTimeout":"6s","responseTimeout":"2s","trunks":[{"name":"silent","host":"127.0.0.1","port":`+
 		strconv.Itoa(peer.port)+`}]}`, nil)
 	a := e.newPhone(t, appTone)
-	require.NoError(t, a.sdk.StartOutBoundCall(testCtx(t), bobNumber, "1001"))
-	a.waitFor("started outbound " + bobNumber + " 1001")
+	a.callBob()
 	started := time.Now()
 
 	require.Eventually(t, func() bool { _, _, byes := peer.counts(); return byes == 1 }, 4*time.Second, 10*time.Millisecond,
