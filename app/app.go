@@ -19,9 +19,10 @@ import (
 	"github.com/onecxi/phone/assets"
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/screens"
+	"github.com/onecxi/phone/wire"
 )
 
 // AppID is the application identifier (FyneApp.toml, preferences, storage).
@@ -443,7 +444,7 @@ func (p *Phone) testMic(mic string, level func(dBFS float64)) (func(), error) {
 	stop, err := p.sound.Capture(mic, func(s []int16) {
 		buf = append(buf, s...)
 		if len(buf) >= meterWindow {
-			level(audio.Level(buf))
+			level(dsp.Level(buf))
 			buf = buf[:0]
 		}
 	})

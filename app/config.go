@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Build-time defaults, set with -ldflags "-X github.com/onecxi/phone/app.buildAPIKey=…"

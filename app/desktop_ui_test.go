@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/screens"
 	"github.com/onecxi/phone/screens/screentest"
 )
@@ -227,7 +228,7 @@ var errNoCard = fmt.Errorf("%w: no sound card", audio.ErrNoDevice)
 
 func (noSound) Devices() ([]audio.DeviceInfo, error)            { return nil, errNoCard }
 func (noSound) CallDevice(string, string) (audio.Device, error) { return nil, errNoCard }
-func (noSound) Play(audio.Source, string) (func(), error)       { return nil, errNoCard }
+func (noSound) Play(dsp.Source, string) (func(), error)         { return nil, errNoCard }
 func (noSound) Capture(string, func([]int16)) (func(), error)   { return nil, errNoCard }
 
 func TestNoSoundDevice(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/dsp"
 )
 
 // TestEchoCallIsHeardBack: the real app's call to the echo DID plays back
@@ -27,6 +28,6 @@ func TestEchoCallIsHeardBack(t *testing.T) {
 	}
 	require.Eventually(t, func() bool {
 		dev := speaker()
-		return dev != nil && audio.ToneShare(dev.Last(400*time.Millisecond), 440) > 0.5
+		return dev != nil && dsp.ToneShare(dev.Last(400*time.Millisecond), 440) > 0.5
 	}, 5*time.Second, 20*time.Millisecond, "the echo of the 440 Hz microphone tone is played")
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/screens"
 	"github.com/onecxi/phone/screens/screentest"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // serveWithDevices serves the demo configuration with a device registry the

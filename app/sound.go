@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/dsp"
 )
 
 // soundSystem is the app's access to audio: the devices to choose from, a
@@ -23,7 +24,7 @@ type soundSystem interface {
 	// with the microphone mic and the output out ("" = system default).
 	CallDevice(mic, out string) (audio.Device, error)
 	// Play plays src on output out until stop; errors wrap audio.ErrNoDevice.
-	Play(src audio.Source, out string) (stop func(), err error)
+	Play(src dsp.Source, out string) (stop func(), err error)
 	// Capture hands sink what microphone mic hears (on another goroutine)
 	// until stop; errors wrap audio.ErrNoDevice.
 	Capture(mic string, sink func([]int16)) (stop func(), err error)
@@ -52,7 +53,7 @@ func (malgoSound) CallDevice(mic, out string) (audio.Device, error) {
 	return audio.NewMalgoDevice(audio.WithCaptureDevice(mic), audio.WithPlaybackDevice(out)), nil
 }
 
-func (malgoSound) Play(src audio.Source, out string) (func(), error) {
+func (malgoSound) Play(src dsp.Source, out string) (func(), error) {
 	return audio.StartPlayback(src, audio.WithPlaybackDevice(out))
 }
 
@@ -84,7 +85,7 @@ func (v *virtualSound) CallDevice(string, string) (audio.Device, error) {
 	return audio.NewToneDevice(v.toneHz, virtualLevel), nil
 }
 
-func (v *virtualSound) Play(src audio.Source, _ string) (func(), error) {
+func (v *virtualSound) Play(src dsp.Source, _ string) (func(), error) {
 	v.mu.Lock()
 	v.playing++
 	v.mu.Unlock()
@@ -107,7 +108,7 @@ func (v *virtualSound) Play(src audio.Source, _ string) (func(), error) {
 }
 
 func (v *virtualSound) Capture(_ string, sink func([]int16)) (func(), error) {
-	tone := audio.Tone{Freq: v.toneHz, Amplitude: virtualLevel}
+	tone := dsp.Tone{Freq: v.toneHz, Amplitude: virtualLevel}
 	frame := make([]int16, audio.FrameSamples)
 	return clocked(func() {
 		if v.toneHz > 0 {

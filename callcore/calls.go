@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // StartInBoundCall dials a server DID (guide 8.1), for example support or an

@@ -13,8 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // ringThenWait answers start with ringing and leaves the rest to the test.
@@ -436,7 +437,7 @@ func TestEchoedToneComesBack(t *testing.T) {
 	time.Sleep(time.Second)
 	rec := dev.Last(500 * time.Millisecond)
 	require.NotEmpty(t, rec)
-	assert.Greater(t, audio.ToneShare(rec, 440), 0.5, "the echoed 440 Hz tone is played back")
+	assert.Greater(t, dsp.ToneShare(rec, 440), 0.5, "the echoed 440 Hz tone is played back")
 	stats := e.sdk.CallStats()
 	assert.Greater(t, stats.FramesSent, uint64(20))
 	assert.Greater(t, stats.FramesReceived, uint64(20))
@@ -455,8 +456,8 @@ func TestDTMFFeedbackIsPlayedLocally(t *testing.T) {
 	require.NoError(t, e.sdk.SendDTMF("5"))
 	time.Sleep(150 * time.Millisecond)
 	rec := dev.Last(200 * time.Millisecond)
-	low, high, _ := audio.DTMFFreqs('5')
-	assert.Greater(t, audio.ToneShare(rec, low)+audio.ToneShare(rec, high), 0.3, "the digit's tone is heard")
+	low, high, _ := dsp.DTMFFreqs('5')
+	assert.Greater(t, dsp.ToneShare(rec, low)+dsp.ToneShare(rec, high), 0.3, "the digit's tone is heard")
 }
 
 func TestRingbackWhileRinging(t *testing.T) {
@@ -466,7 +467,7 @@ func TestRingbackWhileRinging(t *testing.T) {
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
 	time.Sleep(400 * time.Millisecond)
 	rec := dev.Last(300 * time.Millisecond)
-	assert.Greater(t, audio.ToneShare(rec, 440)+audio.ToneShare(rec, 480), 0.5, "the caller hears ringback")
+	assert.Greater(t, dsp.ToneShare(rec, 440)+dsp.ToneShare(rec, 480), 0.5, "the caller hears ringback")
 	assert.Zero(t, e.fs.lastCall(t).frameCount(), "nothing is sent before the answer")
 }
 

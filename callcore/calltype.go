@@ -3,7 +3,7 @@ package callcore
 import (
 	"fmt"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // CallType is the guide's call type. The zero value, CallTypeNone, means no

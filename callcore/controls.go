@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // placedCall returns the current call if Start has returned nil for it (it

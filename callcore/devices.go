@@ -11,8 +11,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // storeKeyDeviceID keeps this install's device ID across restarts.

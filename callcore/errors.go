@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // ErrorKind is one of the guide's fifteen OneCxiError values. Every error the

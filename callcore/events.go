@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Reconnect backoff of the events connection: doubling from listenMinBackoff

@@ -7,8 +7,8 @@ import (
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // A command-line client: a headless platform, no sound card, and the

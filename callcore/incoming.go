@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // IncomingCallData is a parsed incoming-call push payload (guide section 9).

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // guidePayload is the guide's section 9 example, as FCM delivers it (all

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // defaultAudioDevice is the system's microphone and speaker (miniaudio). A

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // seenCall remembers an incoming call the SDK has handled, so a push that

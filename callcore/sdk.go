@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // SDK is the OneCxi calling SDK (the guide's OneCxiSdk). Use Default for

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // testEnv is an SDK wired to a fake server and a headless platform.

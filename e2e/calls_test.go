@@ -4,12 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onecxi/phone/callcore"
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/platform"
-	"github.com/onecxi/phone/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/callcore"
+	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/server"
 )
 
 // Tones each side sends; far enough apart that Goertzel tells them apart.
@@ -41,7 +42,7 @@ func TestIVRReceivesDTMFAndReadsItBack(t *testing.T) {
 	require.NoError(t, a.sdk.StartInBoundCall(ctx(t), "90050", "1001"))
 	a.waitFor("started inbound 90050 1001")
 	// The welcome prompt is speech.
-	require.Eventually(t, func() bool { return audio.Energy(a.dev.Last(window)) > 1e-4 }, waitAudio, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return dsp.Energy(a.dev.Last(window)) > 1e-4 }, waitAudio, 20*time.Millisecond)
 
 	require.NoError(t, a.sdk.SendDTMF("5"))
 	ev := e.serverEvent(t, func(ev server.Event) bool { return ev.Type == server.EventDTMF })
@@ -49,7 +50,7 @@ func TestIVRReceivesDTMFAndReadsItBack(t *testing.T) {
 	// The read-back: the digit's tone pair (770 + 1336 Hz), then speech.
 	require.Eventually(t, func() bool {
 		rec := a.dev.Last(150 * time.Millisecond)
-		return audio.ToneShare(rec, 770) > 0.3 && audio.ToneShare(rec, 1336) > 0.3
+		return dsp.ToneShare(rec, 770) > 0.3 && dsp.ToneShare(rec, 1336) > 0.3
 	}, waitAudio, 10*time.Millisecond, "770+1336 Hz never played")
 	assert.ErrorIs(t, a.sdk.SendDTMF("A"), callcore.ErrInvalidInput)
 }
@@ -66,7 +67,7 @@ func TestOutboundThroughSimulatedTrunk(t *testing.T) {
 		if len(rec) < 3200 {
 			return false
 		}
-		return audio.ToneShare(rec[len(rec)-3200:], toneA) > heard
+		return dsp.ToneShare(rec[len(rec)-3200:], toneA) > heard
 	}, waitAudio, 20*time.Millisecond, "the far end never heard the caller's tone")
 
 	require.NoError(t, a.sdk.SendDTMF("7"))
@@ -106,8 +107,8 @@ func TestAppToAppBothSidesHearEachOther(t *testing.T) {
 	a.hears(toneB)
 	b.hears(toneA)
 	// Neither hears themself: audio is routed by call, not echoed.
-	assert.Less(t, audio.ToneShare(a.dev.Last(window), toneA), notHeard)
-	assert.Less(t, audio.ToneShare(b.dev.Last(window), toneB), notHeard)
+	assert.Less(t, dsp.ToneShare(a.dev.Last(window), toneA), notHeard)
+	assert.Less(t, dsp.ToneShare(b.dev.Last(window), toneB), notHeard)
 	require.Len(t, b.plat.ShownCalls(), 1)
 	assert.Equal(t, "1001", b.plat.ShownCalls()[0].Handle)
 
@@ -152,7 +153,7 @@ func TestHoldStopsAudioBothWaysAndPlaysMusicToTheHeldParty(t *testing.T) {
 	a.doesNotHear(toneB)
 	b.doesNotHear(toneA)
 	// B, the held party, hears music: sound that is not A's tone.
-	require.Eventually(t, func() bool { return audio.Energy(b.dev.Last(window)) > 1e-4 }, waitAudio, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return dsp.Energy(b.dev.Last(window)) > 1e-4 }, waitAudio, 20*time.Millisecond)
 
 	require.NoError(t, a.sdk.HoldCall(ctx(t), false))
 	a.hears(toneB)

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore"
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 func TestSDKRegistersAndUnregistersTheDevice(t *testing.T) {

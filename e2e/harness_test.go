@@ -8,12 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
-	"github.com/stretchr/testify/require"
 )
 
 // Audio assertions look at the last window of what a phone played.
@@ -133,16 +135,16 @@ func ctx(t testing.TB) context.Context {
 func (p *phone) hears(freq float64) {
 	p.t.Helper()
 	require.Eventually(p.t, func() bool {
-		return audio.ToneShare(p.dev.Last(window), freq) > heard
+		return dsp.ToneShare(p.dev.Last(window), freq) > heard
 	}, waitAudio, 20*time.Millisecond, "%s never heard %.0f Hz (last share %.2f)", p.number, freq,
-		audio.ToneShare(p.dev.Last(window), freq))
+		dsp.ToneShare(p.dev.Last(window), freq))
 }
 
 // doesNotHear waits until freq has gone from the phone's speaker.
 func (p *phone) doesNotHear(freq float64) {
 	p.t.Helper()
 	require.Eventually(p.t, func() bool {
-		return audio.ToneShare(p.dev.Last(window), freq) < notHeard
+		return dsp.ToneShare(p.dev.Last(window), freq) < notHeard
 	}, waitAudio, 20*time.Millisecond, "%s still hears %.0f Hz", p.number, freq)
 }
 

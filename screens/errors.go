@@ -2,7 +2,7 @@ package screens
 
 import (
 	"github.com/onecxi/phone/callcore"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // ErrorText turns an SDK error into words a user can act on, per kind, as the

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 func inbound(to, from string) wire.Message {
@@ -54,7 +54,7 @@ func TestIVRPlaysDTMFDigitBack(t *testing.T) {
 	// The welcome prompt is speech: audible, and no DTMF in it.
 	require.Eventually(t, func() bool {
 		s := a.recent(8000)
-		return len(s) == 8000 && audio.Energy(s) > 1e-4
+		return len(s) == 8000 && dsp.Energy(s) > 1e-4
 	}, waitAudio, tick, "welcome prompt")
 	assert.False(t, hasDTMF(a.allSamples(), '5'), "no DTMF tone before a key is pressed")
 
@@ -68,11 +68,11 @@ func TestIVRPlaysDTMFDigitBack(t *testing.T) {
 
 // hasDTMF reports whether some 50 ms window of s is digit's dual tone.
 func hasDTMF(s []int16, digit byte) bool {
-	low, high, _ := audio.DTMFFreqs(digit)
+	low, high, _ := dsp.DTMFFreqs(digit)
 	const win = 400
 	for i := 0; i+win <= len(s); i += wire.FrameSamples {
 		w := s[i : i+win]
-		if audio.ToneShare(w, low) > 0.3 && audio.ToneShare(w, high) > 0.3 {
+		if dsp.ToneShare(w, low) > 0.3 && dsp.ToneShare(w, high) > 0.3 {
 			return true
 		}
 	}
@@ -467,7 +467,7 @@ func TestOutboundThroughTheSimulatedTrunk(t *testing.T) {
 	require.Eventually(t, func() bool { return a.hears(440) }, waitAudio, tick, "the far end echoes")
 	heard := h.trunk.Received(callID)
 	require.GreaterOrEqual(t, len(heard), 1600)
-	assert.Greater(t, audio.ToneShare(heard[len(heard)-1600:], 440), 0.5, "the far end heard 440 Hz")
+	assert.Greater(t, dsp.ToneShare(heard[len(heard)-1600:], 440), 0.5, "the far end heard 440 Hz")
 
 	a.send(wire.Message{Type: wire.TypeDTMF, Ref: 1, Digit: "7"})
 	a.expectSkipping(wire.TypeAck)

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Defaults applied to zero fields of a [Config].

@@ -1,6 +1,6 @@
 package server
 
-import "github.com/onecxi/phone/callcore/wire"
+import "github.com/onecxi/phone/wire"
 
 // Event types reported to the hook set by WithEventHook.
 const (

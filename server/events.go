@@ -3,7 +3,7 @@ package server
 import (
 	"github.com/gorilla/websocket"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // eventConn is one /v1/events WebSocket: an online device of number that

@@ -19,9 +19,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // Generous bounds for things that arrive asynchronously. They are limits on
@@ -248,7 +248,7 @@ func (c *client) onAudio(raw []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.samples = append(c.samples, f.Samples...)
-	c.frames = append(c.frames, frameInfo{seq: f.Seq, marker: f.Flags&wire.FlagMarker != 0, energy: audio.Energy(f.Samples)})
+	c.frames = append(c.frames, frameInfo{seq: f.Seq, marker: f.Flags&wire.FlagMarker != 0, energy: dsp.Energy(f.Samples)})
 }
 
 func (c *client) send(m wire.Message) {
@@ -316,7 +316,7 @@ func (c *client) waitClosed() int {
 // streamTone sends a tone at freq in 20 ms frames, paced in real time, with
 // sequence numbers from seqBase, until the returned stop is called.
 func (c *client) streamTone(freq float64, seqBase uint32) (stop func()) {
-	tone := &audio.Tone{Freq: freq, Amplitude: 0.5}
+	tone := &dsp.Tone{Freq: freq, Amplitude: 0.5}
 	quit := make(chan struct{})
 	finished := make(chan struct{})
 	c.sendMu.Lock()
@@ -396,7 +396,7 @@ func (c *client) serverFrames() []frameInfo {
 // hears reports whether the last 200 ms received are mostly freq.
 func (c *client) hears(freq float64) bool {
 	s := c.recent(1600)
-	return len(s) == 1600 && audio.ToneShare(s, freq) > 0.5
+	return len(s) == 1600 && dsp.ToneShare(s, freq) > 0.5
 }
 
 // eventLog records the server's events.

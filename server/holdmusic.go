@@ -1,7 +1,7 @@
 package server
 
-import "github.com/onecxi/phone/callcore/audio"
+import "github.com/onecxi/phone/dsp"
 
 // newHoldMusic returns what a held party hears: the audio package's
 // synthesised hold loop, from its start.
-func newHoldMusic() audio.Source { return audio.NewHoldMusic() }
+func newHoldMusic() dsp.Source { return dsp.NewHoldMusic() }

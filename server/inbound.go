@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"unicode"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Errors of Server.Inbound and ExternalLeg.

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // trunkCaller is a trunk's inbound caller as the server sees it: a LegConn
@@ -78,7 +78,7 @@ func (c *trunkCaller) hears(freq float64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.pcm[max(0, len(c.pcm)-1600):]
-	return len(s) == 1600 && audio.ToneShare(s, freq) > 0.5
+	return len(s) == 1600 && dsp.ToneShare(s, freq) > 0.5
 }
 
 // streamInto sends a tone into x in real-time 20 ms frames until stop.
@@ -86,7 +86,7 @@ func streamInto(x *server.ExternalLeg, freq float64) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		tone := &audio.Tone{Freq: freq, Amplitude: 0.5}
+		tone := &dsp.Tone{Freq: freq, Amplitude: 0.5}
 		buf := make([]int16, wire.FrameSamples)
 		tk := time.NewTicker(20 * time.Millisecond)
 		defer tk.Stop()

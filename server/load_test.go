@@ -17,8 +17,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // TestLoadAppToApp relays ONECXI_LOAD calls' worth of app-to-app audio (two

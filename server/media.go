@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/wire"
 )
 
 // AudioSink takes encoded wire audio frames (header and samples, as on the
@@ -188,7 +188,7 @@ func (p *player) stop() {
 }
 
 // loopSource plays an endless generator such as hold music or a tone.
-type loopSource struct{ src audio.Source }
+type loopSource struct{ src dsp.Source }
 
 func (l loopSource) next(out []int16) bool {
 	l.src.Fill(out)

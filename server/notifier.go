@@ -1,6 +1,6 @@
 package server
 
-import "github.com/onecxi/phone/callcore/wire"
+import "github.com/onecxi/phone/wire"
 
 // Notifier tells a callee's devices about a call: an incoming one (push
 // event "initial") or its end (event "end"). The registry calls every

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Option configures a Server.

@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"sync"
 
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/wire"
 )
 
 // The IVR's spoken prompts, 8 kHz mono signed 16-bit little-endian PCM (the
@@ -38,9 +38,9 @@ var clips = sync.OnceValue(func() *clipSet {
 			name = "hash"
 		}
 		c.digits[d] = readPrompt(name)
-		low, high, _ := audio.DTMFFreqs(d)
+		low, high, _ := dsp.DTMFFreqs(d)
 		tone := make([]int16, wire.SampleRate*dtmfToneMillis/1000)
-		audio.NewDualTone(low, high, 0.5).Fill(tone)
+		dsp.NewDualTone(low, high, 0.5).Fill(tone)
 		c.tones[d] = tone
 	}
 	return c

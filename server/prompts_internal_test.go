@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/wire"
 )
 
 func TestPromptsAreEmbedded(t *testing.T) {
@@ -18,9 +18,9 @@ func TestPromptsAreEmbedded(t *testing.T) {
 	for _, d := range []byte("0123456789*#") {
 		assert.Greater(t, len(c.digits[d]), wire.SampleRate/10, "spoken %c", d)
 		assert.Less(t, len(c.digits[d]), 2*wire.SampleRate, "spoken %c is trimmed", d)
-		low, high, _ := audio.DTMFFreqs(d)
-		assert.Greater(t, audio.ToneShare(c.tones[d], low), 0.35)
-		assert.Greater(t, audio.ToneShare(c.tones[d], high), 0.35)
+		low, high, _ := dsp.DTMFFreqs(d)
+		assert.Greater(t, dsp.ToneShare(c.tones[d], low), 0.35)
+		assert.Greater(t, dsp.ToneShare(c.tones[d], high), 0.35)
 	}
 	total := 0
 	require.NoError(t, fs.WalkDir(promptFiles, ".", func(path string, e fs.DirEntry, err error) error {

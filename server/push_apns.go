@@ -10,7 +10,7 @@ import (
 	"github.com/sideshow/apns2"
 	"github.com/sideshow/apns2/token"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // apnsTransport sends VoIP pushes with sideshow/apns2 and token (.p8)

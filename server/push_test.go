@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/internal/pushfake"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // pushHarness starts a server using the fakes, with store as its registry.

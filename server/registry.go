@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // errStopped is returned by registry.do once the registry has stopped.

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/wire"
 )
 
 // What the simulated far end remembers of each call, for tests to assert on.
@@ -164,7 +164,7 @@ func (c *simCall) run() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.ended {
-		c.tone = startPlayer(c.t.spawn, c.d.Audio, loopSource{&audio.Tone{Freq: c.t.toneHz, Amplitude: 0.5}})
+		c.tone = startPlayer(c.t.spawn, c.d.Audio, loopSource{&dsp.Tone{Freq: c.t.toneHz, Amplitude: 0.5}})
 		if c.held {
 			c.tone.pause(true)
 		}

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Trunk connects outbound calls to the telephone network. The reference

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Audio format used everywhere in the pipeline: the wire's.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // recordingStream records what a device captures and plays a tone (or a
@@ -22,7 +24,7 @@ type recordingStream struct {
 	frames   int
 	played   int
 	badSizes int
-	tone     *Tone
+	tone     *dsp.Tone
 	ramp     int16
 }
 
@@ -80,7 +82,7 @@ func waitFrames(t *testing.T, s *recordingStream, n int) {
 // checkLifecycle runs the start/stop rules every Device must follow.
 func checkLifecycle(t *testing.T, d Device) {
 	t.Helper()
-	s := &recordingStream{tone: &Tone{Freq: 1000, Amplitude: 0.5}}
+	s := &recordingStream{tone: &dsp.Tone{Freq: 1000, Amplitude: 0.5}}
 	assert.Error(t, d.Start(context.Background(), nil))
 	require.NoError(t, d.Start(context.Background(), s))
 	assert.ErrorIs(t, d.Start(context.Background(), s), ErrStarted)
@@ -125,14 +127,14 @@ func TestNullDevice(t *testing.T) {
 	require.NoError(t, d.Stop())
 	captured := s.capturedAudio()
 	assert.GreaterOrEqual(t, len(captured), 10*FrameSamples)
-	assert.Zero(t, Energy(captured), "a null device captures silence")
+	assert.Zero(t, dsp.Energy(captured), "a null device captures silence")
 }
 
 func TestToneDeviceCapturesToneAndRecordsPlayback(t *testing.T) {
 	checkLifecycle(t, NewToneDevice(440, 0.5))
 
 	d := NewToneDevice(440, 0.5)
-	s := &recordingStream{tone: &Tone{Freq: 1000, Amplitude: 0.3}}
+	s := &recordingStream{tone: &dsp.Tone{Freq: 1000, Amplitude: 0.3}}
 	require.NoError(t, d.Start(context.Background(), s))
 	waitFrames(t, s, 10)
 	// Frames counted before SetTone were generated before it; one being
@@ -146,11 +148,11 @@ func TestToneDeviceCapturesToneAndRecordsPlayback(t *testing.T) {
 	captured := s.capturedAudio()
 	first := captured[:before*FrameSamples]
 	// Continuous phase across frames, so the whole run is one clean tone.
-	assert.Greater(t, ToneShare(first, 440), 0.99)
-	assert.InDelta(t, 0.125, Energy(first), 0.01)
+	assert.Greater(t, dsp.ToneShare(first, 440), 0.99)
+	assert.InDelta(t, 0.125, dsp.Energy(first), 0.01)
 	changed := captured[(after+1)*FrameSamples:]
-	assert.Greater(t, ToneShare(changed, 1500), 0.99, "SetTone applies while running")
-	assert.InDelta(t, 0.02, Energy(changed), 0.003)
+	assert.Greater(t, dsp.ToneShare(changed, 1500), 0.99, "SetTone applies while running")
+	assert.InDelta(t, 0.02, dsp.Energy(changed), 0.003)
 
 	capFrames, playFrames := d.Frames()
 	c, p, _ := s.counts()
@@ -158,7 +160,7 @@ func TestToneDeviceCapturesToneAndRecordsPlayback(t *testing.T) {
 	assert.Equal(t, uint64(p), playFrames)
 	rec := d.Recording()
 	assert.Len(t, rec, p*FrameSamples)
-	assert.Greater(t, ToneShare(rec, 1000), 0.99, "what the stream played is recorded")
+	assert.Greater(t, dsp.ToneShare(rec, 1000), 0.99, "what the stream played is recorded")
 	last := d.Last(100 * time.Millisecond)
 	assert.Len(t, last, 800)
 	assert.Equal(t, rec[len(rec)-800:], last)
@@ -231,7 +233,7 @@ func TestFileDevicePlaysWAVAndRecords(t *testing.T) {
 	// A fresh device, to see the input from its start.
 	d, err = NewFileDevice(in, out)
 	require.NoError(t, err)
-	s := &recordingStream{tone: &Tone{Freq: 1000, Amplitude: 0.3}}
+	s := &recordingStream{tone: &dsp.Tone{Freq: 1000, Amplitude: 0.3}}
 	require.NoError(t, d.Start(context.Background(), s))
 	select {
 	case <-d.Done():
@@ -244,7 +246,7 @@ func TestFileDevicePlaysWAVAndRecords(t *testing.T) {
 	waitFrames(t, s, 20)
 	require.NoError(t, d.Stop())
 	captured = s.capturedAudio()
-	assert.Zero(t, Energy(captured[len(input):]), "silence after the end without looping")
+	assert.Zero(t, dsp.Energy(captured[len(input):]), "silence after the end without looping")
 
 	f, err := os.Open(out)
 	require.NoError(t, err)
@@ -254,7 +256,7 @@ func TestFileDevicePlaysWAVAndRecords(t *testing.T) {
 	_, p, _ := s.counts()
 	assert.Len(t, written, p*FrameSamples)
 	assert.Equal(t, d.Recorded(), written)
-	assert.Greater(t, ToneShare(written, 1000), 0.99)
+	assert.Greater(t, dsp.ToneShare(written, 1000), 0.99)
 }
 
 func TestFileDeviceLoops(t *testing.T) {
@@ -298,9 +300,9 @@ func TestFileDeviceSyntheticInputs(t *testing.T) {
 			waitFrames(t, s, 5)
 			require.NoError(t, d.Stop())
 			captured := s.capturedAudio()
-			assert.InDelta(t, tt.energy, Energy(captured), 0.005)
+			assert.InDelta(t, tt.energy, dsp.Energy(captured), 0.005)
 			if tt.wantFreq {
-				assert.Greater(t, ToneShare(captured, tt.freq), 0.99)
+				assert.Greater(t, dsp.ToneShare(captured, tt.freq), 0.99)
 			}
 			select {
 			case <-d.Done():
@@ -354,7 +356,7 @@ func TestFileDeviceStartGateHoldsTheInputBack(t *testing.T) {
 	defer d.Stop()
 	waitFrames(t, s, 5)
 	before := len(s.capturedAudio())
-	assert.Zero(t, Energy(s.capturedAudio()), "silence while the gate is shut")
+	assert.Zero(t, dsp.Energy(s.capturedAudio()), "silence while the gate is shut")
 	close(gate)
 	select {
 	case <-d.Done():

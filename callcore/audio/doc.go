@@ -9,9 +9,9 @@
 //   - [JitterBuffer], which turns frames arriving irregularly from the
 //     network into a steady play-out stream, reordering them, concealing
 //     losses and adapting its delay to the measured jitter;
-//   - [Source]s that synthesise what the phone plays by itself: [Ringback],
-//     [HoldMusic], [DTMFFeedback], and the tone helpers ([Tone], [Goertzel],
-//     [ToneShare]) that tests use to check that audio got through intact;
+//   - sources of what the phone plays by itself: [Ringback], [Ringtone] and
+//     [DTMFFeedback], built on package dsp (tones, hold music, Goertzel
+//     detection), which the server shares;
 //   - [ReadWAV] and [WriteWAV] for prompts and recordings.
 //
 // Nothing here panics on bad input: malformed WAV files, odd frame sizes and

@@ -1,6 +1,10 @@
 package audio
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/onecxi/phone/dsp"
+)
 
 // DTMF feedback timing and level.
 const (
@@ -20,7 +24,7 @@ type DTMFFeedback struct {
 	mu      sync.Mutex
 	queue   []byte
 	playing bool
-	tone    DualTone
+	tone    dsp.DualTone
 	pos     int // position within the current digit's tone and gap
 }
 
@@ -30,7 +34,7 @@ func NewDTMFFeedback() *DTMFFeedback { return &DTMFFeedback{} }
 // Play queues ~120 ms of digit's dual tone and a 40 ms gap. Anything but
 // 0-9, * and # is ignored, as are digits beyond a full queue.
 func (f *DTMFFeedback) Play(digit byte) {
-	if _, _, ok := DTMFFreqs(digit); !ok {
+	if _, _, ok := dsp.DTMFFreqs(digit); !ok {
 		return
 	}
 	f.mu.Lock()
@@ -52,23 +56,23 @@ func (f *DTMFFeedback) Busy() bool {
 func (f *DTMFFeedback) MixNext(out []int16) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var tmp [MaxScratch]int16
+	var tmp [dsp.MaxScratch]int16
 	for i := 0; i < len(out); {
 		if !f.playing {
 			if len(f.queue) == 0 {
 				return
 			}
-			lo, hi, _ := DTMFFreqs(f.queue[0])
+			lo, hi, _ := dsp.DTMFFreqs(f.queue[0])
 			f.queue = f.queue[1:]
-			f.tone, f.pos, f.playing = *NewDualTone(lo, hi, DTMFFeedbackLevel), 0, true
+			f.tone, f.pos, f.playing = *dsp.NewDualTone(lo, hi, DTMFFeedbackLevel), 0, true
 		}
 		if f.pos < dtmfOn {
-			n := min(dtmfOn-f.pos, len(out)-i, MaxScratch)
+			n := min(dtmfOn-f.pos, len(out)-i, dsp.MaxScratch)
 			f.tone.Fill(tmp[:n])
 			for j := range n {
 				p := f.pos + j
-				v := float32(tmp[j]) * ramp(p, toneRamp) * ramp(dtmfOn-1-p, toneRamp)
-				out[i+j] = Clip(int32(out[i+j]) + int32(v))
+				v := float32(tmp[j]) * dsp.Ramp(p, toneRamp) * dsp.Ramp(dtmfOn-1-p, toneRamp)
+				out[i+j] = dsp.Clip(int32(out[i+j]) + int32(v))
 			}
 			f.pos += n
 			i += n

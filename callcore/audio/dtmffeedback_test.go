@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 func mixFrames(f *DTMFFeedback, frames int, base int16) []int16 {
@@ -30,14 +32,14 @@ func TestDTMFFeedbackPlaysDigitsInTurn(t *testing.T) {
 	out := mixFrames(f, 30, 0) // 600 ms
 	ms := func(a, b int) []int16 { return out[a*8 : b*8] }
 	for i, d := range []byte("1*9") {
-		lo, hi, _ := DTMFFreqs(d)
+		lo, hi, _ := dsp.DTMFFreqs(d)
 		tone := ms(160*i+5, 160*i+115)
-		assert.Greater(t, ToneShare(tone, lo), 0.4, "digit %c low", d)
-		assert.Greater(t, ToneShare(tone, hi), 0.4, "digit %c high", d)
-		assert.InDelta(t, -16.5, Level(tone), 0.5, "digit %c level", d)
-		assert.Equal(t, LevelFloor, Level(ms(160*i+120, 160*i+160)), "gap after %c", d)
+		assert.Greater(t, dsp.ToneShare(tone, lo), 0.4, "digit %c low", d)
+		assert.Greater(t, dsp.ToneShare(tone, hi), 0.4, "digit %c high", d)
+		assert.InDelta(t, -16.5, dsp.Level(tone), 0.5, "digit %c level", d)
+		assert.Equal(t, dsp.LevelFloor, dsp.Level(ms(160*i+120, 160*i+160)), "gap after %c", d)
 	}
-	assert.Equal(t, LevelFloor, Level(ms(480, 600)), "then nothing")
+	assert.Equal(t, dsp.LevelFloor, dsp.Level(ms(480, 600)), "then nothing")
 	assert.False(t, f.Busy())
 	// Tones fade in rather than click.
 	assert.Zero(t, out[0])
@@ -89,5 +91,5 @@ func TestDTMFFeedbackConcurrentPlayAndMix(t *testing.T) {
 		f.MixNext(buf)
 		out = append(out, buf...)
 	}
-	assert.Greater(t, Energy(out), 0.0)
+	assert.Greater(t, dsp.Energy(out), 0.0)
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // DefaultToneAmplitude is the amplitude of a "tone:FREQ" file device input.
@@ -40,7 +42,7 @@ type FileDevice struct {
 
 	// Only the clock goroutine touches these while running.
 	samples []int16 // WAV input; nil for a tone or silence
-	tone    *Tone
+	tone    *dsp.Tone
 	pos     int
 	ended   bool // the input's end has been captured
 
@@ -86,7 +88,7 @@ func NewFileDevice(in, out string, opts ...FileOption) (*FileDevice, error) {
 }
 
 // parseTone parses "FREQ" or "FREQ:AMPLITUDE".
-func parseTone(spec string) (*Tone, error) {
+func parseTone(spec string) (*dsp.Tone, error) {
 	fs, as, hasAmp := strings.Cut(spec, ":")
 	freq, err := strconv.ParseFloat(fs, 64)
 	if err != nil || !(freq >= 0 && freq < SampleRate/2) {
@@ -99,7 +101,7 @@ func parseTone(spec string) (*Tone, error) {
 			return nil, fmt.Errorf("audio: tone amplitude %q: want 0 to 1", as)
 		}
 	}
-	return &Tone{Freq: freq, Amplitude: amp}, nil
+	return &dsp.Tone{Freq: freq, Amplitude: amp}, nil
 }
 
 // Done is closed once the whole WAV input has been captured (handed to the

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // Jitter buffer defaults and limits.

@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/wire"
 )
 
 const tick = 20 * time.Millisecond
@@ -206,9 +207,9 @@ func TestJitterBufferScenarios(t *testing.T) {
 				assertSameExcept(t, signal, out, d, [2]int{20 * FrameSamples, 21*FrameSamples + plcFade})
 				got := out[d+20*FrameSamples : d+21*FrameSamples]
 				orig := signal[20*FrameSamples : 21*FrameSamples]
-				assert.Greater(t, Energy(got), 0.2*Energy(orig), "concealment is not silence")
-				assert.Less(t, Energy(got), 0.8*Energy(orig), "concealment is attenuated")
-				assert.Greater(t, ToneShare(got, 440), 0.8, "concealment continues the tone")
+				assert.Greater(t, dsp.Energy(got), 0.2*dsp.Energy(orig), "concealment is not silence")
+				assert.Less(t, dsp.Energy(got), 0.8*dsp.Energy(orig), "concealment is attenuated")
+				assert.Greater(t, dsp.ToneShare(got, 440), 0.8, "concealment continues the tone")
 				assert.Equal(t, JitterStats{Received: n - 1, Lost: 1, Concealed: FrameSamples}, withoutDelays(st))
 			},
 		},
@@ -226,8 +227,8 @@ func TestJitterBufferScenarios(t *testing.T) {
 				require.Equal(t, 2*FrameSamples, d)
 				assertSameExcept(t, signal, out, d, [2]int{20 * FrameSamples, 30*FrameSamples + plcFade})
 				gap := out[d+20*FrameSamples : d+30*FrameSamples]
-				assert.Greater(t, Energy(gap[:FrameSamples]), 0.0)
-				assert.Zero(t, Energy(gap[plcLength:]), "silence after %d samples of concealment", plcLength)
+				assert.Greater(t, dsp.Energy(gap[:FrameSamples]), 0.0)
+				assert.Zero(t, dsp.Energy(gap[plcLength:]), "silence after %d samples of concealment", plcLength)
 				assert.Equal(t, uint64(10), st.Lost)
 				assert.Equal(t, uint64(1), st.Underruns)
 				assert.Equal(t, uint64(10*FrameSamples), st.Concealed)
@@ -325,7 +326,7 @@ func TestJitterBufferResynchronises(t *testing.T) {
 			// It starts after the usual prebuffering, not seconds later.
 			assert.LessOrEqual(t, d2, (40+3)*FrameSamples)
 			assertSameExcept(t, second, out, d2, [2]int{0, plcFade})
-			assert.Greater(t, ToneShare(out[d2:d2+25*FrameSamples], 1000), 0.95)
+			assert.Greater(t, dsp.ToneShare(out[d2:d2+25*FrameSamples], 1000), 0.95)
 			assert.Zero(t, st.Late)
 			assert.Zero(t, st.Lost)
 			assert.Equal(t, uint64(60), st.Received)
@@ -435,7 +436,7 @@ func blockToneShare(s []int16, freq float64) float64 {
 	var sum float64
 	n := 0
 	for off := 0; off+block <= len(s); off += block {
-		sum += ToneShare(s[off:off+block], freq)
+		sum += dsp.ToneShare(s[off:off+block], freq)
 		n++
 	}
 	if n == 0 {
@@ -487,7 +488,7 @@ func TestJitterBufferToneThroughBadNetwork(t *testing.T) {
 	t.Logf("stats %+v, actually lost %d", st, lost)
 	body := out[SampleRate:]
 	assert.Greater(t, blockToneShare(body, 440), 0.8)
-	assert.Greater(t, ToneShare(body[len(body)-SampleRate:], 440), 0.8, "the last second as a whole")
+	assert.Greater(t, dsp.ToneShare(body[len(body)-SampleRate:], 440), 0.8, "the last second as a whole")
 	assert.InDelta(t, lost, int(st.Lost)+int(st.Late), float64(lost)/4+3, "losses are counted")
 	assert.Greater(t, st.TargetDelay, DefaultMinDelay, "the target follows the jitter")
 	assert.Less(t, st.Buffered, 200*time.Millisecond)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // errNoCgo explains why there is no sound card access in this build.
@@ -44,7 +46,7 @@ func (d *MalgoDevice) SetPlaybackDevice(id string) error {
 func ListDevices(...MalgoOption) ([]DeviceInfo, error) { return nil, errNoCgo }
 
 // StartPlayback fails with an error wrapping ErrNoDevice.
-func StartPlayback(Source, ...MalgoOption) (func(), error) { return nil, errNoCgo }
+func StartPlayback(dsp.Source, ...MalgoOption) (func(), error) { return nil, errNoCgo }
 
 // StartCapture fails with an error wrapping ErrNoDevice.
 func StartCapture(func([]int16), ...MalgoOption) (func(), error) { return nil, errNoCgo }

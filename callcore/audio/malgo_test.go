@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // These run on miniaudio's null backend, which clocks like a sound card
@@ -41,7 +43,7 @@ func TestMalgoDeviceOnNullBackend(t *testing.T) {
 			speaker = dev.ID
 		}
 	}
-	s := &recordingStream{tone: &Tone{Freq: 440, Amplitude: 0.5}}
+	s := &recordingStream{tone: &dsp.Tone{Freq: 440, Amplitude: 0.5}}
 	require.NoError(t, d.Start(context.Background(), s))
 	waitFrames(t, s, 5)
 	require.NoError(t, d.SetPlaybackDevice(speaker))
@@ -53,7 +55,7 @@ func TestMalgoDeviceOnNullBackend(t *testing.T) {
 	_, _, bad := s.counts()
 	assert.Zero(t, bad)
 	// The null backend captures silence.
-	assert.Zero(t, Energy(s.capturedAudio()))
+	assert.Zero(t, dsp.Energy(s.capturedAudio()))
 	assert.Contains(t, d.Name(), "null")
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/gen2brain/malgo"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // StartPlayback plays src on the playback device selected by opts (the
@@ -15,7 +17,7 @@ import (
 // called: a ringtone needs the speaker but must not open the microphone.
 // src is filled on miniaudio's audio thread only. stop waits for the device
 // to close and is safe to call more than once. Errors wrap ErrNoDevice.
-func StartPlayback(src Source, opts ...MalgoOption) (stop func(), err error) {
+func StartPlayback(src dsp.Source, opts ...MalgoOption) (stop func(), err error) {
 	cfg := newMalgoConfig(opts)
 	var buf []int16
 	return startSimplex(cfg.backends, malgo.Playback, cfg.playbackID, func(out, _ []byte) {

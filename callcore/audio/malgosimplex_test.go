@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // countingSource counts the samples it was asked for.
@@ -45,7 +47,7 @@ func TestStartPlaybackAndCaptureOnTheNullBackend(t *testing.T) {
 	stop, err = StartCapture(func(s []int16) {
 		mu.Lock()
 		got += len(s)
-		level = Level(s)
+		level = dsp.Level(s)
 		mu.Unlock()
 	}, WithBackends(BackendNull))
 	require.NoError(t, err)
@@ -53,7 +55,7 @@ func TestStartPlaybackAndCaptureOnTheNullBackend(t *testing.T) {
 		"the capture device never delivered audio")
 	stop()
 	mu.Lock()
-	assert.Equal(t, LevelFloor, level, "the null microphone is silent")
+	assert.Equal(t, dsp.LevelFloor, level, "the null microphone is silent")
 	mu.Unlock()
 }
 

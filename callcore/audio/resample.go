@@ -2,6 +2,8 @@ package audio
 
 import (
 	"math"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // maxResampleRate bounds the input rate Resample accepts; it also bounds
@@ -58,7 +60,7 @@ func Resample(in []int16, fromRate int) []int16 {
 			w := float64(frac) / SampleRate
 			v = v*(1-w) + filtered(i+1)*w
 		}
-		out[k] = Clip(int32(math.Round(v)))
+		out[k] = dsp.Clip(int32(math.Round(v)))
 	}
 	return out
 }

@@ -1,5 +1,7 @@
 package audio
 
+import "github.com/onecxi/phone/dsp"
+
 // Ringback cadence (North American, ITU-T E.180): 440 + 480 Hz, 2 s on, 4 s off.
 const (
 	ringbackLow    = 440
@@ -16,13 +18,13 @@ const (
 // Ringback is the tone a caller hears while the far end rings. Its cadence
 // starts with a burst.
 type Ringback struct {
-	tone DualTone
+	tone dsp.DualTone
 	pos  int // position in the cadence
 }
 
 // NewRingback returns a ringback at the start of its first burst.
 func NewRingback() *Ringback {
-	return &Ringback{tone: *NewDualTone(ringbackLow, ringbackHigh, RingbackLevel)}
+	return &Ringback{tone: *dsp.NewDualTone(ringbackLow, ringbackHigh, RingbackLevel)}
 }
 
 // Fill writes the next len(out) samples of the cadence.
@@ -34,7 +36,7 @@ func (r *Ringback) Fill(out []int16) {
 		case p >= ringbackOn:
 			out[i] = 0
 		default:
-			out[i] = int16(float32(out[i]) * ramp(p, toneRamp) * ramp(ringbackOn-1-p, toneRamp))
+			out[i] = int16(float32(out[i]) * dsp.Ramp(p, toneRamp) * dsp.Ramp(ringbackOn-1-p, toneRamp))
 		}
 		r.pos = (r.pos + 1) % ringbackPeriod
 	}

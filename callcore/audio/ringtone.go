@@ -1,5 +1,7 @@
 package audio
 
+import "github.com/onecxi/phone/dsp"
+
 // Ringtone cadence: a two-tone warble (alternating 1000 and 1250 Hz every
 // 50 ms) for 0.4 s, a 0.2 s pause, another 0.4 s burst, then 2 s of silence,
 // like a desk phone's double ring. It is deliberately unlike Ringback (a
@@ -21,15 +23,15 @@ const (
 // Ringtone is the sound of an incoming call. Its cadence starts with a
 // burst, so the first ring is heard at once.
 type Ringtone struct {
-	low, high Tone
+	low, high dsp.Tone
 	pos       int // position in the cadence
 }
 
 // NewRingtone returns a ringtone at the start of its first burst.
 func NewRingtone() *Ringtone {
 	return &Ringtone{
-		low:  Tone{Freq: ringtoneLow, Amplitude: RingtoneLevel},
-		high: Tone{Freq: ringtoneHigh, Amplitude: RingtoneLevel},
+		low:  dsp.Tone{Freq: ringtoneLow, Amplitude: RingtoneLevel},
+		high: dsp.Tone{Freq: ringtoneHigh, Amplitude: RingtoneLevel},
 	}
 }
 
@@ -54,8 +56,8 @@ func (r *Ringtone) Fill(out []int16) {
 		if p/ringtoneWarble%2 == 1 {
 			s = hi[0]
 		}
-		out[i] = int16(float32(s) * ramp(p, toneRamp) * ramp(ringtoneBurst-1-p, toneRamp))
+		out[i] = int16(float32(s) * dsp.Ramp(p, toneRamp) * dsp.Ramp(ringtoneBurst-1-p, toneRamp))
 	}
 }
 
-var _ Source = (*Ringtone)(nil)
+var _ dsp.Source = (*Ringtone)(nil)

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 func TestRingtoneCadence(t *testing.T) {
@@ -16,17 +18,17 @@ func TestRingtoneCadence(t *testing.T) {
 	for _, period := range []int{0, 3000} {
 		first, gap, second, quiet := ms(period, period+400), ms(period+400, period+600), ms(period+600, period+1000), ms(period+1000, period+3000)
 		for _, burst := range [][]int16{first, second} {
-			assert.Greater(t, Level(burst), -12.0, "a burst is loud")
+			assert.Greater(t, dsp.Level(burst), -12.0, "a burst is loud")
 			// Both pitches of the warble are there, half the time each. A tone
 			// gated on half the time measures a quarter of the power share
 			// by Goertzel (half the amplitude, squared).
-			lo, hi := ToneShare(burst, ringtoneLow), ToneShare(burst, ringtoneHigh)
+			lo, hi := dsp.ToneShare(burst, ringtoneLow), dsp.ToneShare(burst, ringtoneHigh)
 			assert.InDelta(t, 0.25, lo, 0.05, "share of %d Hz", ringtoneLow)
 			assert.InDelta(t, 0.25, hi, 0.05, "share of %d Hz", ringtoneHigh)
-			assert.Less(t, ToneShare(burst, ringbackLow), 0.01, "not the ringback's pitch")
+			assert.Less(t, dsp.ToneShare(burst, ringbackLow), 0.01, "not the ringback's pitch")
 		}
-		assert.Equal(t, LevelFloor, Level(gap), "the gap between the bursts is silent")
-		assert.Equal(t, LevelFloor, Level(quiet), "the pause between rings is silent")
+		assert.Equal(t, dsp.LevelFloor, dsp.Level(gap), "the gap between the bursts is silent")
+		assert.Equal(t, dsp.LevelFloor, dsp.Level(quiet), "the pause between rings is silent")
 	}
 	// Bursts fade in: no click at the start.
 	assert.Zero(t, buf[0])

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // DefaultRecording is how much played audio a ToneDevice keeps.
@@ -19,7 +21,7 @@ type ToneDevice struct {
 	clock frameClock
 
 	mu   sync.Mutex
-	tone Tone
+	tone dsp.Tone
 	rec  []int16 // ring once full: grows to limit, then wraps
 	next int     // write index once the ring is full
 	max  int

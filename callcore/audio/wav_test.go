@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/dsp"
 )
 
 // wavSpec describes a WAV file to build, including broken ones.
@@ -99,7 +101,7 @@ func sineAt(rate, freq, amp float64, n int) []int16 {
 
 func toneSamples(freq, amp float64, n int) []int16 {
 	out := make([]int16, n)
-	(&Tone{Freq: freq, Amplitude: amp}).Fill(out)
+	(&dsp.Tone{Freq: freq, Amplitude: amp}).Fill(out)
 	return out
 }
 
@@ -145,8 +147,8 @@ func TestReadWAVConvertsToNarrowbandMono(t *testing.T) {
 			assert.InDelta(t, SampleRate*seconds, len(out), 1)
 			// Skip the filter's start-up edge.
 			body := out[100 : len(out)-100]
-			assert.Greater(t, ToneShare(body, tt.freq), 0.95)
-			assert.InDelta(t, 0.125, Energy(body), 0.01, "level kept")
+			assert.Greater(t, dsp.ToneShare(body, tt.freq), 0.95)
+			assert.InDelta(t, 0.125, dsp.Energy(body), 0.01, "level kept")
 		})
 	}
 }
@@ -161,7 +163,7 @@ func TestReadWAVRejectsAliases(t *testing.T) {
 		out, err := ReadWAV(bytes.NewReader(file))
 		require.NoError(t, err)
 		body := out[100 : len(out)-100]
-		assert.Less(t, Energy(body), 0.125*1e-4, "%v Hz at %v Hz must be at least 40 dB down", tt.freq, tt.rate)
+		assert.Less(t, dsp.Energy(body), 0.125*1e-4, "%v Hz at %v Hz must be at least 40 dB down", tt.freq, tt.rate)
 	}
 }
 
@@ -172,8 +174,8 @@ func TestReadWAVDownmixesStereo(t *testing.T) {
 	out, err := ReadWAV(bytes.NewReader(file))
 	require.NoError(t, err)
 	require.Len(t, out, 1600)
-	assert.InDelta(t, 0.5, ToneShare(out, 440), 0.05)
-	assert.InDelta(t, 0.5, ToneShare(out, 1000), 0.05)
+	assert.InDelta(t, 0.5, dsp.ToneShare(out, 440), 0.05)
+	assert.InDelta(t, 0.5, dsp.ToneShare(out, 1000), 0.05)
 	assert.Equal(t, int16((int32(l[7])+int32(r[7]))/2), out[7])
 }
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // command is what the CLI does.

@@ -16,8 +16,8 @@ import (
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/wire"
 )
 
 // hangupTimeout bounds hanging up: EndCall and waiting for onCallEnded.

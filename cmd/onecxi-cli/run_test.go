@@ -15,6 +15,7 @@ import (
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
 )
@@ -77,9 +78,9 @@ func secondHalf(s []int16) []int16 { return s[len(s)/2:] }
 func assertHears(t *testing.T, path string, freq, other float64) {
 	t.Helper()
 	s := secondHalf(readWAV(t, path))
-	assert.Greater(t, audio.ToneShare(s, freq), heard, "%s: %.0f Hz should dominate", filepath.Base(path), freq)
+	assert.Greater(t, dsp.ToneShare(s, freq), heard, "%s: %.0f Hz should dominate", filepath.Base(path), freq)
 	if other > 0 {
-		assert.Less(t, audio.ToneShare(s, other), 0.05, "%s: %.0f Hz should be absent", filepath.Base(path), other)
+		assert.Less(t, dsp.ToneShare(s, other), 0.05, "%s: %.0f Hz should be absent", filepath.Base(path), other)
 	}
 }
 
@@ -260,7 +261,7 @@ func TestRunWAVInputEnds(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.wav")
 	tone := make([]int16, audio.SampleRate/2) // 0.5 s of 440 Hz
-	(&audio.Tone{Freq: 440, Amplitude: 0.5}).Fill(tone)
+	(&dsp.Tone{Freq: 440, Amplitude: 0.5}).Fill(tone)
 	f, err := os.Create(in)
 	require.NoError(t, err)
 	require.NoError(t, audio.WriteWAV(f, tone))

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/onecxi/phone/callcore/wire"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // target is where and as whom the load clients connect.

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
-	"github.com/onecxi/phone/internal/testenv"
-	"github.com/onecxi/phone/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/internal/testenv"
+	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 func TestHistogramQuantiles(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 func TestUsageErrorsExit2(t *testing.T) {

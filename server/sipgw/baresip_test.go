@@ -14,6 +14,7 @@ import (
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
@@ -170,14 +171,14 @@ func (p *phone) snapshot() []string {
 func (p *phone) hears(freq float64) {
 	p.t.Helper()
 	require.Eventually(p.t, func() bool {
-		return audio.ToneShare(p.dev.Last(window), freq) > heard
-	}, waitAudio, 20*time.Millisecond, "the app never heard %.0f Hz (share %.2f)", freq, audio.ToneShare(p.dev.Last(window), freq))
+		return dsp.ToneShare(p.dev.Last(window), freq) > heard
+	}, waitAudio, 20*time.Millisecond, "the app never heard %.0f Hz (share %.2f)", freq, dsp.ToneShare(p.dev.Last(window), freq))
 }
 
 func (p *phone) doesNotHear(freq float64) {
 	p.t.Helper()
 	require.Eventually(p.t, func() bool {
-		return audio.ToneShare(p.dev.Last(window), freq) < notHeard
+		return dsp.ToneShare(p.dev.Last(window), freq) < notHeard
 	}, waitAudio, 20*time.Millisecond, "the app still hears %.0f Hz", freq)
 }
 
@@ -186,8 +187,8 @@ func baresipHears(t *testing.T, b *baresip, freq float64) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		rec := b.received(window)
-		return len(rec) >= int(window.Seconds()*8000) && audio.ToneShare(rec, freq) > heard
-	}, waitAudio, 50*time.Millisecond, "baresip never heard %.0f Hz (share %.2f)", freq, audio.ToneShare(b.received(window), freq))
+		return len(rec) >= int(window.Seconds()*8000) && dsp.ToneShare(rec, freq) > heard
+	}, waitAudio, 50*time.Millisecond, "baresip never heard %.0f Hz (share %.2f)", freq, dsp.ToneShare(b.received(window), freq))
 }
 
 func TestOutboundCallToBaresipTwoWayAudioDTMFAndAppHangsUp(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // inbound takes a new INVITE from a trunk: checks where it comes from, maps

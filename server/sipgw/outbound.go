@@ -15,8 +15,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // requestTimeout bounds in-dialog requests (BYE, re-INVITE) we send.

@@ -3,7 +3,7 @@ package sipgw
 import (
 	"fmt"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // failure maps the final SIP status of an outbound INVITE to the error code

@@ -3,7 +3,7 @@ package media
 import (
 	"testing"
 
-	"github.com/onecxi/phone/callcore/wire"
+	"github.com/onecxi/phone/wire"
 )
 
 // discardSink takes frames and drops them (a wire.Conn would recycle them).

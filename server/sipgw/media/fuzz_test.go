@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/pion/rtp"
+
+	"github.com/onecxi/phone/wire"
 )
 
 func FuzzParse(f *testing.F) {

@@ -3,7 +3,7 @@ package media
 import (
 	"math"
 
-	"github.com/onecxi/phone/callcore/audio"
+	"github.com/onecxi/phone/dsp"
 )
 
 // peakFrequency returns the frequency of the sweep 100..3900 Hz (steps of
@@ -11,7 +11,7 @@ import (
 func peakFrequency(samples []int16) float64 {
 	best, bestP := 0.0, -1.0
 	for f := 100.0; f < 3900; f += 20 {
-		if p := audio.Goertzel(samples, f); p > bestP {
+		if p := dsp.Goertzel(samples, f); p > bestP {
 			best, bestP = f, p
 		}
 	}

@@ -7,8 +7,9 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/pion/rtp"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // Receiving follows RFC 3550 appendix A.1, simplified: a stream is one

@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/wire"
 )
 
 var farEnd = netip.MustParseAddrPort("192.0.2.7:4000")

@@ -6,8 +6,9 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/pion/rtp"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // Telephone-events we send: 100 ms of tone, the usual length of a

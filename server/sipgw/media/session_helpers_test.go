@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/pion/rtp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/wire"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")

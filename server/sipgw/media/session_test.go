@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onecxi/phone/callcore/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/wire"
 )
 
 func TestSessionToneArrives(t *testing.T) {

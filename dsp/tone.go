@@ -1,6 +1,8 @@
-package audio
+package dsp
 
 import (
+	"github.com/onecxi/phone/wire"
+
 	"math"
 )
 
@@ -13,7 +15,7 @@ type Tone struct {
 
 // Fill writes the next len(out) samples of the tone into out.
 func (t *Tone) Fill(out []int16) {
-	step := 2 * math.Pi * t.Freq / SampleRate
+	step := 2 * math.Pi * t.Freq / wire.SampleRate
 	a := t.Amplitude * math.MaxInt16
 	for i := range out {
 		out[i] = int16(a * math.Sin(t.phase))
@@ -93,7 +95,7 @@ func Goertzel(samples []int16, freq float64) float64 {
 	}
 	// The exact frequency, not the nearest DFT bin: DTMF rows are closer
 	// together than the bins of a short window.
-	w := 2 * math.Pi * freq / SampleRate
+	w := 2 * math.Pi * freq / wire.SampleRate
 	coeff := 2 * math.Cos(w)
 	var s1, s2 float64
 	for _, x := range samples {

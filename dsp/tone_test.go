@@ -1,9 +1,11 @@
-package audio
+package dsp
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/onecxi/phone/wire"
 )
 
 func TestGoertzelFindsTheTone(t *testing.T) {
@@ -49,7 +51,7 @@ func TestSilenceHasNoTone(t *testing.T) {
 }
 
 func BenchmarkGoertzel(b *testing.B) {
-	buf := make([]int16, FrameSamples)
+	buf := make([]int16, wire.FrameSamples)
 	(&Tone{Freq: 697, Amplitude: 0.5}).Fill(buf)
 	b.ReportAllocs()
 	for b.Loop() {

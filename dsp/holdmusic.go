@@ -1,6 +1,8 @@
-package audio
+package dsp
 
 import (
+	"github.com/onecxi/phone/wire"
+
 	"math"
 	"sync"
 )
@@ -10,7 +12,7 @@ import (
 // every four bars, about 8.7 s. Synthesised, so no asset and no licence.
 const (
 	holdBPM    = 110
-	holdEighth = SampleRate * 60 / holdBPM / 2 // samples
+	holdEighth = wire.SampleRate * 60 / holdBPM / 2 // samples
 	holdBars   = 4
 	holdLoop   = holdBars * 8 * holdEighth
 	// HoldMusicLevel is the loop's peak amplitude: about -20 dBFS rms,
@@ -50,8 +52,8 @@ var holdScore = []holdVoice{
 // holdMusic is the synthesised loop, made once on first use (140 KB).
 var holdMusic = sync.OnceValue(func() []int16 {
 	mix := make([]float64, holdLoop)
-	const attack = SampleRate / 100        // 10 ms: soft, but still a note onset
-	const release = SampleRate * 80 / 1000 // fade after the note's time
+	const attack = wire.SampleRate / 100        // 10 ms: soft, but still a note onset
+	const release = wire.SampleRate * 80 / 1000 // fade after the note's time
 	for _, v := range holdScore {
 		for i, note := range v.notes {
 			if note == 0 {
@@ -61,7 +63,7 @@ var holdMusic = sync.OnceValue(func() []int16 {
 			start := i * v.length * holdEighth
 			dur := v.length * holdEighth
 			for j := range dur + release {
-				t := float64(j) / SampleRate
+				t := float64(j) / wire.SampleRate
 				env := math.Exp(-t / v.decay)
 				if j < attack {
 					env *= float64(j) / attack

@@ -1,4 +1,4 @@
-package audio
+package dsp
 
 import "math"
 
@@ -11,7 +11,6 @@ type Source interface {
 var (
 	_ Source = (*Tone)(nil)
 	_ Source = (*DualTone)(nil)
-	_ Source = (*Ringback)(nil)
 	_ Source = (*HoldMusic)(nil)
 )
 
@@ -29,9 +28,9 @@ func Level(samples []int16) float64 {
 	return math.Max(LevelFloor, 10*math.Log10(e))
 }
 
-// ramp is the gain of a fade of n samples at position i (0 → 1), used to
+// Ramp is the gain of a fade of n samples at position i (0 → 1), used to
 // start and end synthesised tones without clicks.
-func ramp(i, n int) float32 {
+func Ramp(i, n int) float32 {
 	if i >= n {
 		return 1
 	}
