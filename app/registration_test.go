@@ -1,6 +1,8 @@
 package app
 
 import (
+	"github.com/onecxi/phone/server/devices"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -10,24 +12,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/screens"
 	"github.com/onecxi/phone/screens/screentest"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/wire"
 )
 
 // serveWithDevices serves the demo configuration with a device registry the
 // test can look into.
-func serveWithDevices(t *testing.T) (url, key string, devices *server.MemoryDevices) {
+func serveWithDevices(t *testing.T) (url, key string, store *devices.Memory) {
 	t.Helper()
 	cfg, key := server.DemoConfig()
-	devices = server.NewMemoryDevices()
-	_, url = testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)), server.WithDeviceStore(devices))
-	return url, key, devices
+	store = devices.NewMemory()
+	_, url = servertest.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)), server.WithDeviceStore(store))
+	return url, key, store
 }
 
-func registeredDevices(t *testing.T, ds *server.MemoryDevices, number string) []server.Device {
+func registeredDevices(t *testing.T, ds *devices.Memory, number string) []devices.Device {
 	t.Helper()
 	devs, err := ds.ByNumber(context.Background(), "demo", number)
 	require.NoError(t, err)

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/callcore"
-	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/screens"
 	"github.com/onecxi/phone/screens/screentest"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 )
 
 // otherServer is a second reference server with account "acme".
@@ -22,7 +22,7 @@ func otherServer(t *testing.T) (url, key string) {
 	t.Helper()
 	cfg, key := server.DemoConfig()
 	cfg.Accounts[0].Name = "acme"
-	_, url = testenv.StartServer(t, cfg)
+	_, url = servertest.StartServer(t, cfg)
 	return url, key
 }
 

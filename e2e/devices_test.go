@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/onecxi/phone/server/devices"
+
 	"context"
 	"testing"
 
@@ -14,9 +16,9 @@ import (
 )
 
 func TestSDKRegistersAndUnregistersTheDevice(t *testing.T) {
-	store := server.NewMemoryDevices()
+	store := devices.NewMemory()
 	e := startServerWith(t, []server.Option{server.WithDeviceStore(store)})
-	devices := func(number string) []server.Device {
+	devices := func(number string) []devices.Device {
 		d, err := store.ByNumber(context.Background(), "demo", number)
 		require.NoError(t, err)
 		return d

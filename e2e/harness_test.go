@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/onecxi/phone/server/trunk"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,9 +15,9 @@ import (
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
 	"github.com/onecxi/phone/dsp"
-	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 )
 
 // Audio assertions look at the last window of what a phone played.
@@ -32,7 +34,7 @@ type env struct {
 	srv    *server.Server
 	url    string
 	key    string
-	trunk  *server.SimulatedTrunk
+	trunk  *trunk.Simulated
 	mu     sync.Mutex
 	events []server.Event
 }
@@ -55,10 +57,10 @@ func startServerWith(t testing.TB, extra []server.Option, opts ...envOption) *en
 		o(&cfg)
 	}
 	log := slog.New(slog.DiscardHandler)
-	trunk, err := server.NewSimulatedTrunk(cfg.Trunk, log)
+	sim, err := trunk.NewSimulated(cfg.Trunk.Simulated(), log)
 	require.NoError(t, err)
-	e := &env{key: key, trunk: trunk}
-	e.srv, e.url = testenv.StartServer(t, cfg, append([]server.Option{server.WithLogger(log), server.WithTrunk(trunk),
+	e := &env{key: key, trunk: sim}
+	e.srv, e.url = servertest.StartServer(t, cfg, append([]server.Option{server.WithLogger(log), server.WithTrunk(sim),
 		server.WithEventHook(func(ev server.Event) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)

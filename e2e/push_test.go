@@ -1,15 +1,17 @@
 package e2e
 
 import (
+	"github.com/onecxi/phone/server/devices"
+
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/internal/pushfake"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/push/pushtest"
 )
 
 // Issue 4's push scenario, end to end: B's app is not running (no events
@@ -23,10 +25,10 @@ const (
 )
 
 // pushEnv is a server pushing to the fakes.
-func pushEnv(t *testing.T) (*env, *pushfake.Fakes) {
+func pushEnv(t *testing.T) (*env, *pushtest.Fakes) {
 	t.Helper()
-	pf := pushfake.New(t)
-	e := startServerWith(t, []server.Option{server.WithPushHTTPClient(pf.Client), server.WithDeviceStore(server.NewMemoryDevices())},
+	pf := pushtest.New(t)
+	e := startServerWith(t, []server.Option{server.WithPush(pf.Transports(t)...), server.WithDeviceStore(devices.NewMemory())},
 		func(c *server.Config) { c.Push = pf.Config })
 	return e, pf
 }
@@ -49,22 +51,22 @@ func phoneB(t *testing.T, e *env, opts ...phoneOption) *phone {
 
 // pushed waits for the n-th FCM message to B and returns its data as the
 // app's FCM handler hands it to the SDK (message.data, all strings).
-func pushed(t *testing.T, pf *pushfake.Fakes, n int) map[string]any {
+func pushed(t *testing.T, pf *pushtest.Fakes, n int) map[string]any {
 	t.Helper()
 	require.Eventually(t, func() bool { return len(pf.FCM.Requests()) >= n }, waitEvent, tick)
-	data, ok := pushfake.Dig(pf.FCM.Requests()[n-1].Body, "message", "data").(map[string]any)
+	data, ok := pushtest.Dig(pf.FCM.Requests()[n-1].Body, "message", "data").(map[string]any)
 	require.True(t, ok, "an FCM data message")
 	return data
 }
 
 // pushesTo returns the data of every FCM message sent to token so far.
-func pushesTo(pf *pushfake.Fakes, token string) []map[string]any {
+func pushesTo(pf *pushtest.Fakes, token string) []map[string]any {
 	var out []map[string]any
 	for _, r := range pf.FCM.Requests() {
-		if pushfake.Dig(r.Body, "message", "token") != token {
+		if pushtest.Dig(r.Body, "message", "token") != token {
 			continue
 		}
-		if data, ok := pushfake.Dig(r.Body, "message", "data").(map[string]any); ok {
+		if data, ok := pushtest.Dig(r.Body, "message", "data").(map[string]any); ok {
 			out = append(out, data)
 		}
 	}

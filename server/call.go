@@ -1,6 +1,10 @@
 package server
 
 import (
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/endpoint"
+	"github.com/onecxi/phone/server/trunk"
+
 	"cmp"
 	"sync/atomic"
 	"time"
@@ -50,17 +54,17 @@ type call struct {
 	callee      string
 	pushFrom    string
 	pushType    string
-	pushTargets []Device // rung by push: told "end" too
-	answeredBy  string   // the device ID that answered, if it gave one
+	pushTargets []devices.Device // rung by push: told "end" too
+	answeredBy  string           // the device ID that answered, if it gave one
 
 	ringTimer   *time.Timer
-	ringingSent bool     // trunk calls: ringing was forwarded
-	ep          endpoint // echo, IVR or trunk call: the server's far end
+	ringingSent bool              // trunk calls: ringing was forwarded
+	ep          endpoint.Endpoint // echo, IVR or trunk call: the server's far end
 
 	// held has bit 1<<side set for each side holding; while any is set no
 	// audio passes either way. Written by the registry, read per frame.
 	held  atomic.Uint32
-	music [2]*player // hold music playing to a side
+	music [2]*endpoint.Player // hold music playing to a side
 }
 
 // event returns an Event about c.
@@ -87,7 +91,7 @@ func (c *call) push(event, environment string) wire.PushPayload {
 // start routes a leg's start message (PROTOCOL.md, call kinds and routing
 // plan). Failures answer error{code} and close the leg.
 // targets are the callee's devices reachable by push (Server.pushTargetsFor).
-func (r *registry) start(l *leg, m wire.Message, targets []Device) {
+func (r *registry) start(l *leg, m wire.Message, targets []devices.Device) {
 	st := r.byAcct[l.acct]
 	switch {
 	case r.closing:
@@ -96,7 +100,7 @@ func (r *registry) start(l *leg, m wire.Message, targets []Device) {
 	case m.Kind == wire.KindAppToAppAnswer:
 		r.answer(st, l, m)
 		return
-	case int(r.s.activeCalls.Load()) >= r.s.cfg.MaxCalls:
+	case int(r.stats.activeCalls.Load()) >= r.maxCalls:
 		r.reject(l, m, wire.CodeTooManyRequests, "the server is at its call limit")
 		return
 	case st.inUse[m.RegisteredNumber] != nil:
@@ -113,11 +117,11 @@ func (r *registry) start(l *leg, m wire.Message, targets []Device) {
 		switch rt.kind {
 		case routeEcho:
 			c := r.newCall(st, l, m, newCallID())
-			c.ep = newEcho(l.conn)
+			c.ep = endpoint.NewEcho(l.conn)
 			r.connectEndpoint(c)
 		case routeIVR:
 			c := r.newCall(st, l, m, newCallID())
-			c.ep = newIVR(r.s.spawn, l.conn)
+			c.ep = endpoint.NewIVR(r.spawn, l.conn)
 			r.connectEndpoint(c)
 		case routeApp:
 			r.ring(st, l, m, rt.number, m.To, wire.PushInbound, targets)
@@ -141,11 +145,11 @@ func (l *leg) shownNumber(m wire.Message) string {
 // reject fails a start that created no call.
 func (r *registry) reject(l *leg, m wire.Message, code wire.Code, msg string) {
 	from := l.shownNumber(m)
-	l.s.log.Info("call refused", "account", l.acct.name, "kind", m.Kind, "from", from, "to", m.To, "code", code)
-	r.s.emit(Event{Type: EventRejected, Account: l.acct.name, Kind: m.Kind, From: from, To: m.To, Reason: string(code)})
+	l.log.Info("call refused", "account", l.acct.name, "kind", m.Kind, "from", from, "to", m.To, "code", code)
+	r.emit(Event{Type: EventRejected, Account: l.acct.name, Kind: m.Kind, From: from, To: m.To, Reason: string(code)})
 	l.closing = true
-	r.s.post(l.conn, wire.Message{Type: wire.TypeError, Code: code, Message: text(msg)})
-	r.s.closeAfterSend(l.conn, wire.CloseNormal, string(code))
+	post(l.conn, wire.Message{Type: wire.TypeError, Code: code, Message: text(msg)})
+	l.conn.Close(wire.CloseNormal, string(code))
 }
 
 // newCall registers a call placed by l.
@@ -165,10 +169,10 @@ func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *ca
 	st.inUse[l.number] = l
 	st.calls[id] = c
 	r.calls[id] = c
-	r.s.activeCalls.Add(1)
+	r.stats.activeCalls.Add(1)
 	l.log = l.log.With("callId", id)
 	l.log.Info("call started", "kind", c.kind, "from", c.from, "to", c.to)
-	r.s.emit(c.event(EventCallStarted, ""))
+	r.emit(c.event(EventCallStarted, ""))
 	return c
 }
 
@@ -177,14 +181,14 @@ func (r *registry) connectEndpoint(c *call) {
 	c.state = stateActive
 	l := c.legs[sideCaller]
 	l.route.Store(&route{sink: c.ep, held: &c.held})
-	r.s.post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
-	r.s.emit(c.event(EventAnswered, ""))
+	post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
+	r.emit(c.event(EventAnswered, ""))
 }
 
 // ring places an app call (app_to_app, or a DID routed to an app user):
 // every device of callee is told at once — events connections and push
 // targets — and the first to answer wins.
-func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom, pushType string, targets []Device) {
+func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom, pushType string, targets []devices.Device) {
 	if callee == m.RegisteredNumber {
 		r.reject(l, m, wire.CodeSelfCall, "you cannot call your own registered number")
 		return
@@ -195,15 +199,13 @@ func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom,
 	}
 	c := &call{id: newCallID(), st: st, from: l.shownNumber(m), name: l.callerName, callee: callee, pushFrom: pushFrom, pushType: pushType,
 		pushTargets: targets}
-	initial := c.push(wire.EventInitial, r.s.cfg.Environment)
-	if r.notify(st, callee, initial, "")+len(targets) == 0 {
+	if r.notify(c, wire.EventInitial, viaAll, "") == 0 {
 		r.reject(l, m, wire.CodeUnreachable, callee+" has no device online or registered for push")
 		return
 	}
-	r.s.push.send(targets, initial)
 	c = r.newCall(st, l, m, c.id)
 	c.callee, c.pushFrom, c.pushType, c.pushTargets = callee, pushFrom, pushType, targets
-	r.s.post(l.conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
+	post(l.conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
 	r.armRingTimer(c)
 }
 
@@ -246,15 +248,15 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
 	caller := c.legs[sideCaller]
 	caller.route.Store(&route{sink: l.conn, held: &c.held})
 	l.route.Store(&route{sink: caller.conn, held: &c.held})
-	r.s.post(caller.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
-	r.s.post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
+	post(caller.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
+	post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
 	// The callee's other devices stop ringing. An answering device that
 	// gave no device ID gets this too; it ignores an end for a call the
 	// server says goes on.
 	c.answeredBy = m.DeviceID
-	r.notifyEnd(c)
+	r.notify(c, wire.EventEnd, viaAll, c.answeredBy)
 	l.log.Info("call answered", "by", l.number)
-	r.s.emit(c.event(EventAnswered, ""))
+	r.emit(c.event(EventAnswered, ""))
 }
 
 // findRinging returns the oldest call from `from` ringing `callee`; if
@@ -277,18 +279,18 @@ func (st *acctState) findRinging(from, callee string) (c *call, answered bool) {
 
 // dial sends an outbound call to the trunk.
 func (r *registry) dial(st *acctState, l *leg, m wire.Message) {
-	if r.s.trunk == nil {
+	if r.trunk == nil {
 		r.reject(l, m, wire.CodeTrunkFailed, "no trunk is configured for outbound calls")
 		return
 	}
 	c := r.newCall(st, l, m, newCallID())
-	tc, err := r.s.trunk.Dial(TrunkDial{
+	tc, err := r.trunk.Dial(trunk.Dial{
 		CallID:  c.id,
 		Account: st.acct.name,
 		From:    c.from,
 		To:      c.to,
 		Audio:   heldSink{sink: l.conn, held: &c.held},
-		Progress: func(ev TrunkEvent) {
+		Progress: func(ev trunk.Event) {
 			_ = r.do(func() { r.trunkProgress(c, ev) })
 		},
 		DTMF: func(digit byte) {
@@ -305,21 +307,21 @@ func (r *registry) dial(st *acctState, l *leg, m wire.Message) {
 }
 
 // trunkProgress applies a trunk's report on c.
-func (r *registry) trunkProgress(c *call, ev TrunkEvent) {
+func (r *registry) trunkProgress(c *call, ev trunk.Event) {
 	if c.state == stateEnded {
 		return
 	}
 	switch ev.Kind {
-	case TrunkRinging:
+	case trunk.Ringing:
 		if c.state == stateRinging && !c.ringingSent {
 			c.ringingSent = true
-			r.s.post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
+			post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
 		}
-	case TrunkAnswered:
+	case trunk.Answered:
 		if c.state == stateRinging {
 			r.connectEndpoint(c)
 		}
-	case TrunkFailed:
+	case trunk.Failed:
 		code := ev.Code
 		if code == "" {
 			code = wire.CodeTrunkFailed
@@ -329,10 +331,10 @@ func (r *registry) trunkProgress(c *call, ev TrunkEvent) {
 			msg = "the call failed: " + string(code)
 		}
 		r.finish(c, nil, string(code), &wire.Message{Type: wire.TypeError, Code: code, Message: text(msg)}, wire.CloseNormal)
-	case TrunkHangup:
+	case trunk.Hangup:
 		r.finish(c, nil, wire.ReasonRemote, nil, wire.CloseNormal)
-	case TrunkHeld, TrunkResumed:
-		r.trunkHold(c, ev.Kind == TrunkHeld)
+	case trunk.Held, trunk.Resumed:
+		r.trunkHold(c, ev.Kind == trunk.Held)
 	}
 }
 
@@ -353,17 +355,17 @@ func (r *registry) trunkHold(c *call, on bool) {
 		return
 	}
 	c.held.Store(now)
-	r.s.post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeHold, On: wire.Bool(on), Remote: true})
+	post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeHold, On: wire.Bool(on), Remote: true})
 	r.updateMusic(c)
 	e := c.event(EventHold, "")
 	e.From, e.On = c.to, on
-	r.s.emit(e)
+	r.emit(e)
 }
 
 // heldSink passes a trunk's audio on to the caller except while the call is
 // held, as the relay does for app legs.
 type heldSink struct {
-	sink AudioSink
+	sink endpoint.AudioSink
 	held *atomic.Uint32
 }
 
@@ -381,10 +383,10 @@ func (r *registry) trunkDTMF(c *call, digit byte) {
 	if c.state != stateActive || !wire.ValidDigit(d) {
 		return
 	}
-	r.s.post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeDTMF, Digit: d})
+	post(c.legs[sideCaller].conn, wire.Message{Type: wire.TypeDTMF, Digit: d})
 	e := c.event(EventDTMF, "")
 	e.From, e.Digit = c.to, d
-	r.s.emit(e)
+	r.emit(e)
 }
 
 // hangup ends l's call because l hung up (end, or its connection closed).
@@ -408,11 +410,11 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		c.ringTimer.Stop()
 	}
 	for i := range c.music {
-		c.music[i].stop()
+		c.music[i].Stop()
 		c.music[i] = nil
 	}
 	if c.ep != nil {
-		c.ep.close()
+		c.ep.Close()
 	}
 	endReason := reason
 	if by != nil {
@@ -431,26 +433,26 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		}
 		l.closing = true
 		if first != nil {
-			r.s.post(l.conn, *first)
+			post(l.conn, *first)
 		}
-		r.s.post(l.conn, wire.Message{Type: wire.TypeEnd, Reason: endReason})
-		r.s.closeAfterSend(l.conn, closeCode, endReason)
+		post(l.conn, wire.Message{Type: wire.TypeEnd, Reason: endReason})
+		l.conn.Close(closeCode, endReason) // after the messages above: Close flushes them
 	}
 	switch {
 	case wasRinging && c.callee != "":
-		r.notifyEnd(c)
+		r.notify(c, wire.EventEnd, viaAll, c.answeredBy)
 	case c.callee != "" && by == nil:
 		// The server ended an app call in progress (the guide's "ending a
 		// call via push"): the devices reached by push hear it that way too,
 		// in case the answering one has lost its call connection.
-		r.s.push.send(c.pushTargets, c.push(wire.EventEnd, r.s.cfg.Environment))
+		r.notify(c, wire.EventEnd, viaPush, "")
 	}
 	delete(r.calls, c.id)
 	delete(c.st.calls, c.id)
 	r.tombstone(c)
-	r.s.activeCalls.Add(-1)
+	r.stats.activeCalls.Add(-1)
 	c.legs[sideCaller].log.Info("call ended", "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond))
-	r.s.emit(c.event(EventEnded, reason))
+	r.emit(c.event(EventEnded, reason))
 }
 
 // Control requests. Each returns an error code and message, or "" for ack.
@@ -463,7 +465,7 @@ func (r *registry) mute(l *leg, on bool) (wire.Code, string) {
 	l.muted.Store(on)
 	e := c.event(EventMute, "")
 	e.From, e.On = l.number, on
-	r.s.emit(e)
+	r.emit(e)
 	return "", ""
 }
 
@@ -483,15 +485,15 @@ func (r *registry) hold(l *leg, on bool) (wire.Code, string) {
 	}
 	c.held.Store(now)
 	if peer := c.legs[1-l.side]; peer != nil {
-		r.s.post(peer.conn, wire.Message{Type: wire.TypeHold, On: wire.Bool(on), Remote: true})
+		post(peer.conn, wire.Message{Type: wire.TypeHold, On: wire.Bool(on), Remote: true})
 	}
 	r.updateMusic(c)
 	if c.ep != nil && (old != 0) != (now != 0) {
-		c.ep.hold(now != 0)
+		c.ep.Hold(now != 0)
 	}
 	e := c.event(EventHold, "")
 	e.From, e.On = l.number, on
-	r.s.emit(e)
+	r.emit(e)
 	return "", ""
 }
 
@@ -507,9 +509,9 @@ func (r *registry) updateMusic(c *call) {
 		want := held&(1<<(1-side)) != 0 && held&(1<<side) == 0
 		switch {
 		case want && c.music[side] == nil:
-			c.music[side] = startPlayer(r.s.spawn, l.conn, loopSource{newHoldMusic()})
+			c.music[side] = endpoint.StartHoldMusic(r.spawn, l.conn)
 		case !want && c.music[side] != nil:
-			c.music[side].stop()
+			c.music[side].Stop()
 			c.music[side] = nil
 		}
 	}
@@ -521,13 +523,13 @@ func (r *registry) dtmf(l *leg, digit string) (wire.Code, string) {
 		return wire.CodeControlRejected, "the call is not connected"
 	}
 	if peer := c.legs[1-l.side]; peer != nil {
-		r.s.post(peer.conn, wire.Message{Type: wire.TypeDTMF, Digit: digit})
+		post(peer.conn, wire.Message{Type: wire.TypeDTMF, Digit: digit})
 	} else if c.ep != nil {
-		c.ep.dtmf(digit[0])
+		c.ep.DTMF(digit[0])
 	}
 	e := c.event(EventDTMF, "")
 	e.From, e.Digit = l.number, digit
-	r.s.emit(e)
+	r.emit(e)
 	return "", ""
 }
 
@@ -539,3 +541,9 @@ func (r *registry) status(l *leg) wire.Message {
 	return wire.Message{Type: wire.TypeStatus, CallID: c.id, State: c.state.String(),
 		Muted: l.muted.Load(), Held: c.held.Load() != 0}
 }
+
+// trunkEndpoint is a trunk call as the call's far end.
+type trunkEndpoint struct{ trunk.Call }
+
+func (t trunkEndpoint) DTMF(d byte) { t.SendDTMF(d) }
+func (t trunkEndpoint) Close()      { t.Hangup() }

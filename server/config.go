@@ -1,6 +1,9 @@
 package server
 
 import (
+	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/server/trunk"
+
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -39,13 +42,12 @@ const (
 	RouteAppPrefix = "app:" // followed by the registered number to ring
 )
 
-// Trunk types and modes.
+// Trunk types (the simulated trunk's modes are trunk.ModeEcho and
+// trunk.ModeTone).
 const (
 	TrunkSimulated = "simulated"
 	TrunkNone      = "none"
 	TrunkSIP       = "sip" // built by package sipgw and passed with WithTrunk
-	TrunkModeEcho  = "echo"
-	TrunkModeTone  = "tone:" // followed by a frequency in Hz
 )
 
 // Bounds on configured durations; beyond them a value is surely a typo.
@@ -80,10 +82,11 @@ type Config struct {
 	// Trunk carries outbound calls.
 	Trunk TrunkConfig
 	// DeviceDB is the SQLite file of the device registry; empty keeps
-	// registrations in memory only.
+	// registrations in memory only. Package server/providers opens it.
 	DeviceDB string
-	// Push configures APNs and FCM delivery; zero means none.
-	Push PushConfig
+	// Push configures APNs and FCM delivery; zero means none. Package
+	// server/providers builds its transports.
+	Push push.Config
 }
 
 // Account is one tenant: its credentials and its DID plan.
@@ -119,16 +122,16 @@ type TrunkConfig struct {
 // configFile is Config as JSON spells it: durations are strings such as "1s"
 // so that an error can name the field that holds a bad one.
 type configFile struct {
-	Listen      string     `json:"listen"`
-	TLSCert     string     `json:"tlsCert"`
-	TLSKey      string     `json:"tlsKey"`
-	Environment string     `json:"environment"`
-	RingTimeout string     `json:"ringTimeout"`
-	MaxCalls    int        `json:"maxCalls"`
-	Accounts    []Account  `json:"accounts"`
-	Trunk       trunkFile  `json:"trunk"`
-	DeviceDB    string     `json:"deviceDb"`
-	Push        PushConfig `json:"push"`
+	Listen      string      `json:"listen"`
+	TLSCert     string      `json:"tlsCert"`
+	TLSKey      string      `json:"tlsKey"`
+	Environment string      `json:"environment"`
+	RingTimeout string      `json:"ringTimeout"`
+	MaxCalls    int         `json:"maxCalls"`
+	Accounts    []Account   `json:"accounts"`
+	Trunk       trunkFile   `json:"trunk"`
+	DeviceDB    string      `json:"deviceDb"`
+	Push        push.Config `json:"push"`
 }
 
 type trunkFile struct {
@@ -258,7 +261,7 @@ func (c Config) Validate() error {
 	if c.MaxCalls < 0 {
 		bad("maxCalls: %d is negative", c.MaxCalls)
 	}
-	errs = append(errs, c.Push.validate()...)
+	errs = append(errs, c.Push.Validate()...)
 	if len(c.Accounts) == 0 {
 		bad("accounts: at least one account is required")
 	}
@@ -314,7 +317,7 @@ func (c Config) Validate() error {
 	if c.Trunk.AnswerDelay < 0 || c.Trunk.AnswerDelay > maxAnswerDelay {
 		bad("trunk.answerDelay: %v is outside 0..%v", c.Trunk.AnswerDelay, maxAnswerDelay)
 	}
-	if _, err := parseTrunkMode(c.Trunk.Mode); err != nil {
+	if _, err := trunk.ParseMode(c.Trunk.Mode); err != nil {
 		bad("trunk.mode: %v", err)
 	}
 	for i, n := range c.Trunk.Busy {
@@ -346,7 +349,7 @@ func (c Config) withDefaults() Config {
 		c.Trunk.Type = TrunkSimulated
 	}
 	if c.Trunk.Mode == "" {
-		c.Trunk.Mode = TrunkModeEcho
+		c.Trunk.Mode = trunk.ModeEcho
 	}
 	return c
 }
@@ -409,20 +412,9 @@ func parseRoute(s string) (didRoute, error) {
 	return didRoute{}, fmt.Errorf("route %q is not echo, ivr or app:<registeredNumber>", s)
 }
 
-// parseTrunkMode returns the simulated far end's tone frequency, or 0 for
-// echo.
-func parseTrunkMode(s string) (toneHz float64, err error) {
-	switch {
-	case s == "" || s == TrunkModeEcho:
-		return 0, nil
-	case strings.HasPrefix(s, TrunkModeTone):
-		hz, err := strconv.ParseFloat(strings.TrimPrefix(s, TrunkModeTone), 64)
-		if err != nil || !(hz >= 1 && hz < wire.SampleRate/2) {
-			return 0, fmt.Errorf("%q: the tone frequency must be 1-%d Hz", s, wire.SampleRate/2-1)
-		}
-		return hz, nil
-	}
-	return 0, fmt.Errorf("%q is not echo or tone:<hz>", s)
+// Simulated is the simulated trunk's part of t.
+func (t TrunkConfig) Simulated() trunk.SimulatedConfig {
+	return trunk.SimulatedConfig{AnswerDelay: t.AnswerDelay, Mode: t.Mode, Busy: t.Busy}
 }
 
 // HashKey returns the form in which a configuration stores an API key:
@@ -477,7 +469,7 @@ func DemoConfig() (Config, string) {
 			APIKeyHashes: []string{HashKey(key)},
 			DIDs:         map[string]string{"90000": RouteEcho, "90050": RouteIVR},
 		}},
-		Trunk: TrunkConfig{Type: TrunkSimulated, AnswerDelay: time.Second, Mode: TrunkModeEcho},
+		Trunk: TrunkConfig{Type: TrunkSimulated, AnswerDelay: time.Second, Mode: trunk.ModeEcho},
 	}
 	return cfg, key
 }

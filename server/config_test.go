@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"github.com/onecxi/phone/server/providers"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +27,10 @@ func TestExampleConfigLoads(t *testing.T) {
 	assert.Equal(t, []string{"5550100"}, cfg.Trunk.Busy)
 	assert.Equal(t, "onecxi-devices.db", cfg.DeviceDB)
 	cfg.DeviceDB = filepath.Join(t.TempDir(), cfg.DeviceDB) // not in the source tree
-	s, err := server.New(cfg)
+	prov, err := providers.Open(t.Context(), cfg, nil)
+	require.NoError(t, err)
+	defer prov.Close()
+	s, err := server.New(cfg, prov.Options()...)
 	require.NoError(t, err)
 	require.NoError(t, s.Shutdown(t.Context()))
 }
@@ -168,7 +173,10 @@ func FuzzLoadConfig(f *testing.F) {
 			cfg.DeviceDB = filepath.Join(t.TempDir(), "devices.db")
 		}
 		if cfg.TLSCert == "" {
-			s, err := server.New(cfg, server.WithLogger(testLogger()))
+			prov, err := providers.Open(t.Context(), cfg, nil)
+			require.NoError(t, err)
+			defer prov.Close()
+			s, err := server.New(cfg, append(prov.Options(), server.WithLogger(testLogger()))...)
 			require.NoError(t, err)
 			require.NoError(t, s.Shutdown(t.Context()))
 		}

@@ -1,6 +1,12 @@
 package server_test
 
 import (
+	"github.com/onecxi/phone/server/providers"
+
+	"github.com/onecxi/phone/server/devices/sqlite"
+
+	"github.com/onecxi/phone/server/devices"
+
 	"context"
 	"net/http"
 	"path/filepath"
@@ -22,7 +28,7 @@ func (h *harness) register(account, body string) (int, wire.HTTPError) {
 }
 
 func TestDeviceRegistryAPI(t *testing.T) {
-	store := server.NewMemoryDevices()
+	store := devices.NewMemory()
 	h := newHarness(t, harnessOpts{options: []server.Option{server.WithDeviceStore(store)}})
 	voip := strings.Repeat("0a", 32)
 	android := `{"deviceId":"and-1","registeredNumber":"1002","platform":"android","fcmToken":"tok:1"}`
@@ -80,12 +86,19 @@ func TestDeviceRegistryPersistsWithDeviceDB(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "devices.db")
 	body := `{"deviceId":"d1","registeredNumber":"1002","platform":"desktop"}`
 	func() {
-		h := newHarness(t, harnessOpts{mutate: func(c *server.Config) { c.DeviceDB = path }})
+		// As onecxi-server does: the store the configuration names is
+		// opened by package providers and handed to the server.
+		cfg, _ := testConfig()
+		cfg.DeviceDB = path
+		prov, err := providers.Open(context.Background(), cfg, nil)
+		require.NoError(t, err)
+		defer prov.Close()
+		h := newHarness(t, harnessOpts{mutate: func(c *server.Config) { c.DeviceDB = path }, options: prov.Options()})
 		status, _ := h.register("acme", body)
 		require.Equal(t, http.StatusNoContent, status)
 		require.NoError(t, h.srv.Shutdown(context.Background()))
 	}()
-	ds, err := server.OpenSQLiteDevices(context.Background(), path)
+	ds, err := sqlite.Open(context.Background(), path)
 	require.NoError(t, err)
 	defer ds.Close()
 	got, err := ds.ByNumber(context.Background(), "acme", "1002")

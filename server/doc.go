@@ -1,23 +1,34 @@
 // Package server is the OneCxi reference call server: the "Ozonetel server" of
-// the vendor SDK guide, speaking the protocol of PROTOCOL.md through package
-// callcore/wire.
+// the vendor SDK guide, speaking the protocol of PROTOCOL.md (package wire).
 //
 // It authenticates accounts by API key (stored only as SHA-256 hashes), serves
 // one WebSocket per call on /v1/call and one per online app on /v1/events, and
 // routes calls:
 //
-//   - inbound calls by the account's DID plan: an echo, a spoken IVR, or an
-//     app user;
-//   - outbound calls to a [Trunk], for now the clearly labelled
-//     [SimulatedTrunk];
-//   - app-to-app calls to every online device of the callee, the first answer
+//   - inbound calls by the account's DID plan: an echo, a spoken IVR (package
+//     endpoint), or an app user;
+//   - outbound calls to a trunk (package trunk): the clearly labelled
+//     simulated network, or the SIP gateway (package sipgw);
+//   - app-to-app calls to every device of the callee, the first answer
 //     winning.
 //
-// One goroutine (the registry) owns every call and events connection; the
-// WebSocket handlers ask it to act by message. Audio never passes through it:
-// each call leg holds an atomic route to its peer's connection and forwards
-// frames without decoding them, so a call costs two reader and two writer
-// goroutines and nothing else while it talks.
+// This package is the routing core and its HTTP face. One goroutine (the
+// registry) owns every call, leg and events connection; the WebSocket
+// handlers ask it to act by message. Audio never passes through it: each call
+// leg holds an atomic route to its peer's connection and forwards frames
+// without decoding them, so a call costs two reader and two writer goroutines
+// and nothing else while it talks. The registry reaches the rest through
+// small seams (see routing): the trunk, the push deliverer, an event hook, a
+// goroutine starter and the shared counters. A callee's devices are told
+// about a call one way (registry.notify): the guide's push payload on each
+// live events connection and, through package push, to the devices
+// registered for push.
+//
+// The parts a deployment chooses are passed to [New] as options, so the core
+// links none of them: the device store (package devices; SQLite in
+// devices/sqlite), push transports (push/apns, push/fcm) and a SIP trunk.
+// Package providers opens the store and transports a configuration names.
+// The phone's embedded demo server uses none of them.
 //
 // Start with [New], serve with [Server.Serve] or [Server.ListenAndServe], and
 // stop with [Server.Shutdown]. [DemoConfig] builds a ready-to-run local setup.

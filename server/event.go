@@ -1,6 +1,9 @@
 package server
 
-import "github.com/onecxi/phone/wire"
+import (
+	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/wire"
+)
 
 // Event types reported to the hook set by WithEventHook.
 const (
@@ -38,5 +41,5 @@ type Stats struct {
 	// to a server endpoint; FramesDropped those that were not (muted, held,
 	// not yet answered, or the receiver's queue full).
 	FramesRelayed, FramesDropped uint64
-	Push                         PushStats
+	Push                         push.Stats
 }

@@ -26,7 +26,7 @@ func (s *Server) serveEvents(acct *account, number, device string, ws *websocket
 	var err error
 	register := func() {
 		if err = s.reg.addEvents(ec); err == nil {
-			s.post(conn, wire.Message{Type: wire.TypeHello})
+			post(conn, wire.Message{Type: wire.TypeHello})
 		}
 	}
 	if e := s.reg.do(register); e != nil || err != nil {

@@ -5,4 +5,4 @@ var WithStartTimeout = withStartTimeout
 
 // CallLegs is how many call legs (WebSocket or trunk callers) the registry
 // still holds.
-func (s *Server) CallLegs() int64 { return s.callLegs.Load() }
+func (s *Server) CallLegs() int64 { return s.stats.callLegs.Load() }

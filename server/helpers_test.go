@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"github.com/onecxi/phone/server/trunk"
+
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -48,7 +50,7 @@ type harness struct {
 	srv    *server.Server
 	base   string // http(s)://127.0.0.1:port
 	ws     string // ws(s)://127.0.0.1:port
-	trunk  *server.SimulatedTrunk
+	trunk  *trunk.Simulated
 	keys   map[string]string
 	tls    *tls.Config // client side, when serving TLS
 	events *eventLog
@@ -80,7 +82,7 @@ func testConfig() (server.Config, map[string]string) {
 				DIDs: map[string]string{"90000": "echo"}},
 		},
 		Trunk: server.TrunkConfig{Type: server.TrunkSimulated, AnswerDelay: 50 * time.Millisecond,
-			Mode: server.TrunkModeEcho, Busy: []string{"5550100"}},
+			Mode: trunk.ModeEcho, Busy: []string{"5550100"}},
 	}
 	return cfg, keys
 }
@@ -97,13 +99,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.mutate != nil {
 		o.mutate(&cfg)
 	}
-	trunk, err := server.NewSimulatedTrunk(cfg.Trunk, testLogger())
+	sim, err := trunk.NewSimulated(cfg.Trunk.Simulated(), testLogger())
 	require.NoError(t, err)
-	h.trunk = trunk
+	h.trunk = sim
 	opts := append([]server.Option{
 		server.WithLogger(testLogger()),
 		server.WithEventHook(h.events.add),
-		server.WithTrunk(trunk),
+		server.WithTrunk(sim),
 	}, o.options...)
 	h.srv, err = server.New(cfg, opts...)
 	require.NoError(t, err)
@@ -123,7 +125,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		defer cancel()
 		require.NoError(t, h.srv.Shutdown(ctx))
 		require.NoError(t, <-served)
-		trunk.Wait()
+		sim.Wait()
 	})
 	return h
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/onecxi/phone/server/devices"
+
 	"encoding/json"
 	"errors"
 	"io"
@@ -114,7 +116,7 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	// Which kind of call this will be is not known before start (an answer
 	// adds no call), so this only guards memory: a call has at most two
 	// legs. The call limit proper is applied to start.
-	if int(s.callLegs.Load()) >= 2*s.cfg.MaxCalls {
+	if int(s.stats.callLegs.Load()) >= 2*s.cfg.MaxCalls {
 		writeError(w, http.StatusTooManyRequests, wire.CodeTooManyRequests, "the server is at its call limit")
 		return
 	}
@@ -217,7 +219,7 @@ func (s *Server) handleRegisterDevice(w http.ResponseWriter, r *http.Request, ac
 		writeError(w, http.StatusBadRequest, wire.CodeBadRequest, text(err.Error()))
 		return
 	}
-	d := Device{Account: acct.name, DeviceID: reg.DeviceID, Number: reg.RegisteredNumber, Platform: reg.Platform,
+	d := devices.Device{Account: acct.name, DeviceID: reg.DeviceID, Number: reg.RegisteredNumber, Platform: reg.Platform,
 		VoIPToken: reg.VoIPToken, FCMToken: reg.FCMToken, Updated: time.Now()}
 	if err := s.devices.Put(r.Context(), d); err != nil {
 		s.log.Error("device registry", "account", acct.name, "err", err)
@@ -237,7 +239,7 @@ func (s *Server) handleUnregisterDevice(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	switch err := s.devices.Delete(r.Context(), acct.name, id); {
-	case errors.Is(err, ErrNoDevice):
+	case errors.Is(err, devices.ErrNoDevice):
 		writeError(w, http.StatusNotFound, wire.CodeNotFound, "no such device")
 	case err != nil:
 		s.log.Error("device registry", "account", acct.name, "err", err)

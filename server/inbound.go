@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/onecxi/phone/server/endpoint"
+
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +37,7 @@ const (
 type LegConn interface {
 	// SendAudioRaw takes the other party's audio toward this one: wire
 	// frames (header and samples), owned by the callee afterwards.
-	AudioSink
+	endpoint.AudioSink
 	// Send delivers a control message: ringing, answered, declined,
 	// error{code,message}, end{reason}, dtmf{digit} or hold{on,remote}.
 	Send(m wire.Message) error
@@ -81,9 +83,9 @@ func (s *Server) Inbound(ctx context.Context, in InboundCall, conn LegConn) (*Ex
 	}
 	name := callerName(in.Name)
 	log := s.log.With("account", acct.name, "trunkCaller", caller)
-	x := &ExternalLeg{s: s}
+	x := &ExternalLeg{reg: s.reg, stats: s.stats}
 	x.conn = &extConn{LegConn: conn, x: x}
-	x.l = &leg{s: s, acct: acct, conn: x.conn, log: log, caller: caller, callerName: name}
+	x.l = &leg{reg: s.reg, stats: s.stats, acct: acct, conn: x.conn, log: log, caller: caller, callerName: name}
 	x.l.phase.Store(legStarted)
 	// The key under which the registry knows this party: registered numbers
 	// are digits, so a trunk caller can never collide with an app user, nor
@@ -123,7 +125,8 @@ func callerName(s string) string {
 // ExternalLeg is the server's side of a trunk's inbound caller. Its methods
 // may be called from any goroutine; SendAudioRaw never blocks.
 type ExternalLeg struct {
-	s      *Server
+	reg    *registry
+	stats  *counters
 	l      *leg
 	conn   *extConn
 	callID atomic.Pointer[string]
@@ -142,7 +145,7 @@ func (x *ExternalLeg) CallID() string {
 // (nowhere before the call is answered, or while muted or held).
 func (x *ExternalLeg) SendAudioRaw(raw []byte) bool {
 	if wire.CheckAudio(raw) != nil {
-		x.s.framesDropped.Add(1)
+		x.stats.framesDropped.Add(1)
 		return false
 	}
 	x.l.onAudio(raw)
@@ -154,19 +157,19 @@ func (x *ExternalLeg) DTMF(digit byte) error {
 	if !wire.ValidDigit(string(digit)) {
 		return fmt.Errorf("%w: %q is not a DTMF digit (0-9, *, #)", ErrControlRejected, digit)
 	}
-	return x.control(func() (wire.Code, string) { return x.s.reg.dtmf(x.l, string(digit)) })
+	return x.control(func() (wire.Code, string) { return x.reg.dtmf(x.l, string(digit)) })
 }
 
 // Hold puts the call on hold (the other party hears hold music) or resumes
 // it, as a re-INVITE from the network asks.
 func (x *ExternalLeg) Hold(on bool) error {
-	return x.control(func() (wire.Code, string) { return x.s.reg.hold(x.l, on) })
+	return x.control(func() (wire.Code, string) { return x.reg.hold(x.l, on) })
 }
 
 func (x *ExternalLeg) control(f func() (wire.Code, string)) error {
 	var code wire.Code
 	var msg string
-	if err := x.s.reg.do(func() { code, msg = f() }); err != nil {
+	if err := x.reg.do(func() { code, msg = f() }); err != nil {
 		return ErrShuttingDown
 	}
 	if code != "" {
@@ -179,7 +182,7 @@ func (x *ExternalLeg) control(f func() (wire.Code, string)) error {
 // network). Safe to call more than once, and after the server ended the call.
 func (x *ExternalLeg) Hangup() {
 	x.conn.closed.Store(true) // the caller is gone: nothing more to send it
-	_ = x.s.reg.do(func() { x.s.reg.legGone(x.l) })
+	_ = x.reg.do(func() { x.reg.legGone(x.l) })
 }
 
 // extConn wraps a trunk's LegConn. A WebSocket leg is forgotten when its
@@ -212,6 +215,6 @@ func (e *extConn) Close(code int, reason string) {
 		return
 	}
 	e.LegConn.Close(code, reason)
-	s, l := e.x.s, e.x.l
-	s.spawn(func() { _ = s.reg.do(func() { s.reg.legGone(l) }) })
+	r, l := e.x.reg, e.x.l
+	r.spawn(func() { _ = r.do(func() { r.legGone(l) }) })
 }

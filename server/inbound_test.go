@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"github.com/onecxi/phone/server/trunk"
+
 	"context"
 	"sync"
 	"testing"
@@ -209,7 +211,7 @@ func TestInboundRefusals(t *testing.T) {
 
 // dtmfTrunk is a trunk whose far end answers at once and presses digits on
 // request.
-type dtmfTrunk struct{ dials chan server.TrunkDial }
+type dtmfTrunk struct{ dials chan trunk.Dial }
 
 type dtmfTrunkCall struct{}
 
@@ -218,20 +220,20 @@ func (dtmfTrunkCall) SendDTMF(byte)            {}
 func (dtmfTrunkCall) Hold(bool)                {}
 func (dtmfTrunkCall) Hangup()                  {}
 
-func (d *dtmfTrunk) Dial(td server.TrunkDial) (server.TrunkCall, error) {
+func (d *dtmfTrunk) Dial(td trunk.Dial) (trunk.Call, error) {
 	d.dials <- td
 	return dtmfTrunkCall{}, nil
 }
 
 func TestTrunkFarEndDTMFReachesTheCaller(t *testing.T) {
-	tr := &dtmfTrunk{dials: make(chan server.TrunkDial, 1)}
+	tr := &dtmfTrunk{dials: make(chan trunk.Dial, 1)}
 	h := newHarness(t, harnessOpts{options: []server.Option{server.WithTrunk(tr)}})
 	a := h.call("A", "acme", wire.Message{Type: wire.TypeStart, Kind: wire.KindOutbound, To: "5550199", RegisteredNumber: "1001"})
 	d := <-tr.dials
 	d.DTMF('1') // before answer: nowhere to go, dropped
-	d.Progress(server.TrunkEvent{Kind: server.TrunkRinging})
+	d.Progress(trunk.Event{Kind: trunk.Ringing})
 	a.expect(wire.TypeRinging)
-	d.Progress(server.TrunkEvent{Kind: server.TrunkAnswered})
+	d.Progress(trunk.Event{Kind: trunk.Answered})
 	a.expect(wire.TypeAnswered)
 	d.DTMF('#')
 	assert.Equal(t, "#", a.expect(wire.TypeDTMF).Digit)
@@ -240,14 +242,14 @@ func TestTrunkFarEndDTMFReachesTheCaller(t *testing.T) {
 }
 
 func TestTrunkFarEndHoldReachesTheCaller(t *testing.T) {
-	tr := &dtmfTrunk{dials: make(chan server.TrunkDial, 1)}
+	tr := &dtmfTrunk{dials: make(chan trunk.Dial, 1)}
 	h := newHarness(t, harnessOpts{options: []server.Option{server.WithTrunk(tr)}})
 	a := h.call("A", "acme", wire.Message{Type: wire.TypeStart, Kind: wire.KindOutbound, To: "5550199", RegisteredNumber: "1001"})
 	d := <-tr.dials
-	d.Progress(server.TrunkEvent{Kind: server.TrunkAnswered})
+	d.Progress(trunk.Event{Kind: trunk.Answered})
 	a.expect(wire.TypeAnswered)
 
-	d.Progress(server.TrunkEvent{Kind: server.TrunkHeld})
+	d.Progress(trunk.Event{Kind: trunk.Held})
 	m := a.expect(wire.TypeHold)
 	assert.True(t, *m.On)
 	assert.True(t, m.Remote, "the far end did it")
@@ -256,8 +258,8 @@ func TestTrunkFarEndHoldReachesTheCaller(t *testing.T) {
 	farEnd, _ := wire.AppendAudio(nil, wire.AudioFrame{Seq: seqB, Samples: make([]int16, wire.FrameSamples)})
 	assert.False(t, d.Audio.SendAudioRaw(farEnd))
 
-	d.Progress(server.TrunkEvent{Kind: server.TrunkHeld}) // a repeat changes nothing
-	d.Progress(server.TrunkEvent{Kind: server.TrunkResumed})
+	d.Progress(trunk.Event{Kind: trunk.Held}) // a repeat changes nothing
+	d.Progress(trunk.Event{Kind: trunk.Resumed})
 	m = a.expect(wire.TypeHold)
 	assert.False(t, *m.On)
 	farEnd, _ = wire.AppendAudio(nil, wire.AudioFrame{Seq: seqB + 1, Samples: make([]int16, wire.FrameSamples)})

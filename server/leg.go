@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/onecxi/phone/server/endpoint"
+
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -23,7 +25,8 @@ const (
 // goroutine (wire.Conn.Run) handles messages by asking the registry, and
 // forwards audio along route without asking anyone.
 type leg struct {
-	s     *Server
+	reg   *registry
+	stats *counters
 	acct  *account
 	conn  LegConn      // a *wire.Conn, or a trunk's inbound caller (ExternalLeg)
 	log   *slog.Logger // registry-owned after start
@@ -46,7 +49,7 @@ type leg struct {
 func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
 	log := s.log.With("account", acct.name, "remote", remote)
 	conn := wire.NewConn(ws, log)
-	l := &leg{s: s, acct: acct, conn: conn, log: log}
+	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: conn, log: log}
 	var err error
 	if e := s.reg.do(func() { err = s.reg.addLeg(l) }); e != nil || err != nil {
 		conn.Close(wire.CloseGoingAway, "server shutting down")
@@ -66,20 +69,28 @@ func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
 	_ = s.reg.do(func() { s.reg.legGone(l) })
 }
 
+// route is where a leg's audio goes. It is swapped atomically as the call
+// changes (answered, ended), so the per-frame path takes no lock and never
+// asks the registry.
+type route struct {
+	sink endpoint.AudioSink
+	held *atomic.Uint32 // the call's hold bits; any set means no audio either way
+}
+
 // onAudio is the relay: one atomic load of the route, checks of mute and
 // hold, and a non-blocking queue onto the far end. No lock, no allocation,
 // no log.
 func (l *leg) onAudio(raw []byte) {
 	rt := l.route.Load()
 	if rt == nil || l.muted.Load() || rt.held.Load() != 0 {
-		l.s.framesDropped.Add(1)
+		l.stats.framesDropped.Add(1)
 		wire.ReleaseAudioBuffer(raw) // ours, and going nowhere
 		return
 	}
 	if rt.sink.SendAudioRaw(raw) {
-		l.s.framesRelayed.Add(1)
+		l.stats.framesRelayed.Add(1)
 	} else {
-		l.s.framesDropped.Add(1)
+		l.stats.framesDropped.Add(1)
 	}
 }
 
@@ -95,14 +106,14 @@ func (l *leg) onMessage(m wire.Message) {
 		if l.phase.CompareAndSwap(legWaiting, legStarted) {
 			// Looked up here, on the leg's own goroutine: the registry
 			// goroutine never waits on the database.
-			targets := l.s.pushTargetsFor(l.acct, m)
-			if err := l.s.reg.do(func() { l.s.reg.start(l, m, targets) }); err != nil {
+			targets := l.reg.pushTargets(l.acct, m)
+			if err := l.reg.do(func() { l.reg.start(l, m, targets) }); err != nil {
 				l.conn.Close(wire.CloseGoingAway, "server shutting down")
 			}
 		}
 		return
 	}
-	r := l.s.reg
+	r := l.reg
 	switch m.Type {
 	case wire.TypePing:
 		_ = l.conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
@@ -131,7 +142,7 @@ func (l *leg) onMessage(m wire.Message) {
 // error{ref,code}. A request without ref wants no answer.
 func (l *leg) control(ref uint32, f func() (wire.Code, string)) {
 	code, msg := wire.CodeShuttingDown, "the server is shutting down"
-	_ = l.s.reg.do(func() { code, msg = f() })
+	_ = l.reg.do(func() { code, msg = f() })
 	if ref == 0 {
 		return
 	}
@@ -160,7 +171,7 @@ func (l *leg) refuse(msg string) {
 		return
 	}
 	l.sendError(0, wire.CodeBadRequest, msg)
-	l.s.closeAfterSend(l.conn, wire.ClosePolicy, "expected start")
+	l.conn.Close(wire.ClosePolicy, "expected start") // after the error: Close flushes it
 }
 
 func (l *leg) sendError(ref uint32, code wire.Code, msg string) {

@@ -1,10 +1,14 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -14,15 +18,39 @@ type Option func(*options)
 type options struct {
 	log          *slog.Logger
 	hook         func(Event)
-	trunk        Trunk
-	notifiers    []Notifier
-	devices      DeviceStore
-	pushHTTP     *http.Client
+	trunk        trunk.Trunk
+	devices      devices.Store
+	push         []push.Transport
 	startTimeout time.Duration
 }
 
 func defaultOptions() options {
 	return options{log: slog.Default(), startTimeout: wire.StartTimeout}
+}
+
+// check reports what cfg names that the options do not provide: New opens
+// no database and builds no push client itself (see package
+// server/providers), so a configuration asking for them without them is a
+// mistake, not a silent downgrade.
+func (o options) check(cfg Config) error {
+	var errs []error
+	if cfg.Trunk.Type == TrunkSIP && o.trunk == nil {
+		errs = append(errs, fmt.Errorf("trunk.type %q: the SIP gateway (package sipgw) must be passed with WithTrunk", TrunkSIP))
+	}
+	if cfg.DeviceDB != "" && o.devices == nil {
+		errs = append(errs, fmt.Errorf("deviceDb %q: open it (package server/providers) and pass it with WithDeviceStore", cfg.DeviceDB))
+	}
+	kinds := map[string]bool{}
+	for _, t := range o.push {
+		kinds[t.Kind()] = true
+	}
+	if cfg.Push.APNs != nil && !kinds[devices.TokenVoIP] {
+		errs = append(errs, errors.New("push.apns: no APNs transport was passed with WithPush (package server/providers builds it)"))
+	}
+	if cfg.Push.FCM != nil && !kinds[devices.TokenFCM] {
+		errs = append(errs, errors.New("push.fcm: no FCM transport was passed with WithPush (package server/providers builds it)"))
+	}
+	return errors.Join(errs...)
 }
 
 // WithLogger sets the logger (default slog.Default()). Nothing secret is
@@ -42,33 +70,28 @@ func WithEventHook(hook func(Event)) Option {
 }
 
 // WithTrunk replaces the trunk the configuration describes (for example with
-// a SIP trunk, or a SimulatedTrunk a test keeps a handle on).
-func WithTrunk(t Trunk) Option {
+// a SIP trunk, or a trunk.Simulated a test keeps a handle on).
+func WithTrunk(t trunk.Trunk) Option {
 	return func(o *options) { o.trunk = t }
 }
 
-// WithNotifier adds a way of telling callees about incoming calls (for
-// example FCM or APNs push) besides the built-in events connections.
-func WithNotifier(n Notifier) Option {
-	return func(o *options) {
-		if n != nil {
-			o.notifiers = append(o.notifiers, n)
-		}
-	}
-}
-
-// WithDeviceStore sets the device registry's storage, overriding the
-// configuration's DeviceDB. The caller keeps ownership: Shutdown does not
-// close it.
-func WithDeviceStore(ds DeviceStore) Option {
+// WithDeviceStore sets the device registry's storage (default: in memory).
+// The caller keeps ownership: Shutdown does not close it.
+func WithDeviceStore(ds devices.Store) Option {
 	return func(o *options) { o.devices = ds }
 }
 
-// WithPushHTTPClient sets the HTTP client push providers are reached with
-// (a test's fake APNs and FCM, or an egress proxy). FCM's OAuth token is
-// added on top of its transport.
-func WithPushHTTPClient(c *http.Client) Option {
-	return func(o *options) { o.pushHTTP = c }
+// WithPush adds push transports (APNs, FCM; package server/providers opens
+// the ones a configuration names): devices registered with their tokens
+// then ring by push as well as on their events connections.
+func WithPush(ts ...push.Transport) Option {
+	return func(o *options) {
+		for _, t := range ts {
+			if t != nil {
+				o.push = append(o.push, t)
+			}
+		}
+	}
 }
 
 // withStartTimeout shortens wire.StartTimeout for tests.

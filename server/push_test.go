@@ -1,6 +1,12 @@
 package server_test
 
 import (
+	"github.com/onecxi/phone/server/providers"
+
+	"github.com/onecxi/phone/server/push"
+
+	"github.com/onecxi/phone/server/devices"
+
 	"context"
 	"net/http"
 	"strings"
@@ -10,16 +16,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/internal/pushfake"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/push/pushtest"
 	"github.com/onecxi/phone/wire"
 )
 
 // pushHarness starts a server using the fakes, with store as its registry.
-func pushHarness(t *testing.T, pf *pushfake.Fakes, store server.DeviceStore) *harness {
+func pushHarness(t *testing.T, pf *pushtest.Fakes, store devices.Store) *harness {
 	return newHarness(t, harnessOpts{
 		mutate:  func(c *server.Config) { c.Push = pf.Config },
-		options: []server.Option{server.WithPushHTTPClient(pf.Client), server.WithDeviceStore(store)},
+		options: []server.Option{server.WithPush(pf.Transports(t)...), server.WithDeviceStore(store)},
 	})
 }
 
@@ -40,15 +46,15 @@ func registerPushDevices(t *testing.T, h *harness) {
 	}
 }
 
-func apnsEvent(r pushfake.Request) string { s, _ := r.Body["event"].(string); return s }
-func fcmEvent(r pushfake.Request) string {
-	s, _ := pushfake.Dig(r.Body, "message", "data", "event").(string)
+func apnsEvent(r pushtest.Request) string { s, _ := r.Body["event"].(string); return s }
+func fcmEvent(r pushtest.Request) string {
+	s, _ := pushtest.Dig(r.Body, "message", "data", "event").(string)
 	return s
 }
 
 func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
-	pf := pushfake.New(t)
-	h := pushHarness(t, pf, server.NewMemoryDevices())
+	pf := pushtest.New(t)
+	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
 
 	// 1002 has no app open: push alone makes it reachable.
@@ -59,7 +65,7 @@ func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
 	ap := pf.APNs.Requests()[0]
 	assert.Equal(t, iosToken, ap.Token)
 	assert.Equal(t, "voip", ap.Header.Get("apns-push-type"))
-	assert.Equal(t, pushfake.BundleID+".voip", ap.Header.Get("apns-topic"))
+	assert.Equal(t, pushtest.BundleID+".voip", ap.Header.Get("apns-topic"))
 	assert.Equal(t, "10", ap.Header.Get("apns-priority"))
 	assert.Equal(t, "0", ap.Header.Get("apns-expiration"))
 	pf.CheckAPNsAuth(t, ap.Header)
@@ -72,8 +78,8 @@ func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
 	}, ap.Body, "exactly the guide's payload")
 
 	fr := pf.FCM.Requests()[0]
-	assert.Equal(t, "Bearer "+pushfake.OAuthToken, fr.Header.Get("Authorization"))
-	msg := pushfake.Dig(fr.Body, "message").(map[string]any)
+	assert.Equal(t, "Bearer "+pushtest.OAuthToken, fr.Header.Get("Authorization"))
+	msg := pushtest.Dig(fr.Body, "message").(map[string]any)
 	assert.Equal(t, androidToken, msg["token"])
 	assert.NotContains(t, msg, "notification", "data-only, so the app's background handler runs")
 	assert.Equal(t, map[string]any{"priority": "HIGH", "ttl": "0s"}, msg["android"])
@@ -97,8 +103,8 @@ func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
 }
 
 func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
-	pf := pushfake.New(t)
-	h := pushHarness(t, pf, server.NewMemoryDevices())
+	pf := pushtest.New(t)
+	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
 	desk := h.eventsFor("desk", "acme", "1002")
 
@@ -117,12 +123,12 @@ func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
 }
 
 func TestPushPrunesDeadTokens(t *testing.T) {
-	pf := pushfake.New(t)
-	store := server.NewMemoryDevices()
+	pf := pushtest.New(t)
+	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
 	registerPushDevices(t, h)
-	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusGone, Body: `{"reason":"Unregistered","timestamp":1711800000000}`})
-	pf.FCM.Fail(androidToken, pushfake.Reply{Status: http.StatusNotFound, Body: `{"error":{"code":404,"status":"NOT_FOUND","message":"Requested entity was not found.",` +
+	pf.APNs.Fail(iosToken, pushtest.Reply{Status: http.StatusGone, Body: `{"reason":"Unregistered","timestamp":1711800000000}`})
+	pf.FCM.Fail(androidToken, pushtest.Reply{Status: http.StatusNotFound, Body: `{"error":{"code":404,"status":"NOT_FOUND","message":"Requested entity was not found.",` +
 		`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
@@ -135,8 +141,8 @@ func TestPushPrunesDeadTokens(t *testing.T) {
 }
 
 func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
-	pf := pushfake.New(t)
-	store := server.NewMemoryDevices()
+	pf := pushtest.New(t)
+	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
 	other := strings.Repeat("b2", 32)
 	for _, body := range []string{
@@ -146,8 +152,8 @@ func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
 		status, _ := h.register("acme", body)
 		require.Equal(t, http.StatusNoContent, status)
 	}
-	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusBadRequest, Body: `{"reason":"BadDeviceToken"}`})
-	pf.APNs.Fail(other, pushfake.Reply{Status: http.StatusBadRequest, Body: `{"reason":"DeviceTokenNotForTopic"}`})
+	pf.APNs.Fail(iosToken, pushtest.Reply{Status: http.StatusBadRequest, Body: `{"reason":"BadDeviceToken"}`})
+	pf.APNs.Fail(other, pushtest.Reply{Status: http.StatusBadRequest, Body: `{"reason":"DeviceTokenNotForTopic"}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	a.expect(wire.TypeRinging)
@@ -159,15 +165,15 @@ func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
 }
 
 func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
-	pf := pushfake.New(t)
-	h := pushHarness(t, pf, server.NewMemoryDevices())
+	pf := pushtest.New(t)
+	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
 	pf.FCM.Fail(androidToken,
-		pushfake.Reply{Status: http.StatusServiceUnavailable, Body: `{"error":{"code":503,"status":"UNAVAILABLE","message":"try later"}}`},
-		pushfake.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "1"},
+		pushtest.Reply{Status: http.StatusServiceUnavailable, Body: `{"error":{"code":503,"status":"UNAVAILABLE","message":"try later"}}`},
+		pushtest.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "1"},
 			Body: `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota",` +
 				`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"QUOTA_EXCEEDED"}]}}`})
-	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusServiceUnavailable, Body: `{"reason":"ServiceUnavailable"}`})
+	pf.APNs.Fail(iosToken, pushtest.Reply{Status: http.StatusServiceUnavailable, Body: `{"reason":"ServiceUnavailable"}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	a.expect(wire.TypeRinging)
@@ -182,8 +188,8 @@ func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
 }
 
 func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
-	pf := pushfake.New(t)
-	h := pushHarness(t, pf, server.NewMemoryDevices())
+	pf := pushtest.New(t)
+	h := pushHarness(t, pf, devices.NewMemory())
 	// A desktop registration has no token: it only rings through events.
 	status, _ := h.register("acme", `{"deviceId":"desk","registeredNumber":"1002","platform":"desktop"}`)
 	require.Equal(t, http.StatusNoContent, status)
@@ -194,25 +200,25 @@ func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
 }
 
 func TestPushConfigValidation(t *testing.T) {
-	good := func() server.PushConfig {
-		return server.PushConfig{
-			APNs: &server.APNsConfig{KeyFile: "k.p8", KeyID: pushfake.KeyID, TeamID: pushfake.TeamID, BundleID: pushfake.BundleID},
-			FCM:  &server.FCMConfig{ProjectID: pushfake.Project, CredentialsFile: "sa.json"},
+	good := func() push.Config {
+		return push.Config{
+			APNs: &push.APNsConfig{KeyFile: "k.p8", KeyID: pushtest.KeyID, TeamID: pushtest.TeamID, BundleID: pushtest.BundleID},
+			FCM:  &push.FCMConfig{ProjectID: pushtest.Project, CredentialsFile: "sa.json"},
 		}
 	}
 	tests := []struct {
 		name   string
-		mutate func(*server.PushConfig)
+		mutate func(*push.Config)
 		want   string
 	}{
-		{"no key file", func(p *server.PushConfig) { p.APNs.KeyFile = "" }, "push.apns.keyFile"},
-		{"bad key id", func(p *server.PushConfig) { p.APNs.KeyID = "abc" }, "push.apns.keyId"},
-		{"bad team", func(p *server.PushConfig) { p.APNs.TeamID = "" }, "push.apns.teamId"},
-		{"bad bundle", func(p *server.PushConfig) { p.APNs.BundleID = "com example" }, "push.apns.bundleId"},
-		{"bad host", func(p *server.PushConfig) { p.APNs.Host = "ftp://x" }, "push.apns.host"},
-		{"bad project", func(p *server.PushConfig) { p.FCM.ProjectID = "X" }, "push.fcm.projectId"},
-		{"no credentials", func(p *server.PushConfig) { p.FCM.CredentialsFile = "" }, "push.fcm.credentialsFile"},
-		{"bad endpoint", func(p *server.PushConfig) { p.FCM.Endpoint = "fcm" }, "push.fcm.endpoint"},
+		{"no key file", func(p *push.Config) { p.APNs.KeyFile = "" }, "push.apns.keyFile"},
+		{"bad key id", func(p *push.Config) { p.APNs.KeyID = "abc" }, "push.apns.keyId"},
+		{"bad team", func(p *push.Config) { p.APNs.TeamID = "" }, "push.apns.teamId"},
+		{"bad bundle", func(p *push.Config) { p.APNs.BundleID = "com example" }, "push.apns.bundleId"},
+		{"bad host", func(p *push.Config) { p.APNs.Host = "ftp://x" }, "push.apns.host"},
+		{"bad project", func(p *push.Config) { p.FCM.ProjectID = "X" }, "push.fcm.projectId"},
+		{"no credentials", func(p *push.Config) { p.FCM.CredentialsFile = "" }, "push.fcm.credentialsFile"},
+		{"bad endpoint", func(p *push.Config) { p.FCM.Endpoint = "fcm" }, "push.fcm.endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,15 +233,17 @@ func TestPushConfigValidation(t *testing.T) {
 	cfg, _ := testConfig()
 	cfg.Push = good()
 	require.NoError(t, cfg.Validate())
-	_, err := server.New(cfg, server.WithLogger(testLogger()))
+	_, err := providers.Open(context.Background(), cfg, nil)
 	require.ErrorIs(t, err, server.ErrInvalidConfig, "a missing key file fails at start, not at the first call")
+	_, err = server.New(cfg, server.WithLogger(testLogger()))
+	require.ErrorIs(t, err, server.ErrInvalidConfig, "push configured without its transports is not silently dropped")
 }
 
 func TestPushEndCancelsAPendingRetry(t *testing.T) {
-	pf := pushfake.New(t)
-	h := pushHarness(t, pf, server.NewMemoryDevices())
+	pf := pushtest.New(t)
+	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
-	pf.APNs.Fail(iosToken, pushfake.Reply{Status: http.StatusServiceUnavailable, Body: `{"reason":"ServiceUnavailable"}`})
+	pf.APNs.Fail(iosToken, pushtest.Reply{Status: http.StatusServiceUnavailable, Body: `{"reason":"ServiceUnavailable"}`})
 
 	a := h.call("A", "acme", appCall("1002", "1001"))
 	a.expect(wire.TypeRinging)
@@ -248,17 +256,17 @@ func TestPushEndCancelsAPendingRetry(t *testing.T) {
 }
 
 func TestTestPushReportsEveryDevice(t *testing.T) {
-	pf := pushfake.New(t)
-	store := server.NewMemoryDevices()
+	pf := pushtest.New(t)
+	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
 	registerPushDevices(t, h)
-	pf.FCM.Fail(androidToken, pushfake.Reply{Status: http.StatusNotFound, Body: `{"error":{"code":404,"status":"NOT_FOUND",` +
+	pf.FCM.Fail(androidToken, pushtest.Reply{Status: http.StatusNotFound, Body: `{"error":{"code":404,"status":"NOT_FOUND",` +
 		`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
 
 	reports, err := h.srv.TestPush(context.Background(), "acme", "1002", 0)
 	require.NoError(t, err)
 	require.Len(t, reports, 2)
-	byDevice := map[string]server.PushReport{}
+	byDevice := map[string]push.Report{}
 	for _, r := range reports {
 		byDevice[r.DeviceID] = r
 		assert.NotContains(t, r.Token, "APA91b", "tokens are reported redacted")

@@ -1,6 +1,12 @@
 package server
 
 import (
+	"log/slog"
+
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/endpoint"
+	"github.com/onecxi/phone/server/trunk"
+
 	"context"
 	"errors"
 	"fmt"
@@ -17,13 +23,40 @@ var errStopped = errors.New("server: registry stopped")
 // decline gets 409 call_ended rather than 404.
 const maxTombstones = 4096
 
+// routing is what the routing core (registry, calls, legs) needs from the
+// rest of the server, each through a value or a small interface: the policy
+// of the configuration, the trunk, the push deliverer, the event hook, a way
+// to start goroutines the server waits for, and the shared counters.
+type routing struct {
+	log         *slog.Logger
+	accounts    map[string]*account
+	ringTimeout time.Duration
+	maxCalls    int
+	environment string // goes into push payloads
+	trunk       trunk.Trunk
+	push        pushSender
+	hook        func(Event)
+	spawn       endpoint.Spawner
+	stats       *counters
+	// pushTargets returns the devices a start message would ring by push.
+	// It may wait on the device store, so legs call it on their own
+	// goroutine before asking the registry to start the call.
+	pushTargets func(acct *account, m wire.Message) []devices.Device
+}
+
+// pushSender reaches devices that are not online: *push.Pusher, whose nil
+// value sends nothing.
+type pushSender interface {
+	Send(devs []devices.Device, p wire.PushPayload)
+}
+
 // registry owns every call, call leg and events connection. Exactly one
 // goroutine (run) touches its maps and the registry-owned fields of calls and
 // legs; everyone else asks it to act with do. It never blocks: it only queues
 // messages (wire.Conn.Send), starts goroutines and swaps atomic routes. Audio
 // does not pass through it.
 type registry struct {
-	s    *Server
+	routing
 	reqs chan func()
 	done chan struct{} // closed when run returns
 
@@ -46,18 +79,24 @@ type acctState struct {
 	calls  map[string]*call                   // live calls by ID
 }
 
-func newRegistry(s *Server) *registry {
-	r := &registry{
-		s:      s,
-		reqs:   make(chan func()),
-		done:   make(chan struct{}),
-		byAcct: make(map[*account]*acctState),
-		byName: make(map[string]*acctState),
-		calls:  make(map[string]*call),
-		legs:   make(map[*leg]struct{}),
-		ended:  make(map[string]*account),
+func newRegistry(rt routing) *registry {
+	if rt.push == nil {
+		rt.push = noPush{}
 	}
-	for _, a := range s.auth.accounts {
+	if rt.pushTargets == nil {
+		rt.pushTargets = func(*account, wire.Message) []devices.Device { return nil }
+	}
+	r := &registry{
+		routing: rt,
+		reqs:    make(chan func()),
+		done:    make(chan struct{}),
+		byAcct:  make(map[*account]*acctState),
+		byName:  make(map[string]*acctState),
+		calls:   make(map[string]*call),
+		legs:    make(map[*leg]struct{}),
+		ended:   make(map[string]*account),
+	}
+	for _, a := range rt.accounts {
 		st := &acctState{
 			acct:   a,
 			events: make(map[string]map[*eventConn]struct{}),
@@ -92,7 +131,7 @@ func (r *registry) do(f func()) error {
 		defer func() {
 			// A bug in one request must not take every call down with it.
 			if v := recover(); v != nil {
-				r.s.log.Error("registry request panicked", "panic", v, "stack", string(debug.Stack()))
+				r.log.Error("registry request panicked", "panic", v, "stack", string(debug.Stack()))
 			}
 		}()
 		f()
@@ -111,7 +150,7 @@ func (r *registry) addLeg(l *leg) error {
 		return errStopped
 	}
 	r.legs[l] = struct{}{}
-	r.s.callLegs.Add(1)
+	r.stats.callLegs.Add(1)
 	return nil
 }
 
@@ -120,7 +159,7 @@ func (r *registry) addLeg(l *leg) error {
 func (r *registry) legGone(l *leg) {
 	if _, ok := r.legs[l]; ok {
 		delete(r.legs, l)
-		r.s.callLegs.Add(-1)
+		r.stats.callLegs.Add(-1)
 	}
 	r.hangup(l)
 }
@@ -136,7 +175,7 @@ func (r *registry) addEvents(ec *eventConn) error {
 		st.events[ec.number] = set
 	}
 	set[ec] = struct{}{}
-	r.s.eventConns.Add(1)
+	r.stats.eventConns.Add(1)
 	return nil
 }
 
@@ -150,40 +189,7 @@ func (r *registry) removeEvents(ec *eventConn) {
 	if len(set) == 0 {
 		delete(st.events, ec.number)
 	}
-	r.s.eventConns.Add(-1)
-}
-
-// notify tells every notifier about p and returns how many devices were
-// reached. The built-in events connections of device except (if not "") are
-// skipped.
-func (r *registry) notify(st *acctState, number string, p wire.PushPayload, except string) int {
-	n := 0
-	for _, nf := range r.s.notifiers {
-		if en, ok := nf.(eventsNotifier); ok {
-			n += en.notify(st.acct.name, number, p, except)
-			continue
-		}
-		n += nf.Notify(st.acct.name, number, p)
-	}
-	return n
-}
-
-// notifyEnd tells every device that rang for c to stop: events
-// connections and push targets alike, except the device that answered (it
-// is in the call, and "end" would mean the call is over).
-func (r *registry) notifyEnd(c *call) {
-	end := c.push(wire.EventEnd, r.s.cfg.Environment)
-	r.notify(c.st, c.callee, end, c.answeredBy)
-	targets := c.pushTargets
-	if c.answeredBy != "" {
-		targets = make([]Device, 0, len(c.pushTargets))
-		for _, d := range c.pushTargets {
-			if d.DeviceID != c.answeredBy {
-				targets = append(targets, d)
-			}
-		}
-	}
-	r.s.push.send(targets, end)
+	r.stats.eventConns.Add(-1)
 }
 
 func (r *registry) tombstone(c *call) {
@@ -207,7 +213,7 @@ func (r *registry) shutdown() {
 		if !l.closing {
 			l.closing = true
 			conn := l.conn
-			if !r.s.spawn(func() { conn.Close(wire.CloseGoingAway, "server shutting down") }) {
+			if !r.spawn(func() { conn.Close(wire.CloseGoingAway, "server shutting down") }) {
 				go conn.Close(wire.CloseGoingAway, "server shutting down")
 			}
 		}
@@ -216,7 +222,7 @@ func (r *registry) shutdown() {
 		for _, set := range st.events {
 			for ec := range set {
 				conn := ec.conn
-				if !r.s.spawn(func() { conn.Close(wire.CloseGoingAway, "server shutting down") }) {
+				if !r.spawn(func() { conn.Close(wire.CloseGoingAway, "server shutting down") }) {
 					go conn.Close(wire.CloseGoingAway, "server shutting down")
 				}
 			}
@@ -236,7 +242,7 @@ func (r *registry) decline(acct *account, id string) (status int, code wire.Code
 	case c.state != stateRinging:
 		return 409, wire.CodeAlreadyAnswered, "the call was already answered"
 	}
-	r.s.emit(c.event(EventDeclined, wire.ReasonDeclined))
+	r.emit(c.event(EventDeclined, wire.ReasonDeclined))
 	r.finish(c, nil, wire.ReasonDeclined,
 		&wire.Message{Type: wire.TypeDeclined, CallID: c.id, Reason: wire.ReasonDeclined}, wire.CloseNormal)
 	return 204, "", ""
@@ -248,13 +254,31 @@ func (r *registry) ringTimedOut(c *call) {
 		return
 	}
 	r.finish(c, nil, wire.ReasonNoAnswer, &wire.Message{Type: wire.TypeError, Code: wire.CodeNoAnswer,
-		Message: fmt.Sprintf("no answer within %v", r.s.cfg.RingTimeout)}, wire.CloseNormal)
+		Message: fmt.Sprintf("no answer within %v", r.ringTimeout)}, wire.CloseNormal)
 }
 
 // armRingTimer fails c with no_answer unless answered within the ring
 // timeout. The timer's goroutine only asks the registry to act.
 func (r *registry) armRingTimer(c *call) {
-	c.ringTimer = time.AfterFunc(r.s.cfg.RingTimeout, func() {
+	c.ringTimer = time.AfterFunc(r.ringTimeout, func() {
 		_ = r.do(func() { r.ringTimedOut(c) })
 	})
 }
+
+// emit reports e to the event hook, if any.
+func (r *registry) emit(e Event) {
+	if r.hook != nil {
+		r.hook(e)
+	}
+}
+
+// post queues m on conn and never blocks: a peer that has let its control
+// queue fill is closed by wire.Conn itself.
+func post(conn LegConn, m wire.Message) bool {
+	return conn.Send(m) == nil
+}
+
+// noPush is the pushSender of a server without push providers.
+type noPush struct{}
+
+func (noPush) Send([]devices.Device, wire.PushPayload) {}

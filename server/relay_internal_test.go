@@ -15,10 +15,10 @@ type countSink struct{ n atomic.Uint64 }
 func (c *countSink) SendAudioRaw([]byte) bool { c.n.Add(1); return true }
 
 func TestRelayHonoursMuteAndHold(t *testing.T) {
-	s := &Server{}
+	s := &counters{}
 	var held atomic.Uint32
 	sink := &countSink{}
-	l := &leg{s: s}
+	l := &leg{stats: s}
 	frame := make([]byte, wire.AudioHeaderSize+2*wire.FrameSamples)
 
 	l.onAudio(frame) // no route yet: not answered
@@ -41,9 +41,8 @@ func TestRelayHonoursMuteAndHold(t *testing.T) {
 // read and write around it belong to wire and gorilla): it must not
 // allocate.
 func BenchmarkRelay(b *testing.B) {
-	s := &Server{}
 	var held atomic.Uint32
-	l := &leg{s: s}
+	l := &leg{stats: &counters{}}
 	l.route.Store(&route{sink: &countSink{}, held: &held})
 	frame := make([]byte, wire.AudioHeaderSize+2*wire.FrameSamples)
 	b.ReportAllocs()

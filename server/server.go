@@ -1,6 +1,10 @@
 package server
 
 import (
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/server/trunk"
+
 	"context"
 	"crypto/tls"
 	"errors"
@@ -29,13 +33,9 @@ const ShutdownTimeout = 10 * time.Second
 type Server struct {
 	cfg        Config
 	log        *slog.Logger
-	hook       func(Event)
 	auth       *authenticator
-	trunk      Trunk
-	notifiers  []Notifier
-	devices    DeviceStore
-	ownDevices bool    // opened by New, so closed by Shutdown
-	push       *pusher // nil: no push provider configured
+	devices    devices.Store
+	push       *push.Pusher // nil: no push provider configured
 	startLimit time.Duration
 	tls        *tls.Config
 	upgrader   websocket.Upgrader
@@ -43,6 +43,7 @@ type Server struct {
 	handler    http.Handler
 	reg        *registry
 	goes       tracker
+	stats      *counters
 
 	// base is the context of every WebSocket; cancelling it closes them all
 	// (the last resort of Shutdown).
@@ -53,7 +54,11 @@ type Server struct {
 	shutting     atomic.Bool
 	shutdownOnce sync.Once
 	shutdownErr  error
+}
 
+// counters are the server's atomic counters, shared by the registry, the
+// legs' relay path and Stats.
+type counters struct {
 	activeCalls, eventConns      atomic.Int64
 	callLegs                     atomic.Int64 // live /v1/call connections
 	framesRelayed, framesDropped atomic.Uint64
@@ -61,6 +66,13 @@ type Server struct {
 
 // New validates cfg and returns a server ready to serve. Its registry
 // goroutine runs until Shutdown.
+//
+// New opens nothing outside the process: what a configuration names beyond
+// the core is passed in as options — the device store (WithDeviceStore),
+// push transports (WithPush) and a SIP trunk (WithTrunk). Package
+// server/providers opens the store and transports a configuration names;
+// without them a server keeps registrations in memory and rings events
+// connections only.
 func New(cfg Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -70,6 +82,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if err := o.check(cfg); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
 	auth, err := newAuthenticator(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -77,10 +92,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg:        cfg,
 		log:        o.log,
-		hook:       o.hook,
 		auth:       auth,
-		trunk:      o.trunk,
+		devices:    o.devices,
 		startLimit: o.startTimeout,
+		stats:      &counters{},
 	}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -94,37 +109,19 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 			NextProtos: []string{"http/1.1"},
 		}
 	}
-	if s.trunk == nil && cfg.Trunk.Type == TrunkSIP {
-		return nil, fmt.Errorf("%w: trunk.type %q: the SIP gateway (package sipgw) must be passed with WithTrunk", ErrInvalidConfig, TrunkSIP)
-	}
-	if s.trunk == nil && cfg.Trunk.Type == TrunkSimulated {
-		st, err := NewSimulatedTrunk(cfg.Trunk, s.log)
+	tr := o.trunk
+	if tr == nil && cfg.Trunk.Type == TrunkSimulated {
+		st, err := trunk.NewSimulated(cfg.Trunk.Simulated(), s.log)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
-		s.trunk = st
+		tr = st
 	}
-	switch {
-	case o.devices != nil:
-		s.devices = o.devices
-	case cfg.DeviceDB != "":
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		ds, err := OpenSQLiteDevices(ctx, cfg.DeviceDB)
-		cancel()
-		if err != nil {
-			return nil, err
-		}
-		s.devices, s.ownDevices = ds, true
-	default:
+	if s.devices == nil {
 		s.log.Info("device registry in memory: registrations are lost at restart (set deviceDb to keep them)")
-		s.devices, s.ownDevices = NewMemoryDevices(), true
+		s.devices = devices.NewMemory()
 	}
-	if err := s.startPush(o.pushHTTP); err != nil {
-		if s.ownDevices {
-			_ = s.devices.Close()
-		}
-		return nil, err
-	}
+	s.push = push.New(s.log, s.devices, o.push...)
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   2048,
@@ -139,8 +136,19 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	var regCtx context.Context
 	regCtx, s.stopReg = context.WithCancel(context.Background())
-	s.reg = newRegistry(s)
-	s.notifiers = append([]Notifier{eventsNotifier{s.reg}}, o.notifiers...)
+	s.reg = newRegistry(routing{
+		log:         s.log,
+		accounts:    auth.accounts,
+		ringTimeout: cfg.RingTimeout,
+		maxCalls:    cfg.MaxCalls,
+		environment: cfg.Environment,
+		trunk:       tr,
+		push:        s.push,
+		hook:        o.hook,
+		spawn:       s.goes.goTracked,
+		stats:       s.stats,
+		pushTargets: s.pushTargetsFor,
+	})
 	go s.reg.run(regCtx)
 
 	s.handler = s.routes()
@@ -223,13 +231,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancelBase()
 		s.stopReg()
 		<-s.reg.done
-		if err := s.push.stop(ctx); err != nil {
+		if err := s.push.Stop(ctx); err != nil {
 			errs = append(errs, err)
-		}
-		if s.ownDevices {
-			if err := s.devices.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("close device registry: %w", err))
-			}
 		}
 		s.shutdownErr = errors.Join(errs...)
 	})
@@ -239,35 +242,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats {
 	return Stats{
-		ActiveCalls:   int(s.activeCalls.Load()),
-		EventConns:    int(s.eventConns.Load()),
-		FramesRelayed: s.framesRelayed.Load(),
-		FramesDropped: s.framesDropped.Load(),
-		Push:          s.push.stats(),
+		ActiveCalls:   int(s.stats.activeCalls.Load()),
+		EventConns:    int(s.stats.eventConns.Load()),
+		FramesRelayed: s.stats.framesRelayed.Load(),
+		FramesDropped: s.stats.framesDropped.Load(),
+		Push:          s.push.Stats(),
 	}
-}
-
-func (s *Server) emit(e Event) {
-	if s.hook != nil {
-		s.hook(e)
-	}
-}
-
-// spawn runs f on a goroutine Shutdown waits for; false once shutting down
-// has got past the point of waiting.
-func (s *Server) spawn(f func()) bool { return s.goes.goTracked(f) }
-
-// post queues m on conn and never blocks, for the registry goroutine: a
-// peer that has let its control queue fill is closed by wire.Conn itself.
-func (s *Server) post(conn LegConn, m wire.Message) bool {
-	return conn.Send(m) == nil
-}
-
-// closeAfterSend closes conn with code after the control messages queued so
-// far (end, error, declined) are written; wire.Conn.Close flushes them and
-// never blocks.
-func (s *Server) closeAfterSend(conn LegConn, code int, reason string) {
-	conn.Close(code, reason)
 }
 
 // tracker counts goroutines and connections so Shutdown can wait for them.
@@ -300,6 +280,8 @@ func (t *tracker) done() {
 	}
 }
 
+// goTracked runs f on a goroutine Shutdown waits for; false (and f not
+// run) once shutting down has got past the point of waiting.
 func (t *tracker) goTracked(f func()) bool {
 	if !t.add() {
 		return false
@@ -335,4 +317,58 @@ func (t *tracker) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// pushTargetsFor returns the devices a start message would ring by push:
+// the callee's devices (app_to_app, or a DID routed to an app user) whose
+// provider is configured. It reads the device store, so it runs on the
+// leg's goroutine; a store failure rings the events connections only.
+func (s *Server) pushTargetsFor(acct *account, m wire.Message) []devices.Device {
+	if s.push == nil || m.Type != wire.TypeStart {
+		return nil
+	}
+	var callee string
+	switch m.Kind {
+	case wire.KindAppToApp:
+		callee = m.To
+	case wire.KindInbound:
+		if rt, ok := acct.dids[m.To]; ok && rt.kind == routeApp {
+			callee = rt.number
+		}
+	}
+	if callee == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(s.base, 2*time.Second)
+	defer cancel()
+	devs, err := s.devices.ByNumber(ctx, acct.name, callee)
+	if err != nil {
+		s.log.Error("device registry lookup failed; ringing online devices only", "account", acct.name, "err", err)
+		return nil
+	}
+	return s.push.Targets(devs)
+}
+
+// ErrNoPush is returned by TestPush when no push provider is configured.
+var ErrNoPush = errors.New("no push provider is configured (push.apns or push.fcm)")
+
+// TestPush sends a test call push to every push-capable device of number,
+// synchronously, and reports each outcome; after ring it sends the matching
+// "end" so the phones stop ringing (push.Pusher.Test). It is the support
+// tool behind `onecxi-server test-push`.
+func (s *Server) TestPush(ctx context.Context, account, number string, ring time.Duration) ([]push.Report, error) {
+	if s.push == nil {
+		return nil, ErrNoPush
+	}
+	if !wire.ValidNumber(number) {
+		return nil, fmt.Errorf("%q is not a registered number", text(number))
+	}
+	devs, err := s.devices.ByNumber(ctx, account, number)
+	if err != nil {
+		return nil, err
+	}
+	p := wire.PushPayload{CallFrom: "0", CallTo: number, CallType: wire.PushAppToApp, RegisteredNumber: number,
+		CallerName: "OneCxi test push", CallID: "test_" + newCallID(), Environment: s.cfg.Environment,
+		Timestamp: time.Now().UnixMilli(), Event: wire.EventInitial}
+	return s.push.Test(ctx, devs, p, ring), nil
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
 	"github.com/onecxi/phone/dsp"
-	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 )
 
 // heard is the ToneShare above which a tone dominates a recording.
@@ -34,7 +34,7 @@ func startServer(t *testing.T) *testServer {
 	cfg, key := server.DemoConfig()
 	cfg.Trunk.AnswerDelay = 100 * time.Millisecond
 	cfg.RingTimeout = 10 * time.Second
-	_, url := testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
+	_, url := servertest.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
 	return &testServer{url: url, key: key}
 }
 
@@ -88,7 +88,7 @@ func TestRunInboundEcho(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	wav := filepath.Join(t.TempDir(), "echo.wav")
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	err := run(testCtx(t), s.args(t, "1001", "-in", "tone:440", "-out", wav, "-duration", "1.5s", "inbound", "90000"), &out)
 	require.NoError(t, err, out.String())
 
@@ -110,7 +110,7 @@ func TestRunInboundEcho(t *testing.T) {
 func TestRunInboundIVRDigits(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	err := run(testCtx(t), s.args(t, "1001", "-dtmf", "5", "-dtmf-delay", "100ms", "-duration", "1s", "inbound", "90050"), &out)
 	require.NoError(t, err, out.String())
 	got := out.String()
@@ -124,7 +124,7 @@ func TestRunOutbound(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	wav := filepath.Join(t.TempDir(), "outbound.wav")
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	err := run(testCtx(t), s.args(t, "1001", "-in", "tone:440", "-out", wav, "-duration", "1.5s", "outbound", "+14155550100"), &out)
 	require.NoError(t, err, out.String())
 	got := out.String()
@@ -138,7 +138,7 @@ func TestRunOutbound(t *testing.T) {
 // listener runs `listen` for number in the background and waits until it
 // is registered with the server.
 type listener struct {
-	out  testenv.SyncBuffer
+	out  servertest.SyncBuffer
 	err  error
 	done chan struct{}
 }
@@ -182,7 +182,7 @@ func TestRunAppToApp(t *testing.T) {
 	// The callee stays until the caller hangs up (-duration 0).
 	l := startListener(t, ctx, s.args(t, "1002", "-in", "tone:1004", "-out", calleeWAV, "-duration", "0", "listen"))
 
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	err := run(ctx, s.args(t, "1001", "-in", "tone:440", "-out", callerWAV, "-duration", "1.5s", "app", "1002"), &out)
 	require.NoError(t, err, out.String())
 	require.NoError(t, l.wait(t), l.out.String())
@@ -208,7 +208,7 @@ func TestRunListenDecline(t *testing.T) {
 	ctx := testCtx(t)
 	l := startListener(t, ctx, s.args(t, "1002", "-decline", "listen"))
 
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	err := run(ctx, s.args(t, "1001", "app", "1002"), &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "declined by 1002")
@@ -244,7 +244,7 @@ func TestRunInterrupted(t *testing.T) {
 	s := startServer(t)
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, s.args(t, "1001", "-duration", "0", "inbound", "90000"), &out) }()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "started") }, 10*time.Second, 10*time.Millisecond)
@@ -267,7 +267,7 @@ func TestRunWAVInputEnds(t *testing.T) {
 	require.NoError(t, audio.WriteWAV(f, tone))
 	require.NoError(t, f.Close())
 
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	err = run(testCtx(t), s.args(t, "1001", "-in", in, "-out", filepath.Join(dir, "out.wav"), "-duration", "0", "inbound", "90000"), &out)
 	require.NoError(t, err, out.String())
 	assert.Contains(t, out.String(), "hangup     the input WAV has been played")
@@ -281,7 +281,7 @@ func TestRunFailures(t *testing.T) {
 	t.Run("wrong API key", func(t *testing.T) {
 		o := s.args(t, "1001", "inbound", "90000")
 		o.apiKey = "ocx_not_the_key"
-		var out testenv.SyncBuffer
+		var out servertest.SyncBuffer
 		err := run(testCtx(t), o, &out)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrInitializationFailed)
@@ -296,7 +296,7 @@ func TestRunFailures(t *testing.T) {
 		require.NoError(t, ln.Close()) // nothing listens there any more
 		o := s.args(t, "1001", "inbound", "90000")
 		o.server = "http://" + addr
-		err = run(testCtx(t), o, &testenv.SyncBuffer{})
+		err = run(testCtx(t), o, &servertest.SyncBuffer{})
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrWebSocketConnectionFailed)
 		assert.Contains(t, err.Error(), "WebSocket connection failed")
@@ -304,7 +304,7 @@ func TestRunFailures(t *testing.T) {
 	})
 
 	t.Run("app user offline", func(t *testing.T) {
-		var out testenv.SyncBuffer
+		var out servertest.SyncBuffer
 		err := run(testCtx(t), s.args(t, "1001", "app", "1009"), &out)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrCallFailed)
@@ -314,14 +314,14 @@ func TestRunFailures(t *testing.T) {
 	})
 
 	t.Run("unknown DID", func(t *testing.T) {
-		err := run(testCtx(t), s.args(t, "1001", "inbound", "12345"), &testenv.SyncBuffer{})
+		err := run(testCtx(t), s.args(t, "1001", "inbound", "12345"), &servertest.SyncBuffer{})
 		require.Error(t, err)
 		assert.ErrorIs(t, err, callcore.ErrCallFailed)
 	})
 
 	// Bad files fail before anything is dialled.
 	t.Run("bad input spec", func(t *testing.T) {
-		var out testenv.SyncBuffer
+		var out servertest.SyncBuffer
 		err := run(testCtx(t), s.args(t, "1001", "-in", "tone:nope", "inbound", "90000"), &out)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "-in tone:nope")
@@ -329,13 +329,13 @@ func TestRunFailures(t *testing.T) {
 	})
 
 	t.Run("missing input WAV", func(t *testing.T) {
-		err := run(testCtx(t), s.args(t, "1001", "-in", filepath.Join(t.TempDir(), "nope.wav"), "inbound", "90000"), &testenv.SyncBuffer{})
+		err := run(testCtx(t), s.args(t, "1001", "-in", filepath.Join(t.TempDir(), "nope.wav"), "inbound", "90000"), &servertest.SyncBuffer{})
 		require.Error(t, err)
 		assert.ErrorIs(t, err, os.ErrNotExist)
 	})
 
 	t.Run("output in a missing directory", func(t *testing.T) {
-		var out testenv.SyncBuffer
+		var out servertest.SyncBuffer
 		err := run(testCtx(t), s.args(t, "1001", "-out", filepath.Join(t.TempDir(), "no", "such", "dir.wav"), "inbound", "90000"), &out)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "-out")
@@ -381,7 +381,7 @@ func TestRunOutputWriteFails(t *testing.T) {
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	var out testenv.SyncBuffer
+	var out servertest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, s.args(t, "1001", "-out", filepath.Join(dir, "call.wav"), "-duration", "0", "inbound", "90000"), &out)

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -78,7 +78,7 @@ func TestRoundAgainstARealServer(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			cfg, key := server.DemoConfig()
-			srv, url := testenv.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
+			srv, url := servertest.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
 
 			c := config{sizes: []int{3}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
 				server: url, account: "demo", key: key, stream: mode}

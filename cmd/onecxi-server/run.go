@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/onecxi/phone/server/providers"
+
 	"bufio"
 	"context"
 	"errors"
@@ -101,7 +103,17 @@ flags:
 	if *deviceDB != "" {
 		cfg.DeviceDB = *deviceDB
 	}
-	opts := []server.Option{server.WithLogger(log)}
+	prov, err := providers.Open(ctx, cfg, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
+		return exitUsage
+	}
+	defer func() {
+		if err := prov.Close(); err != nil {
+			log.Error("closing", "err", err)
+		}
+	}()
+	opts := append([]server.Option{server.WithLogger(log)}, prov.Options()...)
 	gw, code := sipGateway(ctx, cfg, log, stderr)
 	if code != exitOK {
 		return code

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -43,7 +43,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr testenv.SyncBuffer
+			var stdout, stderr servertest.SyncBuffer
 			code := run(t.Context(), tt.args, strings.NewReader(""), &stdout, &stderr)
 			assert.Equal(t, exitUsage, code)
 			assert.Contains(t, stderr.String(), tt.want)
@@ -53,7 +53,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestGenKey(t *testing.T) {
-	var stdout, stderr testenv.SyncBuffer
+	var stdout, stderr servertest.SyncBuffer
 	require.Equal(t, exitOK, run(t.Context(), []string{"gen-key"}, nil, &stdout, &stderr))
 	m := regexp.MustCompile(`(ocx_\S+)\n.*(sha256:[0-9a-f]{64})`).FindStringSubmatch(stdout.String())
 	require.Len(t, m, 3, stdout.String())
@@ -61,7 +61,7 @@ func TestGenKey(t *testing.T) {
 }
 
 func TestHashKey(t *testing.T) {
-	var stdout, stderr testenv.SyncBuffer
+	var stdout, stderr servertest.SyncBuffer
 	require.Equal(t, exitOK, run(t.Context(), []string{"hash-key"}, strings.NewReader("abc\n"), &stdout, &stderr))
 	assert.Equal(t, server.HashKey("abc")+"\n", stdout.String())
 }
@@ -69,7 +69,7 @@ func TestHashKey(t *testing.T) {
 func TestDemoServerPrintsItsKeyOnceAndServes(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr testenv.SyncBuffer
+	var stdout, stderr servertest.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-log-level", "debug"}, nil, &stdout, &stderr)
@@ -112,7 +112,7 @@ func TestConfigFileServes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.json")
 	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr testenv.SyncBuffer
+	var stdout, stderr servertest.SyncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"-config", path, "-ring-timeout", "5s"}, nil, &stdout, &stderr) }()
 	re := regexp.MustCompile(`url=(http://\S+)`)

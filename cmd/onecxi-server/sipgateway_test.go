@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/onecxi/phone/internal/testenv"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -31,7 +31,7 @@ func TestSIPTrunkConfigStartsTheGateway(t *testing.T) {
 	path := sipConfig(t, `{"listen":"127.0.0.1:0","trunks":[{"name":"pbx","host":"127.0.0.1","port":5099,
 		"username":"u","password":"s3cret-never-logged"}]}`)
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr testenv.SyncBuffer
+	var stdout, stderr servertest.SyncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"-config", path, "-log-level", "debug"}, nil, &stdout, &stderr) }()
 	re := regexp.MustCompile(`url=(http://\S+)`)
@@ -62,7 +62,7 @@ func TestSIPTrunkConfigErrorsExit2(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr testenv.SyncBuffer
+			var stdout, stderr servertest.SyncBuffer
 			code := run(t.Context(), []string{"-config", sipConfig(t, tt.sip)}, strings.NewReader(""), &stdout, &stderr)
 			assert.Equal(t, exitUsage, code)
 			assert.Contains(t, stderr.String(), tt.want)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/onecxi/phone/server/providers"
+
 	"context"
 	"errors"
 	"flag"
@@ -45,7 +47,13 @@ func testPush(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := server.New(cfg, server.WithLogger(log))
+	prov, err := providers.Open(ctx, cfg, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "onecxi-server test-push: %v\n", err)
+		return exitUsage
+	}
+	defer prov.Close()
+	srv, err := server.New(cfg, append([]server.Option{server.WithLogger(log)}, prov.Options()...)...)
 	if err != nil {
 		fmt.Fprintf(stderr, "onecxi-server test-push: %v\n", err)
 		return exitUsage

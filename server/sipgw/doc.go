@@ -2,7 +2,7 @@
 // the telephone network through one or more SIP trunks (a provider, or a
 // PBX such as Asterisk or FreeSWITCH).
 //
-// A [Gateway] is a [server.Trunk]: an app's outbound call becomes an INVITE
+// A [Gateway] is a [trunk.Trunk]: an app's outbound call becomes an INVITE
 // to the trunk chosen by the number's prefix, with digest authentication
 // when challenged; provisional responses ring the app, 200 OK bridges audio,
 // and a failure ends the app's call with a clear code (busy, not_found,

@@ -50,7 +50,7 @@ func WithResolver(r *net.Resolver) Option {
 	}
 }
 
-// Gateway connects the server to SIP trunks. It implements server.Trunk.
+// Gateway connects the server to SIP trunks. It implements trunk.Trunk.
 // Listen binds its SIP sockets, Serve takes inbound calls and keeps
 // registrations, Close ends every call.
 type Gateway struct {

@@ -1,6 +1,8 @@
 package sipgw
 
 import (
+	"github.com/onecxi/phone/server/trunk"
+
 	"cmp"
 	"context"
 	"errors"
@@ -15,7 +17,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 
-	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -32,9 +33,9 @@ const (
 
 var errStopped = errors.New("outbound call stopped")
 
-// Dial implements server.Trunk: it picks the trunk for d.To and INVITEs it
+// Dial implements trunk.Trunk: it picks the trunk for d.To and INVITEs it
 // on a goroutine of its own.
-func (g *Gateway) Dial(d server.TrunkDial) (server.TrunkCall, error) {
+func (g *Gateway) Dial(d trunk.Dial) (trunk.Call, error) {
 	if d.Audio == nil || d.Progress == nil {
 		return nil, fmt.Errorf("sip gateway: dial %s: missing Audio or Progress", d.CallID)
 	}
@@ -65,7 +66,7 @@ func (g *Gateway) Dial(d server.TrunkDial) (server.TrunkCall, error) {
 // outCall is one call from an app to the telephone network.
 type outCall struct {
 	g     *Gateway
-	d     server.TrunkDial
+	d     trunk.Dial
 	trunk Trunk
 	sipID string // the SIP Call-ID
 	log   *slog.Logger
@@ -126,7 +127,7 @@ func (c *outCall) run() {
 	}
 	c.answered.Store(true)
 	c.log.Info("outbound call answered")
-	c.d.Progress(server.TrunkEvent{Kind: server.TrunkAnswered})
+	c.d.Progress(trunk.Event{Kind: trunk.Answered})
 	c.connected(dlg)
 }
 
@@ -136,7 +137,7 @@ func (c *outCall) connected(dlg *sipgo.DialogClientSession) {
 		select {
 		case <-dlg.Context().Done():
 			c.log.Info("outbound call: the far end hung up")
-			c.d.Progress(server.TrunkEvent{Kind: server.TrunkHangup})
+			c.d.Progress(trunk.Event{Kind: trunk.Hangup})
 			return
 		case <-c.hangupCh:
 			c.bye(dlg)
@@ -206,7 +207,7 @@ func (c *outCall) invite() (*sipgo.DialogClientSession, error) {
 			if res.StatusCode >= 180 && res.StatusCode < 200 && !ringing {
 				ringing = true
 				c.log.Info("outbound call ringing", "status", res.StatusCode)
-				c.d.Progress(server.TrunkEvent{Kind: server.TrunkRinging})
+				c.d.Progress(trunk.Event{Kind: trunk.Ringing})
 			}
 			return nil
 		},
@@ -260,7 +261,7 @@ func (c *outCall) inviteFailed(err error) {
 }
 
 func (c *outCall) fail(code wire.Code, msg string) {
-	c.d.Progress(server.TrunkEvent{Kind: server.TrunkFailed, Code: code, Message: msg})
+	c.d.Progress(trunk.Event{Kind: trunk.Failed, Code: code, Message: msg})
 }
 
 // bye ends an answered call.
@@ -336,7 +337,7 @@ func (c *outCall) onDTMF(digit byte) {
 	}
 }
 
-// SendAudioRaw implements server.TrunkCall: the app's audio toward the far
+// SendAudioRaw implements trunk.Call: the app's audio toward the far
 // end, once answered.
 func (c *outCall) SendAudioRaw(raw []byte) bool {
 	if !c.answered.Load() {
@@ -345,7 +346,7 @@ func (c *outCall) SendAudioRaw(raw []byte) bool {
 	return c.m.sess.SendAudioRaw(raw)
 }
 
-// SendDTMF implements server.TrunkCall with an RFC 4733 event.
+// SendDTMF implements trunk.Call with an RFC 4733 event.
 func (c *outCall) SendDTMF(digit byte) {
 	if !c.answered.Load() {
 		return
@@ -355,7 +356,7 @@ func (c *outCall) SendDTMF(digit byte) {
 	}
 }
 
-// Hold implements server.TrunkCall: a re-INVITE, sent from the call's
+// Hold implements trunk.Call: a re-INVITE, sent from the call's
 // goroutine.
 func (c *outCall) Hold(on bool) {
 	select {
@@ -365,7 +366,7 @@ func (c *outCall) Hold(on bool) {
 	}
 }
 
-// Hangup implements server.TrunkCall: CANCEL while ringing, BYE once
+// Hangup implements trunk.Call: CANCEL while ringing, BYE once
 // answered.
 func (c *outCall) Hangup() {
 	c.hangupOnce.Do(func() {
@@ -399,11 +400,11 @@ func (c *outCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if held, ok := answerReinvite(c.g, c.m, c.log, req, tx, c.sipContact()); ok {
-		kind := server.TrunkResumed
+		kind := trunk.Resumed
 		if held {
-			kind = server.TrunkHeld
+			kind = trunk.Held
 		}
-		c.d.Progress(server.TrunkEvent{Kind: kind})
+		c.d.Progress(trunk.Event{Kind: kind})
 	}
 }
 

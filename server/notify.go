@@ -1,0 +1,50 @@
+package server
+
+import (
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/wire"
+)
+
+// via says which ways a notification travels.
+type via uint8
+
+const (
+	viaEvents via = 1 << iota // the callee's live /v1/events connections
+	viaPush                   // the call's push targets (APNs, FCM)
+	viaAll    = viaEvents | viaPush
+)
+
+// notify is the one way the registry tells a callee's devices about app
+// call c: event is "initial" (it rings) or "end" (stop ringing, or the call
+// is over). The guide's push payload goes as an incoming message on every
+// live events connection of the callee and as a push to the devices rung by
+// push, skipping the device except (the one that answered, if it gave its
+// ID). It returns how many devices were reached or queued.
+func (r *registry) notify(c *call, event string, how via, except string) int {
+	p := c.push(event, r.environment)
+	n := 0
+	if how&viaEvents != 0 {
+		for ec := range c.st.events[c.callee] {
+			if except != "" && ec.device == except {
+				continue
+			}
+			if post(ec.conn, wire.Message{Type: wire.TypeIncoming, CallID: p.CallID, Push: &p}) {
+				n++
+			}
+		}
+	}
+	if how&viaPush != 0 {
+		targets := c.pushTargets
+		if except != "" {
+			targets = make([]devices.Device, 0, len(c.pushTargets))
+			for _, d := range c.pushTargets {
+				if d.DeviceID != except {
+					targets = append(targets, d)
+				}
+			}
+		}
+		r.push.Send(targets, p)
+		n += len(targets)
+	}
+	return n
+}

@@ -1,0 +1,85 @@
+// Package providers opens what a server configuration names beyond the
+// server's core: the SQLite device registry (deviceDb) and the APNs and FCM
+// push transports (push). The standalone server (cmd/onecxi-server) uses it;
+// the phone's embedded demo server does not, so the phone links no SQLite,
+// no APNs client and no Google API client.
+package providers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/devices/sqlite"
+	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/server/push/apns"
+	"github.com/onecxi/phone/server/push/fcm"
+)
+
+// openTimeout bounds opening the database and reading FCM's credentials.
+const openTimeout = 10 * time.Second
+
+// Set is what Open opened.
+type Set struct {
+	// Devices is the SQLite device store of cfg.DeviceDB; nil without one
+	// (the server then keeps registrations in memory).
+	Devices devices.Store
+	// Push are the transports of cfg.Push, one per configured provider.
+	Push []push.Transport
+}
+
+// Open opens the device store and builds the push transports cfg names.
+// hc, if not nil, is the HTTP client push providers are reached with (a
+// test's fake APNs and FCM, or an egress proxy); FCM's OAuth token is added
+// on top of its transport. A bad push setting is a server.ErrInvalidConfig.
+// Close the Set after the server has shut down.
+func Open(ctx context.Context, cfg server.Config, hc *http.Client) (*Set, error) {
+	ctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	set := &Set{}
+	if c := cfg.Push.APNs; c != nil {
+		t, err := apns.New(*c, hc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", server.ErrInvalidConfig, err)
+		}
+		set.Push = append(set.Push, t)
+	}
+	if c := cfg.Push.FCM; c != nil {
+		t, err := fcm.New(ctx, *c, hc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", server.ErrInvalidConfig, err)
+		}
+		set.Push = append(set.Push, t)
+	}
+	if cfg.DeviceDB != "" {
+		ds, err := sqlite.Open(ctx, cfg.DeviceDB)
+		if err != nil {
+			return nil, err
+		}
+		set.Devices = ds
+	}
+	return set, nil
+}
+
+// Options hands the set to server.New.
+func (s *Set) Options() []server.Option {
+	opts := []server.Option{server.WithPush(s.Push...)}
+	if s.Devices != nil {
+		opts = append(opts, server.WithDeviceStore(s.Devices))
+	}
+	return opts
+}
+
+// Close closes the device store. Safe on a Set without one.
+func (s *Set) Close() error {
+	if s == nil || s.Devices == nil {
+		return nil
+	}
+	if err := s.Devices.Close(); err != nil {
+		return fmt.Errorf("close device registry: %w", err)
+	}
+	return nil
+}

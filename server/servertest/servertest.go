@@ -1,0 +1,60 @@
+// Package servertest runs the reference server in-process for tests of
+// its clients (the SDK, the app, the CLIs, the SIP gateway): on a free
+// loopback port, shut down gracefully when the test ends. It also has a
+// goroutine-safe buffer for capturing a server's or a tool's output. Only
+// tests import it.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/server"
+)
+
+// StartServer serves cfg on 127.0.0.1:0 until the test ends, then shuts the
+// server down gracefully. It returns the server and its http:// URL.
+func StartServer(t testing.TB, cfg server.Config, opts ...server.Option) (*server.Server, string) {
+	t.Helper()
+	srv, err := server.New(cfg, opts...)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+		cancel()
+		<-done
+	})
+	return srv, "http://" + ln.Addr().String()
+}
+
+// SyncBuffer is a bytes.Buffer that one goroutine may write while another
+// reads it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
