@@ -454,7 +454,16 @@ func (p *Phone) testMic(mic string, level func(dBFS float64)) (func(), error) {
 	return stop, nil
 }
 
+// flushTimeout bounds how long Stop waits for the SDK's last callbacks.
+const flushTimeout = 3 * time.Second
+
 // Stop ends any call, the SDK and the embedded server.
+//
+// Dispose does not wait for callback delivery, so Stop then flushes the
+// SDK's last callbacks (the call's onCallEnded among them, which queues the
+// UI's end of the call) before it stops the server. That cannot deadlock
+// with the UI goroutine, even if Stop runs on it: the UI's callbacks only
+// queue their work with fyne.Do, which never waits.
 func (p *Phone) Stop() {
 	p.mu.Lock()
 	if p.cancel != nil {
@@ -463,6 +472,11 @@ func (p *Phone) Stop() {
 	p.mu.Unlock()
 	p.ring.close()
 	p.SDK.Dispose()
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	if err := p.SDK.FlushCallbacks(ctx); err != nil {
+		p.log.Warn("the SDK's last callbacks were not delivered in time", "err", err)
+	}
 	p.signInWG.Wait()
 	p.stopEmbedded()
 }

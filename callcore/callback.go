@@ -3,9 +3,6 @@ package callcore
 import (
 	"log/slog"
 	"sync"
-	"sync/atomic"
-
-	"github.com/onecxi/phone/internal/goid"
 )
 
 // CallProgressCallback is the bridge from the SDK to the app's UI (the
@@ -13,8 +10,11 @@ import (
 //
 // Methods are called on the SDK's dispatcher goroutine, one at a time, in the
 // order the events happened, and never while the SDK holds a lock: a method
-// may call back into the SDK (even EndCall). A slow method delays later
-// events but never the SDK: events queue without bound meanwhile.
+// may call back into the SDK, even EndCall or Dispose (neither waits for
+// callback delivery). The one exception is FlushCallbacks, which waits for
+// every queued callback including the method calling it, so from a method it
+// only returns when its context ends. A slow method delays later events but
+// never the SDK: events queue without bound meanwhile.
 type CallProgressCallback interface {
 	// OnCallStatusChanged fires on every state change: connecting, ringing,
 	// answered, ended, mute, hold, speaker, remote hold.
@@ -151,11 +151,6 @@ type dispatcher struct {
 	running bool
 	closed  bool
 	idle    chan struct{} // closed when the queue drains; replaced per burst
-
-	// runner is the goroutine ID of the running dispatcher (0 when none), so
-	// Dispose called from inside a callback can tell, and not wait for
-	// itself.
-	runner atomic.Uint64
 }
 
 func newDispatcher(log *slog.Logger) *dispatcher {
@@ -189,11 +184,9 @@ func (d *dispatcher) emit(ev event) {
 }
 
 func (d *dispatcher) run(idle chan struct{}) {
-	d.runner.Store(goid.ID())
 	for {
 		d.mu.Lock()
 		if len(d.queue) == 0 {
-			d.runner.Store(0)
 			d.running = false
 			d.queue = nil // let a burst's backing array go
 			close(idle)
@@ -223,23 +216,18 @@ func (d *dispatcher) deliver(cb CallProgressCallback, ev event) {
 }
 
 // drained returns a channel closed once everything queued so far has been
-// delivered.
+// delivered, the callback running now included: waiting on it from inside a
+// callback waits forever.
 func (d *dispatcher) drained() <-chan struct{} {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.idle
 }
 
-// close stops accepting events; queued ones are still delivered.
+// close stops accepting events; queued ones are still delivered, in order,
+// on the dispatcher goroutine. It never waits for them.
 func (d *dispatcher) close() {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
-}
-
-// onDispatcher reports whether the caller is the dispatcher goroutine, i.e.
-// runs inside a callback.
-func (d *dispatcher) onDispatcher() bool {
-	id := d.runner.Load()
-	return id != 0 && id == goid.ID()
 }

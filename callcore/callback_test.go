@@ -78,29 +78,36 @@ func TestCallbackFuncsNilFieldsAreIgnored(t *testing.T) {
 	f.OnCallDeclined(CallTypeAppToApp, "1")
 }
 
-// The goroutine ID itself is tested in internal/goid.
-func TestOnDispatcher(t *testing.T) {
-	d := newDispatcher(discardLogger())
-	assert.False(t, d.onDispatcher())
-	inside := make(chan bool, 1)
-	d.set(CallbackFuncs{WebSocket: func(bool) { inside <- d.onDispatcher() }})
-	d.emit(func(cb CallProgressCallback) { cb.OnWebSocketStatusChanged(true) })
-	assert.True(t, <-inside)
-}
-
 func TestFlushCallbacks(t *testing.T) {
 	s, _ := newSDK(t)
 	release := make(chan struct{})
-	var flushedInside error
+	running := make(chan struct{})
 	s.SetCallProgressCallback(CallbackFuncs{WebSocket: func(bool) {
-		flushedInside = s.FlushCallbacks(context.Background()) // must not wait for itself
+		close(running)
 		<-release
 	}})
 	s.disp.emit(func(cb CallProgressCallback) { cb.OnWebSocketStatusChanged(true) })
+	<-running
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	assert.ErrorIs(t, s.FlushCallbacks(ctx), context.DeadlineExceeded, "a slow callback is still running")
 	close(release)
-	require.NoError(t, s.FlushCallbacks(context.Background()))
-	assert.NoError(t, flushedInside)
+	require.NoError(t, s.FlushCallbacks(ctxT(t)))
+
+	// From inside a callback it waits for that callback too, so it returns
+	// only when its context ends (the documented rule), and does not hang.
+	inside := make(chan error, 1)
+	s.SetCallProgressCallback(CallbackFuncs{WebSocket: func(bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		inside <- s.FlushCallbacks(ctx)
+	}})
+	s.disp.emit(func(cb CallProgressCallback) { cb.OnWebSocketStatusChanged(true) })
+	select {
+	case err := <-inside:
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "FlushCallbacks inside a callback waits for itself until ctx ends")
+	case <-time.After(5 * time.Second):
+		t.Fatal("FlushCallbacks inside a callback hung")
+	}
+	require.NoError(t, s.FlushCallbacks(ctxT(t)))
 }

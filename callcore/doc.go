@@ -19,6 +19,17 @@
 // delivered in order on a dispatcher goroutine, never while the SDK holds a
 // lock, and a slow callback never blocks the SDK.
 //
+// Nothing in the SDK asks which goroutine calls it; two rules take the place
+// of that. [SDK.Dispose] never waits for callback delivery: it ends the call,
+// stops the listener and waits for its own background work, and the events
+// queued by then (the call's onCallEnded among them) are still delivered in
+// order, possibly after it returns. So a callback may call Dispose, and a
+// caller that needs the last events before going on calls
+// [SDK.FlushCallbacks] after Dispose. FlushCallbacks waits for every callback
+// queued so far, the running one included, so it must not be called from
+// inside a callback: there it returns only when its context ends, with the
+// context's error.
+//
 // # A call
 //
 //	sdk := callcore.Default()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
@@ -19,7 +20,14 @@ func ExampleNew() {
 		callcore.WithPlatform(platform.NewHeadless()),
 		callcore.WithAudioDevice(func() (audio.Device, error) { return audio.NewNullDevice(), nil }),
 	)
-	defer sdk.Dispose()
+	defer func() {
+		sdk.Dispose()
+		// Dispose does not wait for callbacks: have the last events (the
+		// call's end) printed before the program goes on.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = sdk.FlushCallbacks(ctx)
+	}()
 	sdk.SetCallProgressCallback(callcore.CallbackFuncs{
 		Started: func(t callcore.CallType, did, reg string) { fmt.Println("started", t, did) },
 		Ended:   func(t callcore.CallType, did string) { fmt.Println("ended", t, did) },

@@ -205,15 +205,17 @@ func (s *SDK) CheckForPermissions(ctx context.Context) (bool, error) {
 // they are delivered. Register early: events with no callback are dropped.
 func (s *SDK) SetCallProgressCallback(cb CallProgressCallback) { s.disp.set(cb) }
 
-// FlushCallbacks waits until every callback queued so far has been
-// delivered (an extension: callbacks are asynchronous, so after MuteCall
-// returns its onCallStatusChanged may still be on its way). Tests and CLIs
-// use it; from inside a callback it returns at once rather than wait for
-// itself. It returns ctx's error if ctx ends first.
+// FlushCallbacks waits until every callback queued so far has returned (an
+// extension: callbacks are asynchronous, so after MuteCall returns its
+// onCallStatusChanged may still be on its way, and after Dispose the call's
+// onCallEnded may be). Tests and CLIs use it, and apps that need the last
+// events delivered call it after Dispose. ctx bounds the wait: FlushCallbacks
+// returns ctx's error if ctx ends first.
+//
+// It must not be called from inside a callback: the callback it would be
+// called from is one of those it waits for, so there it returns only when ctx
+// ends, with ctx's error.
 func (s *SDK) FlushCallbacks(ctx context.Context) error {
-	if s.disp.onDispatcher() {
-		return nil
-	}
 	select {
 	case <-s.disp.drained():
 		return nil
@@ -245,14 +247,20 @@ func (s *SDK) IsOnHold() bool { return s.GetCallStatus().IsOnHold }
 // IsSpeakerOn reports whether audio goes to the loudspeaker.
 func (s *SDK) IsSpeakerOn() bool { return s.GetCallStatus().IsSpeakerOn }
 
-// disposeTimeout bounds how long Dispose waits for the call to end and
-// queued callbacks to be delivered.
+// disposeTimeout bounds how long Dispose waits for the call to end.
 const disposeTimeout = 5 * time.Second
 
-// Dispose ends any call, stops the incoming-call listener, delivers the
-// callbacks already queued and releases the SDK. Afterwards every method
+// Dispose ends any call, stops the incoming-call listener, waits for the
+// SDK's own background work and releases the SDK. Afterwards every method
 // returns ErrNotInitialized (Default builds a new instance). Safe to call
 // more than once.
+//
+// Dispose never waits for callback delivery, so it is safe to call from
+// inside a callback. The callbacks queued by the time it returns, the call's
+// onCallEnded among them, are still delivered, in order, on the dispatcher
+// goroutine, but Dispose may return before they are; nothing is queued after
+// them. A caller that needs them delivered before going on calls
+// FlushCallbacks after Dispose (from outside a callback).
 func (s *SDK) Dispose() {
 	s.mu.Lock()
 	if s.disposed {
@@ -276,14 +284,7 @@ func (s *SDK) Dispose() {
 		l.stop()
 	}
 	s.bg.Wait()
-	if !s.disp.onDispatcher() { // from inside a callback, waiting would wait for itself
-		select {
-		case <-s.disp.drained():
-		case <-ctx.Done():
-			s.log.Warn("callcore: dispose did not wait for a slow call progress callback")
-		}
-	}
-	s.disp.close() // what is queued is still delivered
+	s.disp.close() // what is queued is still delivered, maybe after Dispose returns
 	s.defaultHTTP.CloseIdleConnections()
 	s.mu.Lock()
 	s.creds = nil

@@ -453,18 +453,31 @@ func TestCallbackReplacement(t *testing.T) {
 	assert.Len(t, second.lines(), 3, "nil unregisters: ws:false, status:idle, ended only")
 }
 
-func TestDisposeWaitsAndReleases(t *testing.T) {
+func TestDisposeEndsTheCallAndReleases(t *testing.T) {
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
+
+	// A callback blocked in the app (a UI that hangs): Dispose must not wait
+	// for it, and the call's end queues behind it.
+	blocked, release := make(chan struct{}), make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseOnce)
+	e.sdk.disp.emit(func(CallProgressCallback) { close(blocked); <-release })
+	<-blocked
+
 	done := make(chan struct{})
 	go func() { e.sdk.Dispose(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(disposeTimeout + time.Second):
-		t.Fatal("Dispose hung")
+	case <-time.After(disposeTimeout - time.Second):
+		t.Fatal("Dispose waited for a blocked callback")
 	}
-	assert.True(t, e.rec.has("ended:inbound:90050"), "the call's end was delivered before Dispose returned")
+	assert.False(t, e.rec.has("ended:inbound:90050"), "queued behind the blocked callback, not delivered by Dispose")
+
+	releaseOnce()
+	require.NoError(t, e.sdk.FlushCallbacks(ctxT(t)))
+	assert.True(t, e.rec.has("ended:inbound:90050"), "the call's end is delivered after Dispose, by FlushCallbacks")
 	waitFor(t, fc.closed, "the server side to close")
 	assert.NotEmpty(t, fc.messages(wire.TypeEnd), "the server was told")
 	assert.False(t, e.sdk.IsCallActive())

@@ -322,7 +322,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		callcore.WithAudioDevice(func() (audio.Device, error) { return dev.open(o.in, o.out, p.started) }),
 	)
 	ans.sdk = sdk
-	defer sdk.Dispose() // before p.close: Dispose delivers the last events
+	defer disposeAndFlush(sdk) // before p.close, so the printer gets the last events
 	sdk.SetCallProgressCallback(p)
 
 	if err := sdk.Initialize(ctx, o.account, o.apiKey, o.server); err != nil {
@@ -339,6 +339,16 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return fmt.Errorf("call: %w", err)
 	}
 	return inCall(ctx, sdk, p, &dev, o)
+}
+
+// disposeAndFlush disposes sdk and waits, for at most hangupTimeout, until
+// the events queued by then (the call's onCallEnded among them) have been
+// delivered: Dispose itself does not wait for them.
+func disposeAndFlush(sdk *callcore.SDK) {
+	sdk.Dispose()
+	ctx, cancel := context.WithTimeout(context.Background(), hangupTimeout)
+	defer cancel()
+	_ = sdk.FlushCallbacks(ctx) // a printer callback never blocks for long
 }
 
 // place starts the call of an inbound, outbound or app command. It returns

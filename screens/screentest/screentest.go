@@ -6,15 +6,25 @@
 // own: a data race the real app does not have. New installs a test app whose
 // fyne.Do queues work for one UI goroutine, as the desktop driver does; the
 // test runs its taps, typing and reads on that goroutine with Do and Get.
+//
+// The rules are the real driver's, and nothing here asks which goroutine is
+// calling:
+//
+//   - fyne.Do always queues: from the UI goroutine too, its function runs
+//     after the current one returns, in order, never inline.
+//   - Do, Get, Flush and fyne.DoAndWait wait for the UI goroutine, so they
+//     must not be called on it: not inside a function passed to Do or Get,
+//     nor in a widget callback (OnTapped, OnChanged, …) that such a function
+//     runs. There they wait for themselves and the test hangs, just as
+//     fyne.DoAndWait must not be called from the main goroutine of a real
+//     app. To see the work a tap queued with fyne.Do, return from the Do,
+//     then call Flush or Get.
 package screentest
 
 import (
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/onecxi/phone/internal/goid"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -29,7 +39,6 @@ type UI struct {
 	stopped bool
 	wake    chan struct{}
 	done    chan struct{}
-	loop    atomic.Uint64 // the UI goroutine's ID
 }
 
 // New starts a test app (test.NewTempApp) whose fyne.Do runs on a UI
@@ -43,9 +52,7 @@ func New(t testing.TB) *UI {
 	u := &UI{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	u.app = &wrappedApp{App: inner, drv: &driver{Driver: inner.Driver(), ui: u}}
 	fyne.SetCurrentApp(u.app)
-	started := make(chan struct{})
-	go u.run(started)
-	<-started
+	go u.run()
 	t.Cleanup(u.stop)
 	return u
 }
@@ -54,13 +61,16 @@ func New(t testing.TB) *UI {
 func (u *UI) App() fyne.App { return u.app }
 
 // Do runs f on the UI goroutine after everything queued before it, and
-// waits for it.
+// waits for it. It must not be called on the UI goroutine (inside f, or a
+// widget callback f runs): it would wait for itself.
 func (u *UI) Do(f func()) { u.post(f, true) }
 
-// Flush waits until everything queued with fyne.Do so far has run.
+// Flush waits until everything queued with fyne.Do so far has run. Like Do,
+// it must not be called on the UI goroutine.
 func (u *UI) Flush() { u.Do(func() {}) }
 
-// Get returns f's result, computed on the UI goroutine.
+// Get returns f's result, computed on the UI goroutine. Like Do, it must not
+// be called on the UI goroutine.
 func Get[T any](u *UI, f func() T) T {
 	var v T
 	u.Do(func() { v = f() })
@@ -69,7 +79,8 @@ func Get[T any](u *UI, f func() T) T {
 
 // Eventually waits up to wait for cond, evaluated on the UI goroutine, to
 // hold; it reports whether it did. Use it with require.True, or use
-// require.Eventually with Get inside the condition.
+// require.Eventually with Get inside the condition. Like Do, it must not be
+// called on the UI goroutine.
 func (u *UI) Eventually(cond func() bool, wait time.Duration) bool {
 	deadline := time.Now().Add(wait)
 	for {
@@ -83,11 +94,9 @@ func (u *UI) Eventually(cond func() bool, wait time.Duration) bool {
 	}
 }
 
+// post queues f for the UI goroutine, from any goroutine (the UI goroutine
+// too), and with wait waits until it has run.
 func (u *UI) post(f func(), wait bool) {
-	if u.onLoop() { // already on the UI goroutine: the real driver would not deadlock either
-		f()
-		return
-	}
 	var done chan struct{}
 	run := f
 	if wait {
@@ -113,10 +122,8 @@ func (u *UI) post(f func(), wait bool) {
 	}
 }
 
-func (u *UI) run(started chan<- struct{}) {
+func (u *UI) run() {
 	defer close(u.done)
-	u.loop.Store(goid.ID())
-	close(started)
 	for {
 		u.mu.Lock()
 		q := u.queue
@@ -147,11 +154,6 @@ func (u *UI) stop() {
 	<-u.done
 }
 
-func (u *UI) onLoop() bool {
-	id := u.loop.Load()
-	return id != 0 && id == goid.ID()
-}
-
 // wrappedApp is the test app with the queueing driver.
 type wrappedApp struct {
 	fyne.App
@@ -161,7 +163,7 @@ type wrappedApp struct {
 func (a *wrappedApp) Driver() fyne.Driver { return a.drv }
 
 // driver is the test driver whose DoFromGoroutine queues for the UI
-// goroutine.
+// goroutine, whichever goroutine calls it.
 type driver struct {
 	fyne.Driver
 	ui *UI
