@@ -67,7 +67,11 @@
 // incoming-call UI. The user's accept or decline comes back from the platform
 // to [SDK.AcceptIncomingCall] / [SDK.DeclineIncomingCall]. A desktop app
 // without a push service calls [SDK.ListenForIncomingCalls], which keeps the
-// server's events connection open and does the same for each event.
+// server's events connection open and does the same for each event. Either
+// way the payload is decoded once, into an [IncomingCallData]
+// ([ParseIncomingCall] for a push's map, [IncomingCallFromPush] for the
+// events connection's typed push); that value is what is deduplicated,
+// stored for [SDK.CheckPendingIncomingCall] and shown.
 //
 // # Extensions over the guide
 //

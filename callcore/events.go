@@ -47,9 +47,11 @@ func (l *listener) stop() {
 }
 
 // ListenForIncomingCalls keeps the events WebSocket (/v1/events) for
-// registeredNumber open in the background and feeds every incoming-call
-// event to HandleIncomingCallWithUI, so a running desktop app rings without
-// a push service. It is an extension over the guide.
+// registeredNumber open in the background and handles every incoming-call
+// event as HandleIncomingCallWithUI handles a push (the event's push object
+// is already typed, so it is decoded by IncomingCallFromPush, not as a map),
+// so a running desktop app rings without a push service. It is an extension
+// over the guide.
 //
 // It returns once the server has registered the connection (its hello), so
 // a call placed to registeredNumber right after it returns rings here; or
@@ -230,7 +232,9 @@ func (s *SDK) emitListening(up bool) {
 func (s *SDK) onEvent(ctx context.Context, l *listener, conn *wire.Conn, m wire.Message) {
 	switch m.Type {
 	case wire.TypeIncoming:
-		d, err := IncomingCallFromPush(*m.Push) // Decode guarantees Push != nil
+		// The typed push goes straight to the handling HandleIncomingCallWithUI
+		// uses. Decode guarantees Push != nil.
+		d, err := IncomingCallFromPush(*m.Push)
 		if err == nil {
 			err = s.handleIncoming(ctx, d)
 		}

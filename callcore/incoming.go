@@ -9,12 +9,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/wire"
 )
 
-// IncomingCallData is a parsed incoming-call push payload (guide section 9).
-// The same payload arrives by FCM, VoIP push or the events connection.
+// IncomingCallData is an incoming call (guide section 9): the one value the
+// SDK keeps for it, whether the push arrived by FCM, VoIP push or the events
+// connection. It is decoded once where the call comes in
+// (ParseIncomingCall for a payload the app hands to HandleIncomingCallWithUI,
+// IncomingCallFromPush for the events connection's push object) and flows
+// unchanged from there: duplicate detection, the pending-call store (its
+// JSON is the guide's payload), and the platform's incoming-call UI.
+//
+// A value from either decoder is valid: the numbers are numbers, CallType is
+// a call type, Event is "", "initial" or "end", and the text fields are
+// UTF-8 of at most wire.MaxNameLen bytes.
 type IncomingCallData struct {
 	// Required.
 	CallFrom         string   // caller's number or DID
@@ -26,7 +37,7 @@ type IncomingCallData struct {
 	CallerName  string    // display name for the call UI
 	CallID      string    // the server's ID for this call
 	Environment string    // "PRODUCTION" or "DEVELOPMENT"
-	Timestamp   time.Time // when the call started ringing; zero if absent
+	Timestamp   time.Time // when the call started ringing (millisecond precision); zero if absent
 	Platform    string    // the platform the push was sent for
 	Event       string    // "initial" (or "") for a new call, "end" to terminate
 }
@@ -45,15 +56,16 @@ const (
 	fieldEvent            = "event"
 )
 
-// ParseIncomingCall parses and validates a push payload. It accepts what the
-// push services deliver: FCM data messages carry every value as a string,
-// APNs and the events connection carry JSON numbers (float64 or json.Number)
-// for numeric fields; the timestamp may be Unix milliseconds as a number or
-// numeric string (or RFC 3339 text). Unknown keys are ignored (FCM adds its
-// own). A payload wrapped as {"data": {...}} is unwrapped.
+// ParseIncomingCall decodes and validates a push payload the app was handed:
+// FCM's message.data (every value a string, the timestamp as digits) or an
+// APNs VoIP payload decoded from JSON (numbers as float64, or json.Number).
+// Text fields may also be JSON numbers; the timestamp is Unix milliseconds as
+// a number or numeric string, or RFC 3339 text; callType and event ignore
+// case. Unknown keys are ignored (FCM adds its own), and a payload wrapped as
+// {"data": {...}} is unwrapped.
 //
 // Errors are *Error{Kind: ErrIncomingCallFailed} whose Detail names the
-// missing or malformed field.
+// missing or malformed field; they quote at most a short prefix of a value.
 func ParseIncomingCall(payload map[string]any) (IncomingCallData, error) {
 	if _, ok := payload[fieldCallFrom]; !ok {
 		if inner, ok := payload["data"].(map[string]any); ok {
@@ -61,125 +73,226 @@ func ParseIncomingCall(payload map[string]any) (IncomingCallData, error) {
 		}
 	}
 	var d IncomingCallData
-	var p wire.PushPayload
-	required := []struct {
+	var callType, event string
+	for _, f := range []struct {
 		name string
 		dst  *string
 	}{
-		{fieldCallFrom, &p.CallFrom},
-		{fieldCallTo, &p.CallTo},
-		{fieldCallType, &p.CallType},
-		{fieldRegisteredNumber, &p.RegisteredNumber},
-	}
-	for _, f := range required {
-		v, present, err := stringField(payload, f.name)
+		{fieldCallFrom, &d.CallFrom},
+		{fieldCallTo, &d.CallTo},
+		{fieldCallType, &callType},
+		{fieldRegisteredNumber, &d.RegisteredNumber},
+		{fieldCallerName, &d.CallerName},
+		{fieldCallID, &d.CallID},
+		{fieldEnvironment, &d.Environment},
+		{fieldPlatform, &d.Platform},
+		{fieldEvent, &event},
+	} {
+		v, err := stringField(payload, f.name)
 		if err != nil {
-			return d, err
-		}
-		if !present || v == "" {
-			return d, newError(ErrIncomingCallFailed, nil, "missing required field %q", f.name)
+			return IncomingCallData{}, err
 		}
 		*f.dst = v
 	}
-	optional := []struct {
-		name string
-		dst  *string
-	}{
-		{fieldCallerName, &p.CallerName},
-		{fieldCallID, &p.CallID},
-		{fieldEnvironment, &p.Environment},
-		{fieldPlatform, &p.Platform},
-		{fieldEvent, &p.Event},
-	}
-	for _, f := range optional {
-		v, _, err := stringField(payload, f.name)
-		if err != nil {
-			return d, err
-		}
-		*f.dst = v
-	}
-	ct, err := ParsePushCallType(p.CallType)
+	ms, err := timestampField(payload)
 	if err != nil {
-		return d, newError(ErrIncomingCallFailed, err, "field %q", fieldCallType)
+		return IncomingCallData{}, err
 	}
-	p.CallType = ct.PushString()
-	p.Event = strings.ToLower(p.Event)
-	ts, err := timestampField(payload)
-	if err != nil {
-		return d, err
-	}
-	p.Timestamp = ts
-	return IncomingCallFromPush(p)
+	return d.finish(callType, event, ms)
 }
 
-// IncomingCallFromPush converts and validates a wire push payload (as carried
-// by the events connection).
+// IncomingCallFromPush decodes and validates the events connection's push
+// object, which the wire has already typed: the same rules as
+// ParseIncomingCall, with no map in between.
 func IncomingCallFromPush(p wire.PushPayload) (IncomingCallData, error) {
-	if err := p.Validate(); err != nil {
-		return IncomingCallData{}, newError(ErrIncomingCallFailed, err, "invalid push payload")
-	}
-	ct, err := ParsePushCallType(p.CallType)
-	if err != nil {
-		return IncomingCallData{}, newError(ErrIncomingCallFailed, err, "field %q", fieldCallType)
-	}
 	d := IncomingCallData{
 		CallFrom:         p.CallFrom,
 		CallTo:           p.CallTo,
-		CallType:         ct,
 		RegisteredNumber: p.RegisteredNumber,
 		CallerName:       p.CallerName,
 		CallID:           p.CallID,
 		Environment:      p.Environment,
 		Platform:         p.Platform,
-		Event:            p.Event,
 	}
-	if p.Timestamp > 0 {
-		d.Timestamp = time.UnixMilli(p.Timestamp)
+	if p.Timestamp < 0 {
+		return IncomingCallData{}, newError(ErrIncomingCallFailed, nil,
+			"field %q: %d is not Unix milliseconds", fieldTimestamp, p.Timestamp)
+	}
+	return d.finish(p.CallType, p.Event, p.Timestamp)
+}
+
+// finish is where both decoders end: it sets the fields that are parsed from
+// text (call type, event, timestamp in Unix milliseconds, 0 for none) and
+// validates the result.
+func (d IncomingCallData) finish(callType, event string, ms int64) (IncomingCallData, error) {
+	if callType == "" {
+		return IncomingCallData{}, errMissingField(fieldCallType)
+	}
+	ct, err := ParsePushCallType(callType)
+	if err != nil {
+		return IncomingCallData{}, newError(ErrIncomingCallFailed, nil,
+			"field %q: %s is not Outbound, Inbound or APPTOAPP", fieldCallType, quoteShort(callType))
+	}
+	d.CallType = ct
+	d.Event = strings.ToLower(event)
+	if ms > 0 {
+		d.Timestamp = time.UnixMilli(ms)
+	}
+	if err := d.validate(); err != nil {
+		return IncomingCallData{}, err
 	}
 	return d, nil
 }
 
-// Push returns d as the wire's push payload.
-func (d IncomingCallData) Push() wire.PushPayload {
-	p := wire.PushPayload{
-		CallFrom:         d.CallFrom,
-		CallTo:           d.CallTo,
-		CallType:         d.CallType.PushString(),
-		RegisteredNumber: d.RegisteredNumber,
-		CallerName:       d.CallerName,
-		CallID:           d.CallID,
-		Environment:      d.Environment,
-		Platform:         d.Platform,
-		Event:            d.Event,
-	}
-	if !d.Timestamp.IsZero() {
-		p.Timestamp = d.Timestamp.UnixMilli()
-	}
-	return p
-}
-
-// Map returns the payload with the guide's field names (empty optional
-// fields left out, timestamp as Unix milliseconds); ParseIncomingCall(d.Map())
-// gives d back.
-func (d IncomingCallData) Map() map[string]any {
-	m := map[string]any{
-		fieldCallFrom:         d.CallFrom,
-		fieldCallTo:           d.CallTo,
-		fieldCallType:         d.CallType.PushString(),
-		fieldRegisteredNumber: d.RegisteredNumber,
-	}
-	for k, v := range map[string]string{
-		fieldCallerName: d.CallerName, fieldCallID: d.CallID, fieldEnvironment: d.Environment,
-		fieldPlatform: d.Platform, fieldEvent: d.Event,
+// validate checks what the decoders guarantee (see IncomingCallData); the
+// rules are the wire's (wire.PushPayload.Validate), with errors that name
+// the field and quote little of its value.
+func (d IncomingCallData) validate() error {
+	for _, f := range []struct{ name, v string }{
+		{fieldCallFrom, d.CallFrom}, {fieldCallTo, d.CallTo}, {fieldRegisteredNumber, d.RegisteredNumber},
 	} {
-		if v != "" {
-			m[k] = v
+		if f.v == "" {
+			return errMissingField(f.name)
+		}
+		if !wire.ValidNumber(f.v) {
+			return newError(ErrIncomingCallFailed, nil,
+				"field %q: %s is not a number (digits, optional leading +, at most %d)", f.name, quoteShort(f.v), wire.MaxNumberLen)
 		}
 	}
-	if !d.Timestamp.IsZero() {
-		m[fieldTimestamp] = d.Timestamp.UnixMilli()
+	if d.CallType.PushString() == "" {
+		return errMissingField(fieldCallType)
 	}
-	return m
+	switch d.Event {
+	case "", wire.EventInitial, wire.EventEnd:
+	default:
+		return newError(ErrIncomingCallFailed, nil, "field %q: %s is not initial or end", fieldEvent, quoteShort(d.Event))
+	}
+	for _, f := range []struct{ name, v string }{
+		{fieldCallerName, d.CallerName}, {fieldCallID, d.CallID}, {fieldEnvironment, d.Environment}, {fieldPlatform, d.Platform},
+	} {
+		if !utf8.ValidString(f.v) || len(f.v) > wire.MaxNameLen {
+			return newError(ErrIncomingCallFailed, nil, "field %q is not UTF-8 of at most %d bytes", f.name, wire.MaxNameLen)
+		}
+	}
+	if !d.Timestamp.IsZero() && d.Timestamp.UnixMilli() < 0 {
+		return newError(ErrIncomingCallFailed, nil, "field %q is before 1970", fieldTimestamp)
+	}
+	return nil
+}
+
+func errMissingField(name string) *Error {
+	return newError(ErrIncomingCallFailed, nil, "missing required field %q", name)
+}
+
+// stringField reads a text field, accepting a string (trimmed) or a JSON
+// number (FCM sends numbers as strings, APNs as numbers). An absent or null
+// field is "".
+func stringField(m map[string]any, name string) (string, error) {
+	raw, ok := m[name]
+	if !ok || raw == nil {
+		return "", nil
+	}
+	switch x := raw.(type) {
+	case string:
+		return strings.TrimSpace(x), nil
+	case json.Number:
+		return x.String(), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			break
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case float32:
+		return strconv.FormatFloat(float64(x), 'f', -1, 32), nil
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case int32:
+		return strconv.FormatInt(int64(x), 10), nil
+	case uint64:
+		return strconv.FormatUint(x, 10), nil
+	}
+	return "", newError(ErrIncomingCallFailed, nil, "field %q has type %T, want a string", name, raw)
+}
+
+// timestampField reads "timestamp" as Unix milliseconds: a JSON number, a
+// numeric string, or RFC 3339 text. Absent, null or "" is 0.
+func timestampField(m map[string]any) (int64, error) {
+	raw, ok := m[fieldTimestamp]
+	if !ok || raw == nil {
+		return 0, nil
+	}
+	bad := func() (int64, error) {
+		return 0, newError(ErrIncomingCallFailed, nil, "field %q: %s is not Unix milliseconds",
+			fieldTimestamp, quoteShort(fmt.Sprint(raw)))
+	}
+	var f float64
+	switch x := raw.(type) {
+	case string:
+		s := strings.TrimSpace(x)
+		if s == "" {
+			return 0, nil
+		}
+		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+			if ms < 0 {
+				return bad()
+			}
+			return ms, nil
+		}
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.UnixMilli() >= 0 {
+			return t.UnixMilli(), nil
+		}
+		return bad()
+	case json.Number:
+		if ms, err := x.Int64(); err == nil {
+			if ms < 0 {
+				return bad()
+			}
+			return ms, nil
+		}
+		v, err := x.Float64()
+		if err != nil {
+			return bad()
+		}
+		f = v
+	case float64:
+		f = x
+	case int:
+		f = float64(x)
+		if x >= 0 {
+			return int64(x), nil
+		}
+	case int64:
+		if x >= 0 {
+			return x, nil
+		}
+		return bad()
+	default:
+		return bad()
+	}
+	// Integral, non-negative and within int64 (2^63 is exactly representable).
+	if math.IsNaN(f) || f < 0 || f >= 1<<63 || f != math.Trunc(f) {
+		return bad()
+	}
+	return int64(f), nil
+}
+
+// quoteLimit is how many characters of an input value an error quotes.
+const quoteLimit = 16
+
+// quoteShort quotes s for an error message, cut to its first quoteLimit
+// characters ("…" marks the cut): payloads are outside input, and an error
+// (which is logged and shown) must not carry all of one.
+func quoteShort(s string) string {
+	n := 0
+	for i := range s {
+		if n == quoteLimit {
+			return strconv.Quote(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }
 
 // IsEnd reports whether the push terminates a call ("event": "end").
@@ -251,6 +364,86 @@ func uuidV5(ns [16]byte, name string) string {
 	return string(buf[:])
 }
 
+// platformCall is the call as the platform's incoming-call UI shows it (and
+// reports the user's answer for, by CallID = Key). It is the only place a
+// platform.IncomingCall is made.
+func (d IncomingCallData) platformCall() platform.IncomingCall {
+	return platform.IncomingCall{
+		CallID:     d.Key(),
+		UUID:       d.UUID(),
+		Handle:     d.CallFrom,
+		CallerName: d.CallerName,
+		CallType:   d.CallType.PushString(),
+	}
+}
+
+// Push returns d in the wire's form, the events connection's push object.
+// IncomingCallFromPush(d.Push()) gives d back.
+func (d IncomingCallData) Push() wire.PushPayload {
+	p := wire.PushPayload{
+		CallFrom:         d.CallFrom,
+		CallTo:           d.CallTo,
+		CallType:         d.CallType.PushString(),
+		RegisteredNumber: d.RegisteredNumber,
+		CallerName:       d.CallerName,
+		CallID:           d.CallID,
+		Environment:      d.Environment,
+		Platform:         d.Platform,
+		Event:            d.Event,
+	}
+	if !d.Timestamp.IsZero() {
+		p.Timestamp = d.Timestamp.UnixMilli()
+	}
+	return p
+}
+
+// MarshalJSON encodes d as the guide's payload, exactly as the wire encodes
+// d.Push(): the guide's field names, callType in its push spelling, the
+// timestamp as Unix milliseconds, empty optional fields left out. This is
+// how the SDK stores a pending or accepted call.
+func (d IncomingCallData) MarshalJSON() ([]byte, error) {
+	return json.Marshal(d.Push())
+}
+
+// UnmarshalJSON decodes MarshalJSON's form (also that of a wire.PushPayload)
+// and validates it as IncomingCallFromPush does.
+func (d *IncomingCallData) UnmarshalJSON(b []byte) error {
+	var p wire.PushPayload
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	v, err := IncomingCallFromPush(p)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// Map returns the payload with the guide's field names (empty optional
+// fields left out, timestamp as Unix milliseconds), as CallKitMap's "extra"
+// carries it; ParseIncomingCall(d.Map()) gives d back.
+func (d IncomingCallData) Map() map[string]any {
+	m := map[string]any{
+		fieldCallFrom:         d.CallFrom,
+		fieldCallTo:           d.CallTo,
+		fieldCallType:         d.CallType.PushString(),
+		fieldRegisteredNumber: d.RegisteredNumber,
+	}
+	for k, v := range map[string]string{
+		fieldCallerName: d.CallerName, fieldCallID: d.CallID, fieldEnvironment: d.Environment,
+		fieldPlatform: d.Platform, fieldEvent: d.Event,
+	} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if !d.Timestamp.IsZero() {
+		m[fieldTimestamp] = d.Timestamp.UnixMilli()
+	}
+	return m
+}
+
 // CallKitMap returns the parameters flutter_callkit_incoming's
 // showCallkitIncoming takes (id, nameCaller, handle, type 0 = audio,
 // duration in ms, extra with the raw push fields, …), with the default ring
@@ -292,97 +485,4 @@ func (d IncomingCallData) CallKitMapWithTimeout(ringTimeout time.Duration) map[s
 			"supportsDTMF":       true,
 		},
 	}
-}
-
-// stringField reads an optional text field, accepting a string or a JSON
-// number (FCM sends numbers as strings, APNs as numbers). present is false
-// for an absent or null field.
-func stringField(m map[string]any, name string) (v string, present bool, err error) {
-	raw, ok := m[name]
-	if !ok || raw == nil {
-		return "", false, nil
-	}
-	switch x := raw.(type) {
-	case string:
-		return strings.TrimSpace(x), true, nil
-	case json.Number:
-		return x.String(), true, nil
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			break
-		}
-		return strconv.FormatFloat(x, 'f', -1, 64), true, nil
-	case float32:
-		return strconv.FormatFloat(float64(x), 'f', -1, 32), true, nil
-	case int:
-		return strconv.Itoa(x), true, nil
-	case int64:
-		return strconv.FormatInt(x, 10), true, nil
-	case int32:
-		return strconv.FormatInt(int64(x), 10), true, nil
-	case uint64:
-		return strconv.FormatUint(x, 10), true, nil
-	}
-	return "", true, newError(ErrIncomingCallFailed, nil, "field %q has type %T, want a string", name, raw)
-}
-
-// timestampField reads "timestamp" as Unix milliseconds: a JSON number, a
-// numeric string, or RFC 3339 text. Absent, null or "" is 0.
-func timestampField(m map[string]any) (int64, error) {
-	raw, ok := m[fieldTimestamp]
-	if !ok || raw == nil {
-		return 0, nil
-	}
-	bad := func(err error) (int64, error) {
-		return 0, newError(ErrIncomingCallFailed, err, "field %q: %v is not Unix milliseconds", fieldTimestamp, raw)
-	}
-	var f float64
-	switch x := raw.(type) {
-	case string:
-		s := strings.TrimSpace(x)
-		if s == "" {
-			return 0, nil
-		}
-		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-			if ms < 0 {
-				return bad(nil)
-			}
-			return ms, nil
-		}
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil && t.UnixMilli() >= 0 {
-			return t.UnixMilli(), nil
-		}
-		return bad(nil)
-	case json.Number:
-		if ms, err := x.Int64(); err == nil {
-			if ms < 0 {
-				return bad(nil)
-			}
-			return ms, nil
-		}
-		v, err := x.Float64()
-		if err != nil {
-			return bad(err)
-		}
-		f = v
-	case float64:
-		f = x
-	case int:
-		f = float64(x)
-		if x >= 0 {
-			return int64(x), nil
-		}
-	case int64:
-		if x >= 0 {
-			return x, nil
-		}
-		return bad(nil)
-	default:
-		return bad(nil)
-	}
-	// Integral, non-negative and within int64 (2^63 is exactly representable).
-	if math.IsNaN(f) || f < 0 || f >= 1<<63 || f != math.Trunc(f) {
-		return bad(nil)
-	}
-	return int64(f), nil
 }

@@ -3,13 +3,16 @@ package callcore
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -276,11 +279,31 @@ func FuzzParseIncomingCall(f *testing.F) {
 				if KindOf(err) != ErrIncomingCallFailed {
 					t.Fatalf("error of kind %v: %v", KindOf(err), err)
 				}
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Fatalf("error %T is not an *Error: %v", err, err)
+				}
+				if len(err.Error()) > 200 {
+					t.Fatalf("error quotes too much of the payload (%d bytes): %.300s", len(err.Error()), err)
+				}
 				continue
+			}
+			if err := d.validate(); err != nil {
+				t.Fatalf("accepted call is invalid: %v (%+v)", err, d)
 			}
 			p := d.Push()
 			if err := p.Validate(); err != nil {
 				t.Fatalf("accepted payload does not re-validate: %v (%+v)", err, p)
+			}
+			if fromPush, err := IncomingCallFromPush(p); err != nil || fromPush != d {
+				t.Fatalf("the events connection's form decodes differently: %+v, %v; want %+v", fromPush, err, d)
+			}
+			var stored IncomingCallData
+			if b, err := json.Marshal(d); err != nil || json.Unmarshal(b, &stored) != nil || stored != d {
+				t.Fatalf("the stored form does not round-trip: %+v, %v; want %+v", stored, err, d)
+			}
+			if pc := d.platformCall(); pc.CallID != d.Key() || pc.CallID == "" || pc.Handle != d.CallFrom {
+				t.Fatalf("platform call %+v for %+v", pc, d)
 			}
 			back, err := ParseIncomingCall(d.Map())
 			if err != nil {
@@ -294,4 +317,205 @@ func FuzzParseIncomingCall(f *testing.F) {
 			}
 		}
 	})
+}
+
+// guidePush is guidePayload as the events connection carries it.
+func guidePush() wire.PushPayload {
+	return wire.PushPayload{
+		CallFrom: "90050", CallTo: "9876543210", CallType: wire.PushOutbound, RegisteredNumber: "9876543210",
+		CallerName: "Customer Support", CallID: "call_abc123", Environment: "PRODUCTION",
+		Timestamp: 1711800000000, Platform: "android", Event: wire.EventInitial,
+	}
+}
+
+func TestIncomingCallFromPush(t *testing.T) {
+	want, err := ParseIncomingCall(guidePayload())
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		mutate  func(*wire.PushPayload)
+		wantErr string // a field the error names; "" for success
+		check   func(*testing.T, IncomingCallData)
+	}{
+		{"the guide's example", func(*wire.PushPayload) {}, "",
+			func(t *testing.T, d IncomingCallData) { assert.Equal(t, want, d, "the same value as from the map") }},
+		{"no optional fields", func(p *wire.PushPayload) {
+			*p = wire.PushPayload{CallFrom: p.CallFrom, CallTo: p.CallTo, CallType: p.CallType, RegisteredNumber: p.RegisteredNumber}
+		}, "", func(t *testing.T, d IncomingCallData) {
+			assert.True(t, d.Timestamp.IsZero())
+			assert.Equal(t, d.UUID(), d.Key())
+		}},
+		{"end", func(p *wire.PushPayload) { p.Event = wire.EventEnd }, "",
+			func(t *testing.T, d IncomingCallData) { assert.True(t, d.IsEnd()) }},
+		{"callType and event in any case, as from a map", func(p *wire.PushPayload) { p.CallType, p.Event = "apptoapp", "END" }, "",
+			func(t *testing.T, d IncomingCallData) {
+				assert.Equal(t, CallTypeAppToApp, d.CallType)
+				assert.Equal(t, wire.EventEnd, d.Event)
+			}},
+		{"no callFrom", func(p *wire.PushPayload) { p.CallFrom = "" }, "callFrom", nil},
+		{"no callTo", func(p *wire.PushPayload) { p.CallTo = "" }, "callTo", nil},
+		{"no callType", func(p *wire.PushPayload) { p.CallType = "" }, "callType", nil},
+		{"no registeredNumber", func(p *wire.PushPayload) { p.RegisteredNumber = "" }, "registeredNumber", nil},
+		{"letters in callTo", func(p *wire.PushPayload) { p.CallTo = "bob" }, "callTo", nil},
+		{"unknown callType", func(p *wire.PushPayload) { p.CallType = "Video" }, "callType", nil},
+		{"unknown event", func(p *wire.PushPayload) { p.Event = "ringing" }, "event", nil},
+		{"negative timestamp", func(p *wire.PushPayload) { p.Timestamp = -1 }, "timestamp", nil},
+		{"long callerName", func(p *wire.PushPayload) { p.CallerName = string(bytes.Repeat([]byte("x"), wire.MaxNameLen+1)) }, "callerName", nil},
+		{"invalid UTF-8 callId", func(p *wire.PushPayload) { p.CallID = "c\xff" }, "callId", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := guidePush()
+			tt.mutate(&p)
+			d, err := IncomingCallFromPush(p)
+			if tt.wantErr != "" {
+				var e *Error
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, ErrIncomingCallFailed, e.Kind)
+				assert.Contains(t, e.Detail, tt.wantErr)
+				assert.Zero(t, d)
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, d)
+			onWire := d.Push()
+			assert.NoError(t, onWire.Validate(), "a decoded call is valid on the wire")
+		})
+	}
+}
+
+// An error quotes at most a short prefix of the value it rejects, from
+// either decoder: a payload is outside input, and errors are logged and shown.
+func TestIncomingCallErrorsQuoteShortPrefixes(t *testing.T) {
+	long := "9" + strings.Repeat("8", 40) + "x" + strings.Repeat("7", 4000)
+	tests := []struct {
+		name  string
+		field string
+		value string
+	}{
+		{"callFrom", "callFrom", long},
+		{"callTo", "callTo", long},
+		{"registeredNumber", "registeredNumber", long},
+		{"callType", "callType", "Video" + long},
+		{"event", "event", "ring" + long},
+		{"callerName", "callerName", long},
+		{"timestamp", "timestamp", long},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := guidePayload()
+			m[tt.field] = tt.value
+			_, mapErr := ParseIncomingCall(m)
+			errs := []error{mapErr}
+			if tt.field != "timestamp" { // the wire's timestamp is a number
+				p := guidePush()
+				setPushField(&p, tt.field, tt.value)
+				_, pushErr := IncomingCallFromPush(p)
+				errs = append(errs, pushErr)
+			}
+			for _, err := range errs {
+				require.ErrorIs(t, err, ErrIncomingCallFailed)
+				msg := err.Error()
+				assert.Contains(t, msg, tt.field)
+				assert.Less(t, len(msg), 200, msg)
+				assert.NotContains(t, msg, tt.value[:quoteLimit+1], "no more than quoteLimit characters of the value")
+			}
+		})
+	}
+}
+
+// setPushField sets the text field of p that has the JSON name field.
+func setPushField(p *wire.PushPayload, field, v string) {
+	dst := map[string]*string{
+		"callFrom": &p.CallFrom, "callTo": &p.CallTo, "callType": &p.CallType,
+		"registeredNumber": &p.RegisteredNumber, "callerName": &p.CallerName, "callId": &p.CallID,
+		"environment": &p.Environment, "platform": &p.Platform, "event": &p.Event,
+	}[field]
+	*dst = v
+}
+
+func TestQuoteShort(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `""`},
+		{"abc", `"abc"`},
+		{"0123456789abcdef", `"0123456789abcdef"`},
+		{"0123456789abcdefg", `"0123456789abcdef"…`},
+		{strings.Repeat("é", 20), `"` + strings.Repeat("é", 16) + `"…`},
+		{"\xff\xfe", `"\xff\xfe"`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, quoteShort(tt.in), "%q", tt.in)
+	}
+}
+
+// The platform's incoming-call UI gets the call from platformCall alone.
+func TestIncomingCallPlatformCall(t *testing.T) {
+	d, err := ParseIncomingCall(guidePayload())
+	require.NoError(t, err)
+	noID := d
+	noID.CallID, noID.CallerName = "", ""
+	inbound := d
+	inbound.CallType = CallTypeInbound
+	tests := []struct {
+		name string
+		d    IncomingCallData
+		want platform.IncomingCall
+	}{
+		{"the guide's example", d, platform.IncomingCall{CallID: "call_abc123", UUID: d.UUID(), Handle: "90050",
+			CallerName: "Customer Support", CallType: "Outbound"}},
+		{"no callId or name: keyed by UUID", noID, platform.IncomingCall{CallID: noID.UUID(), UUID: noID.UUID(),
+			Handle: "90050", CallType: "Outbound"}},
+		{"inbound", inbound, platform.IncomingCall{CallID: "call_abc123", UUID: d.UUID(), Handle: "90050",
+			CallerName: "Customer Support", CallType: "Inbound"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.d.platformCall()
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.d.Key(), got.CallID, "the platform answers by the SDK's key")
+		})
+	}
+}
+
+// IncomingCallData's JSON is the wire's push object, so records stored
+// before the Store held IncomingCallData (as a wire.PushPayload) still load.
+func TestIncomingCallJSON(t *testing.T) {
+	d, err := ParseIncomingCall(guidePayload())
+	require.NoError(t, err)
+	b, err := json.Marshal(d)
+	require.NoError(t, err)
+	wireJSON, err := json.Marshal(d.Push())
+	require.NoError(t, err)
+	assert.JSONEq(t, string(wireJSON), string(b))
+	assert.JSONEq(t, `{"callFrom":"90050","callTo":"9876543210","callType":"Outbound","registeredNumber":"9876543210",
+		"callerName":"Customer Support","callId":"call_abc123","environment":"PRODUCTION","timestamp":1711800000000,
+		"platform":"android","event":"initial"}`, string(b))
+
+	tests := []struct {
+		name    string
+		json    string
+		want    IncomingCallData
+		wantErr bool
+	}{
+		{"MarshalJSON's form", string(b), d, false},
+		{"only the required fields", `{"callFrom":"1001","callTo":"1002","callType":"APPTOAPP","registeredNumber":"1002"}`,
+			IncomingCallData{CallFrom: "1001", CallTo: "1002", CallType: CallTypeAppToApp, RegisteredNumber: "1002"}, false},
+		{"null", `null`, IncomingCallData{}, true},
+		{"missing callTo", `{"callFrom":"1001","callType":"APPTOAPP","registeredNumber":"1002"}`, IncomingCallData{}, true},
+		{"bad callType", `{"callFrom":"1001","callTo":"1002","callType":"Video","registeredNumber":"1002"}`, IncomingCallData{}, true},
+		{"timestamp as text", `{"callFrom":"1001","callTo":"1002","callType":"APPTOAPP","registeredNumber":"1002","timestamp":"1"}`,
+			IncomingCallData{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got IncomingCallData
+			err := json.Unmarshal([]byte(tt.json), &got)
+			if tt.wantErr {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

@@ -18,22 +18,31 @@ type seenCall struct {
 	data  IncomingCallData
 }
 
-// pendingRecord is the stored pending incoming call.
+// pendingRecord is the stored pending incoming call. The call's JSON is the
+// guide's payload (IncomingCallData.MarshalJSON), the form this record has
+// always had.
 type pendingRecord struct {
-	Push       wire.PushPayload `json:"push"`
+	Call       IncomingCallData `json:"push"`
 	ReceivedAt time.Time        `json:"receivedAt"`
 }
 
 // acceptRecord is the stored accept action.
 type acceptRecord struct {
-	Push       wire.PushPayload `json:"push"`
+	Call       IncomingCallData `json:"push"`
 	AcceptedAt time.Time        `json:"acceptedAt"`
 	Handled    bool             `json:"handled"`
 }
 
+// check rejects a record that decodes but holds no call ("push" missing);
+// loadJSON treats it as corrupt. A "push" that is there was validated as it
+// decoded.
+func (r *pendingRecord) check() error { return r.Call.validate() }
+func (r *acceptRecord) check() error  { return r.Call.validate() }
+
 // HandleIncomingCallWithUI handles an incoming-call push payload (guide
-// section 9): pass FCM's message.data, the VoIP push's payload, or (done for
-// you by ListenForIncomingCalls) the events connection's push object.
+// section 9): pass FCM's message.data or the VoIP push's payload. The
+// payload is decoded once (ParseIncomingCall) and handled as the events
+// connection's calls are (ListenForIncomingCalls does that for you):
 //
 //   - event "end": the call's UI is dismissed and, if it is the current
 //     call and the server confirms that call is over, the call is ended
@@ -59,57 +68,71 @@ func (s *SDK) HandleIncomingCallWithUI(ctx context.Context, payload map[string]a
 	return s.handleIncoming(ctx, d)
 }
 
+// handleIncoming is where both entry points meet (HandleIncomingCallWithUI
+// and the events connection), each with the call decoded once: an "end"
+// stops it ringing (and may end it); a new call is checked for staleness and
+// duplicates, stored as pending, and shown.
 func (s *SDK) handleIncoming(ctx context.Context, d IncomingCallData) error {
+	if d.IsEnd() {
+		return s.endIncoming(ctx, d)
+	}
 	key := d.Key()
 	now := time.Now()
-	if d.IsEnd() {
-		s.mu.Lock()
-		s.seen[key] = seenCall{at: now, ended: true, data: d}
-		c := s.call
-		match := c != nil && d.CallID != "" && (c.serverID == d.CallID || c.p.callID == d.CallID)
-		s.mu.Unlock()
-		s.clearPending(key)
-		if err := s.plat.DismissIncomingCall(ctx, key); err != nil {
-			s.log.Debug("callcore: dismissing the incoming call UI", "call_id", key, "err", err)
-		}
-		if match {
-			return s.endCallOnPush(ctx, c, key)
-		}
-		return nil
-	}
 	if d.Stale(now, s.cfg.ringTimeout) {
 		s.log.Info("callcore: ignoring a stale incoming call", "call_id", key, "age", now.Sub(d.Timestamp))
 		return nil
 	}
-	s.mu.Lock()
-	for k, v := range s.seen {
-		if now.Sub(v.at) > 2*s.cfg.ringTimeout {
-			delete(s.seen, k)
-		}
-	}
-	if _, dup := s.seen[key]; dup {
-		s.mu.Unlock()
+	if !s.firstDelivery(d, now) {
 		s.log.Debug("callcore: ignoring a duplicate incoming call", "call_id", key)
 		return nil
 	}
-	s.seen[key] = seenCall{at: now, data: d}
-	s.mu.Unlock()
-
-	s.savePending(d, now)
-	err := s.plat.ShowIncomingCall(ctx, platform.IncomingCall{
-		CallID:     key,
-		UUID:       d.UUID(),
-		Handle:     d.CallFrom,
-		CallerName: d.CallerName,
-		CallType:   d.CallType.PushString(),
-	})
-	if err != nil {
+	s.saveJSON(storeKeyPendingCall, pendingRecord{Call: d, ReceivedAt: now})
+	if err := s.plat.ShowIncomingCall(ctx, d.platformCall()); err != nil {
 		s.mu.Lock()
 		delete(s.seen, key) // let a redelivery try again
 		s.mu.Unlock()
 		return platformError(ErrIncomingCallFailed, err, "showing the incoming call UI")
 	}
 	s.log.Info("callcore: incoming call", "call_id", key, "from", d.CallFrom, "type", d.CallType)
+	return nil
+}
+
+// firstDelivery records d as seen at now and reports whether this is the
+// first time (false for a call already shown, answered, declined or ended).
+// Calls seen more than two ring timeouts ago are forgotten.
+func (s *SDK) firstDelivery(d IncomingCallData, now time.Time) bool {
+	key := d.Key()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.seen {
+		if now.Sub(v.at) > 2*s.cfg.ringTimeout {
+			delete(s.seen, k)
+		}
+	}
+	if _, dup := s.seen[key]; dup {
+		return false
+	}
+	s.seen[key] = seenCall{at: now, data: d}
+	return true
+}
+
+// endIncoming handles an "end" push: the call stops ringing here (seen as
+// ended, no longer pending, its UI dismissed), and if it is the current call
+// endCallOnPush decides whether to end it.
+func (s *SDK) endIncoming(ctx context.Context, d IncomingCallData) error {
+	key := d.Key()
+	s.mu.Lock()
+	s.seen[key] = seenCall{at: time.Now(), ended: true, data: d}
+	c := s.call
+	match := c != nil && d.CallID != "" && (c.serverID == d.CallID || c.p.callID == d.CallID)
+	s.mu.Unlock()
+	s.clearPending(key)
+	if err := s.plat.DismissIncomingCall(ctx, key); err != nil {
+		s.log.Debug("callcore: dismissing the incoming call UI", "call_id", key, "err", err)
+	}
+	if match {
+		return s.endCallOnPush(ctx, c, key)
+	}
 	return nil
 }
 
@@ -179,7 +202,7 @@ func (s *SDK) AcceptIncomingCall(ctx context.Context, callID string) error {
 	if !ok {
 		return newError(ErrIncomingCallFailed, nil, "no pending incoming call %q", callID)
 	}
-	s.saveJSON(storeKeyAcceptAction, acceptRecord{Push: d.Push(), AcceptedAt: time.Now()})
+	s.saveJSON(storeKeyAcceptAction, acceptRecord{Call: d, AcceptedAt: time.Now()})
 	if err := s.plat.DismissIncomingCall(ctx, d.Key()); err != nil {
 		s.log.Debug("callcore: dismissing the incoming call UI", "err", err)
 	}
@@ -193,7 +216,7 @@ func (s *SDK) AcceptIncomingCall(ctx context.Context, callID string) error {
 	})
 	// Acted on, whatever the outcome: a later CheckCallAcceptAction must not
 	// answer it a second time.
-	s.saveJSON(storeKeyAcceptAction, acceptRecord{Push: d.Push(), AcceptedAt: time.Now(), Handled: true})
+	s.saveJSON(storeKeyAcceptAction, acceptRecord{Call: d, AcceptedAt: time.Now(), Handled: true})
 	s.markHandled(d.Key())
 	s.clearPending(d.Key())
 	return err
@@ -251,12 +274,11 @@ func (s *SDK) CheckPendingIncomingCall(ctx context.Context) (*IncomingCallData, 
 	if err != nil || !ok {
 		return nil, err
 	}
-	d, err := IncomingCallFromPush(rec.Push)
-	if err != nil || s.pendingStale(d, rec.ReceivedAt) {
+	if s.pendingStale(rec.Call, rec.ReceivedAt) {
 		_ = s.store.Delete(storeKeyPendingCall)
 		return nil, nil
 	}
-	return &d, nil
+	return &rec.Call, nil
 }
 
 // CheckCallAcceptAction returns an incoming call the user accepted (for
@@ -270,12 +292,11 @@ func (s *SDK) CheckCallAcceptAction(ctx context.Context) (*IncomingCallData, err
 	if err != nil || !ok || rec.Handled {
 		return nil, err
 	}
-	d, err := IncomingCallFromPush(rec.Push)
-	if err != nil || s.pendingStale(d, rec.AcceptedAt) {
+	if s.pendingStale(rec.Call, rec.AcceptedAt) {
 		_ = s.store.Delete(storeKeyAcceptAction)
 		return nil, nil
 	}
-	return &d, nil
+	return &rec.Call, nil
 }
 
 // StoreRegisteredNumber persists this user's registered number for
@@ -338,15 +359,10 @@ func (s *SDK) lookupPending(key string) (IncomingCallData, bool) {
 	if ok && v.ended {
 		return IncomingCallData{}, false
 	}
-	var rec pendingRecord
-	if found, err := s.loadJSON(storeKeyPendingCall, &rec); err != nil || !found {
-		return IncomingCallData{}, false
+	if d, ok := s.storedPending(); ok && d.Key() == key {
+		return d, true
 	}
-	d, err := IncomingCallFromPush(rec.Push)
-	if err != nil || d.Key() != key || s.pendingStale(d, rec.ReceivedAt) {
-		return IncomingCallData{}, false
-	}
-	return d, true
+	return IncomingCallData{}, false
 }
 
 // lookupType is the call type of a known incoming call, for error reports.
@@ -373,18 +389,21 @@ func (s *SDK) pendingCallIDFrom(number string) string {
 	if best.data.CallID != "" {
 		return best.data.CallID
 	}
-	var rec pendingRecord
-	if found, err := s.loadJSON(storeKeyPendingCall, &rec); err == nil && found && rec.Push.CallFrom == number {
-		d, err := IncomingCallFromPush(rec.Push)
-		if err == nil && !s.pendingStale(d, rec.ReceivedAt) {
-			return d.CallID
-		}
+	if d, ok := s.storedPending(); ok && d.CallFrom == number {
+		return d.CallID
 	}
 	return ""
 }
 
-func (s *SDK) savePending(d IncomingCallData, now time.Time) {
-	s.saveJSON(storeKeyPendingCall, pendingRecord{Push: d.Push(), ReceivedAt: now})
+// storedPending is the pending call in the Store (from this process or an
+// earlier one), if it is still ringing.
+func (s *SDK) storedPending() (IncomingCallData, bool) {
+	var rec pendingRecord
+	found, err := s.loadJSON(storeKeyPendingCall, &rec)
+	if err != nil || !found || s.pendingStale(rec.Call, rec.ReceivedAt) {
+		return IncomingCallData{}, false
+	}
+	return rec.Call, true
 }
 
 // clearPending removes the stored pending call if it is key.
@@ -394,7 +413,7 @@ func (s *SDK) clearPending(key string) {
 	if err != nil || !found {
 		return
 	}
-	if d, err := IncomingCallFromPush(rec.Push); err != nil || d.Key() == key {
+	if rec.Call.Key() == key {
 		if err := s.store.Delete(storeKeyPendingCall); err != nil {
 			s.log.Warn("callcore: clearing the pending call", "err", err)
 		}
@@ -410,8 +429,9 @@ func (s *SDK) saveJSON(key string, v any) {
 	s.saveQuietly(key, string(b))
 }
 
-// loadJSON decodes key into v; a corrupt value is deleted and reported as
-// absent, so one bad write cannot wedge kill-state recovery.
+// loadJSON decodes key into v; a corrupt value (one that does not decode, or
+// a record whose check fails) is deleted and reported as absent, so one bad
+// write cannot wedge kill-state recovery.
 func (s *SDK) loadJSON(key string, v any) (bool, error) {
 	raw, ok, err := s.store.Load(key)
 	if err != nil {
@@ -420,7 +440,11 @@ func (s *SDK) loadJSON(key string, v any) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	if err := json.Unmarshal([]byte(raw), v); err != nil {
+	err = json.Unmarshal([]byte(raw), v)
+	if c, ok := v.(interface{ check() error }); ok && err == nil {
+		err = c.check()
+	}
+	if err != nil {
 		s.log.Warn("callcore: dropping a corrupt store entry", "key", key, "err", err)
 		_ = s.store.Delete(key)
 		return false, nil

@@ -1,6 +1,8 @@
 package callcore
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -177,7 +179,7 @@ func TestAcceptActionSurvivesARestart(t *testing.T) {
 	d, err := ParseIncomingCall(freshPush("c_8"))
 	require.NoError(t, err)
 	// The process died between recording the accept and acting on it.
-	e.sdk.saveJSON(storeKeyAcceptAction, acceptRecord{Push: d.Push(), AcceptedAt: time.Now()})
+	e.sdk.saveJSON(storeKeyAcceptAction, acceptRecord{Call: d, AcceptedAt: time.Now()})
 
 	later, _ := newSDK(t, WithStore(store))
 	got, err := later.CheckCallAcceptAction(ctxT(t))
@@ -195,4 +197,87 @@ func TestAcceptedCallIsNoLongerPending(t *testing.T) {
 	assert.ErrorIs(t, err, ErrIncomingCallFailed, "a call is answered once")
 	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_11")))
 	assert.Len(t, e.plat.ShownCalls(), 1, "a redelivered push does not ring again")
+}
+
+// legacyPendingRecord is pendingRecord as it was stored before the Store
+// held IncomingCallData: the wire's push object.
+type legacyPendingRecord struct {
+	Push       wire.PushPayload `json:"push"`
+	ReceivedAt time.Time        `json:"receivedAt"`
+}
+
+// The kill-state records load whatever version of the SDK wrote them, and
+// one that is corrupt is dropped rather than returned.
+func TestStoredIncomingCallRecords(t *testing.T) {
+	now := time.Now()
+	at, err := json.Marshal(now)
+	require.NoError(t, err)
+	hourAgo, err := json.Marshal(now.Add(-time.Hour))
+	require.NoError(t, err)
+	push := func(extra string) string {
+		return `{"callFrom":"1001","callTo":"1002","callType":"APPTOAPP","registeredNumber":"1002",` +
+			`"callerName":"Alice","callId":"c_1","environment":"DEVELOPMENT","platform":"android","event":"initial"` + extra + `}`
+	}
+	fresh := push(fmt.Sprintf(`,"timestamp":%d`, now.UnixMilli()))
+	tests := []struct {
+		name   string
+		key    string
+		raw    string
+		wantID string // "" for none
+		kept   bool   // the record stays in the Store
+	}{
+		{"pending", storeKeyPendingCall, `{"push":` + fresh + `,"receivedAt":` + string(at) + `}`, "c_1", true},
+		{"accepted", storeKeyAcceptAction, `{"push":` + fresh + `,"acceptedAt":` + string(at) + `,"handled":false}`, "c_1", true},
+		{"accepted and handled", storeKeyAcceptAction, `{"push":` + fresh + `,"acceptedAt":` + string(at) + `,"handled":true}`, "", true},
+		{"pending without a timestamp", storeKeyPendingCall, `{"push":` + push("") + `,"receivedAt":` + string(at) + `}`, "c_1", true},
+		{"pending without a timestamp, stored an hour ago", storeKeyPendingCall,
+			`{"push":` + push("") + `,"receivedAt":` + string(hourAgo) + `}`, "", false},
+		{"pending without a push", storeKeyPendingCall, `{"receivedAt":` + string(at) + `}`, "", false},
+		{"pending with a null push", storeKeyPendingCall, `{"push":null,"receivedAt":` + string(at) + `}`, "", false},
+		{"accepted without a push", storeKeyAcceptAction, `{"acceptedAt":` + string(at) + `}`, "", false},
+		{"pending with an invalid push", storeKeyPendingCall,
+			`{"push":{"callFrom":"1001","callTo":"1002","callType":"Video","registeredNumber":"1002"},"receivedAt":` + string(at) + `}`, "", false},
+		{"not JSON", storeKeyPendingCall, `{"push":`, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := NewMemoryStore()
+			require.NoError(t, store.Save(tt.key, tt.raw))
+			s, _ := newSDK(t, WithStore(store))
+			check := s.CheckPendingIncomingCall
+			if tt.key == storeKeyAcceptAction {
+				check = s.CheckCallAcceptAction
+			}
+			got, err := check(ctxT(t))
+			require.NoError(t, err)
+			if tt.wantID == "" {
+				assert.Nil(t, got)
+			} else {
+				require.NotNil(t, got)
+				assert.Equal(t, tt.wantID, got.CallID)
+				assert.Equal(t, "Alice", got.CallerName)
+				assert.Equal(t, CallTypeAppToApp, got.CallType)
+			}
+			_, ok, err := store.Load(tt.key)
+			require.NoError(t, err)
+			assert.Equal(t, tt.kept, ok, "kept in the Store")
+		})
+	}
+
+	t.Run("written as before", func(t *testing.T) {
+		store := NewMemoryStore()
+		s, _ := newSDK(t, WithStore(store))
+		require.NoError(t, s.HandleIncomingCallWithUI(ctxT(t), freshPush("c_2")))
+		raw, ok, err := store.Load(storeKeyPendingCall)
+		require.NoError(t, err)
+		require.True(t, ok)
+		var legacy legacyPendingRecord
+		require.NoError(t, json.Unmarshal([]byte(raw), &legacy))
+		d, err := ParseIncomingCall(freshPush("c_2"))
+		require.NoError(t, err)
+		assert.Equal(t, d.Push(), legacy.Push)
+		again, err := json.Marshal(legacyPendingRecord{Push: legacy.Push, ReceivedAt: legacy.ReceivedAt})
+		require.NoError(t, err)
+		assert.JSONEq(t, raw, string(again), "the same JSON an older SDK wrote")
+	})
 }

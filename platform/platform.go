@@ -34,7 +34,7 @@ const (
 // IncomingCall is what a native incoming-call UI shows (CallKit's
 // CXCallUpdate, Android's full-screen notification, the desktop's screen).
 type IncomingCall struct {
-	CallID     string // server's call ID
+	CallID     string // the SDK's key for the call: the server's call ID, or UUID when it has none
 	UUID       string // stable per call; CallKit's call UUID
 	Handle     string // caller's number
 	CallerName string // display name; may be empty
