@@ -1,8 +1,6 @@
 package app
 
 import (
-	"github.com/onecxi/phone/server/devices"
-
 	"context"
 	"log/slog"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/onecxi/phone/screens"
 	"github.com/onecxi/phone/screens/screentest"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/wire"
 )

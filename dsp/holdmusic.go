@@ -1,10 +1,10 @@
 package dsp
 
 import (
-	"github.com/onecxi/phone/wire"
-
 	"math"
 	"sync"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // Hold music: a gentle I-vi-IV-V progression in C major at 110 bpm (an

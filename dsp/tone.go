@@ -1,9 +1,9 @@
 package dsp
 
 import (
-	"github.com/onecxi/phone/wire"
-
 	"math"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // Tone is a sine generator with continuous phase across calls.

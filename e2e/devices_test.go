@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"github.com/onecxi/phone/server/devices"
-
 	"context"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"github.com/onecxi/phone/server/trunk"
-
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,6 +16,7 @@ import (
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/servertest"
+	"github.com/onecxi/phone/server/trunk"
 )
 
 // Audio assertions look at the last window of what a phone played.

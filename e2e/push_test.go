@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"github.com/onecxi/phone/server/devices"
-
 	"testing"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/push/pushtest"
 )
 

@@ -1,14 +1,13 @@
 package server
 
 import (
-	"github.com/onecxi/phone/server/devices"
-	"github.com/onecxi/phone/server/endpoint"
-	"github.com/onecxi/phone/server/trunk"
-
 	"cmp"
 	"sync/atomic"
 	"time"
 
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/endpoint"
+	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"github.com/onecxi/phone/server/push"
-	"github.com/onecxi/phone/server/trunk"
-
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -19,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"github.com/onecxi/phone/server/providers"
-
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/providers"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,12 +1,6 @@
 package server_test
 
 import (
-	"github.com/onecxi/phone/server/providers"
-
-	"github.com/onecxi/phone/server/devices/sqlite"
-
-	"github.com/onecxi/phone/server/devices"
-
 	"context"
 	"net/http"
 	"path/filepath"
@@ -17,6 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/devices/sqlite"
+	"github.com/onecxi/phone/server/providers"
 	"github.com/onecxi/phone/wire"
 )
 

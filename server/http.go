@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/onecxi/phone/server/devices"
-
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/wire"
 )
 

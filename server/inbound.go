@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/onecxi/phone/server/endpoint"
-
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +8,7 @@ import (
 	"sync/atomic"
 	"unicode"
 
+	"github.com/onecxi/phone/server/endpoint"
 	"github.com/onecxi/phone/wire"
 )
 

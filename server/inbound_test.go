@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"github.com/onecxi/phone/server/trunk"
-
 	"context"
 	"sync"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/onecxi/phone/server/endpoint"
-
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/onecxi/phone/server/endpoint"
 	"github.com/onecxi/phone/wire"
 )
 

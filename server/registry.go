@@ -1,18 +1,16 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"time"
 
 	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/endpoint"
 	"github.com/onecxi/phone/server/trunk"
-
-	"context"
-	"errors"
-	"fmt"
-	"runtime/debug"
-	"time"
-
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,10 +1,6 @@
 package server
 
 import (
-	"github.com/onecxi/phone/server/devices"
-	"github.com/onecxi/phone/server/push"
-	"github.com/onecxi/phone/server/trunk"
-
 	"context"
 	"crypto/tls"
 	"errors"
@@ -18,6 +14,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
 

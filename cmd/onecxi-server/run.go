@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/onecxi/phone/server/providers"
-
 	"bufio"
 	"context"
 	"errors"
@@ -14,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/providers"
 )
 
 // Exit codes.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/onecxi/phone/server/providers"
-
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/providers"
 )
 
 // testPush is `onecxi-server test-push`: for support, ring every push

@@ -1,8 +1,6 @@
 package sip_test
 
 import (
-	"github.com/onecxi/phone/server/devices"
-
 	"fmt"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/push/pushtest"
 )
 

@@ -1,8 +1,6 @@
 package push
 
 import (
-	"github.com/onecxi/phone/server/devices"
-
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,8 +1,6 @@
 package sipgw
 
 import (
-	"github.com/onecxi/phone/server/trunk"
-
 	"cmp"
 	"context"
 	"errors"
@@ -17,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 
+	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -1,19 +1,17 @@
 package trunk
 
 import (
-	"strconv"
-	"strings"
-
-	"github.com/onecxi/phone/server/endpoint"
-
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/server/endpoint"
 	"github.com/onecxi/phone/wire"
 )
 

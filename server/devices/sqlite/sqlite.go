@@ -5,8 +5,6 @@
 package sqlite
 
 import (
-	"github.com/onecxi/phone/server/devices"
-
 	"context"
 	"database/sql"
 	"errors"
@@ -14,6 +12,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite: no cgo, so the server cross-builds anywhere
+
+	"github.com/onecxi/phone/server/devices"
 )
 
 // Store is a devices.Store in one SQLite file, in WAL mode so lookups while

@@ -3,9 +3,6 @@
 package apns
 
 import (
-	"github.com/onecxi/phone/server/devices"
-	"github.com/onecxi/phone/server/push"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +12,8 @@ import (
 	"github.com/sideshow/apns2"
 	"github.com/sideshow/apns2/token"
 
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/push"
 	"github.com/onecxi/phone/wire"
 )
 

@@ -3,9 +3,6 @@
 package fcm
 
 import (
-	"github.com/onecxi/phone/server/devices"
-	"github.com/onecxi/phone/server/push"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +18,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
 
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/push"
 	"github.com/onecxi/phone/wire"
 )
 

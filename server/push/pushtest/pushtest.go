@@ -7,10 +7,6 @@ package pushtest
 
 import (
 	"context"
-
-	"github.com/onecxi/phone/server/push/apns"
-	"github.com/onecxi/phone/server/push/fcm"
-
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -31,6 +27,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/server/push"
+	"github.com/onecxi/phone/server/push/apns"
+	"github.com/onecxi/phone/server/push/fcm"
 )
 
 // Identities the fakes expect.
