@@ -41,5 +41,8 @@ type Stats struct {
 	// to a server endpoint; FramesDropped those that were not (muted, held,
 	// not yet answered, or the receiver's queue full).
 	FramesRelayed, FramesDropped uint64
-	Push                         push.Stats
+	// FramesMalformed counts binary messages from clients that were not
+	// valid audio frames: dropped, not answered (PROTOCOL.md).
+	FramesMalformed uint64
+	Push            push.Stats
 }

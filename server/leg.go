@@ -60,7 +60,8 @@ func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
 			conn.Close(wire.CloseStartTimeout, "no start message")
 		}
 	})
-	err = conn.Run(s.base, wire.Handlers{OnMessage: l.onMessage, OnAudio: l.onAudio, OnBadMessage: l.onBadMessage})
+	err = conn.Run(s.base, wire.Handlers{OnMessage: l.onMessage, OnAudio: l.onAudio, OnBadMessage: l.onBadMessage,
+		OnBadAudio: func(error) { l.stats.framesMalformed.Add(1) }})
 	timer.Stop()
 	if err != nil {
 		log.Debug("call connection closed", "err", err)

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"net/http"
+
 	"encoding/json"
 	"strings"
 	"testing"
@@ -120,13 +122,44 @@ func TestMalformedMessagesAfterStartAreBadRequest(t *testing.T) {
 		m := r.expect(wire.TypeError)
 		assert.Equal(t, wire.CodeBadRequest, m.Code, bad)
 	}
+	// Malformed audio is dropped and counted, never answered (PROTOCOL.md):
+	// the pong is the next thing the server says.
 	r.write(websocket.BinaryMessage, []byte{0xB2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}) // wrong magic
-	assert.Equal(t, wire.CodeBadRequest, r.expect(wire.TypeError).Code)
+	r.write(websocket.BinaryMessage, make([]byte, wire.MaxAudioMessage+2))          // longer than any frame
 	// The connection is still usable.
 	r.writeJSON(wire.Message{Type: wire.TypePing, TS: 42})
 	assert.Equal(t, int64(42), r.expect(wire.TypePong).TS)
+	assert.Equal(t, uint64(2), h.srv.Stats().FramesMalformed)
 	r.writeJSON(wire.Message{Type: wire.TypeStart, Kind: wire.KindInbound, To: "90000", RegisteredNumber: "1001"})
 	assert.Equal(t, wire.CodeBadRequest, r.expect(wire.TypeError).Code, "a second start")
+}
+
+// A control message may be as long as PROTOCOL.md allows (4 KiB), although
+// an audio frame may not.
+func TestTextMessagesUpToTheDocumentedLimitAreRead(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	r := h.raw("acme")
+	r.writeJSON(wire.Message{Type: wire.TypeStart, Kind: wire.KindInbound, To: "90000", RegisteredNumber: "1001"})
+	r.expect(wire.TypeAnswered)
+	ping := []byte(`{"type":"ping","ts":7}`)
+	padded := append(append([]byte{}, ping[:len(ping)-1]...), []byte(strings.Repeat(" ", wire.MaxTextMessage-len(ping)))...)
+	padded = append(padded, '}')
+	require.Len(t, padded, wire.MaxTextMessage)
+	r.write(websocket.TextMessage, padded)
+	assert.Equal(t, int64(7), r.expect(wire.TypePong).TS)
+}
+
+// Request headers are bounded as PROTOCOL.md says: a larger request is
+// answered 431 and nothing else happens.
+func TestOversizeHeadersAre431(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	req, err := http.NewRequest(http.MethodGet, h.base+wire.PathHealth, nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Filler", strings.Repeat("a", 2*wire.MaxHeaderBytes))
+	resp, err := h.httpClient().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
 }
 
 func TestBadFirstMessageClosesTheCall(t *testing.T) {

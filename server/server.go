@@ -61,6 +61,7 @@ type counters struct {
 	activeCalls, eventConns      atomic.Int64
 	callLegs                     atomic.Int64 // live /v1/call connections
 	framesRelayed, framesDropped atomic.Uint64
+	framesMalformed              atomic.Uint64
 }
 
 // New validates cfg and returns a server ready to serve. Its registry
@@ -155,7 +156,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    wire.MaxHeaderBytes,
 		TLSConfig:         s.tls,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
@@ -241,11 +242,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats {
 	return Stats{
-		ActiveCalls:   int(s.stats.activeCalls.Load()),
-		EventConns:    int(s.stats.eventConns.Load()),
-		FramesRelayed: s.stats.framesRelayed.Load(),
-		FramesDropped: s.stats.framesDropped.Load(),
-		Push:          s.push.Stats(),
+		ActiveCalls:     int(s.stats.activeCalls.Load()),
+		EventConns:      int(s.stats.eventConns.Load()),
+		FramesRelayed:   s.stats.framesRelayed.Load(),
+		FramesDropped:   s.stats.framesDropped.Load(),
+		FramesMalformed: s.stats.framesMalformed.Load(),
+		Push:            s.push.Stats(),
 	}
 }
 

@@ -64,6 +64,7 @@ type Conn struct {
 	dropped  atomic.Uint64
 	sentAud  atomic.Uint64
 	recvAud  atomic.Uint64
+	badAud   atomic.Uint64
 	lastRead atomic.Int64
 }
 
@@ -78,6 +79,12 @@ type Handlers struct {
 	// connection stays open (the peer gets a chance to correct itself) unless
 	// the handler closes it.
 	OnBadMessage func(error)
+	// OnBadAudio, if set, is told of a binary message that is not a valid
+	// audio frame (PROTOCOL.md: malformed frames are dropped, not
+	// answered). The frame is already dropped and counted in
+	// Stats.AudioMalformed; the handler may count it too, and must not
+	// answer it.
+	OnBadAudio func(error)
 }
 
 // NewConn wraps an upgraded or dialled WebSocket. Call Run to start it.
@@ -172,10 +179,13 @@ func (c *Conn) readLoop(h Handlers) error {
 				h.OnMessage(m)
 			}
 		case websocket.BinaryMessage:
+			if b == nil {
+				c.badAudio(h, fmt.Errorf("%w: binary message over the %d-byte audio limit", ErrMalformed, MaxAudioMessage))
+				continue
+			}
 			if err := CheckAudio(b); err != nil {
-				if h.OnBadMessage != nil {
-					h.OnBadMessage(err)
-				}
+				recycle(b)
+				c.badAudio(h, err)
 				continue
 			}
 			c.recvAud.Add(1)
@@ -187,6 +197,15 @@ func (c *Conn) readLoop(h Handlers) error {
 }
 
 func (c *Conn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
+
+// badAudio drops a malformed binary message: counted, reported to
+// OnBadAudio, never answered.
+func (c *Conn) badAudio(h Handlers, err error) {
+	c.badAud.Add(1)
+	if h.OnBadAudio != nil {
+		h.OnBadAudio(err)
+	}
+}
 
 func (c *Conn) writeLoop() {
 	defer c.writing.Store(false)
@@ -393,7 +412,10 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 // Stats are a connection's counters.
 type Stats struct {
 	AudioSent, AudioReceived, AudioDropped uint64
-	LastRead                               time.Time
+	// AudioMalformed counts binary messages dropped because they were not
+	// valid audio frames.
+	AudioMalformed uint64
+	LastRead       time.Time
 }
 
 // Stats returns the connection's counters.
@@ -401,8 +423,9 @@ func (c *Conn) Stats() Stats {
 	return Stats{
 		AudioSent:     c.sentAud.Load(),
 		AudioReceived: c.recvAud.Load(),
-		AudioDropped:  c.dropped.Load(),
-		LastRead:      time.Unix(0, c.lastRead.Load()),
+		AudioDropped:   c.dropped.Load(),
+		AudioMalformed: c.badAud.Load(),
+		LastRead:       time.Unix(0, c.lastRead.Load()),
 	}
 }
 
@@ -426,7 +449,9 @@ func CheckAudio(b []byte) error {
 }
 
 // readMessage is websocket.Conn.ReadMessage with audio frames read into
-// recycled buffers (see AudioBuffer).
+// recycled buffers (see AudioBuffer). A binary message longer than an audio
+// frame can be (but within the read limit) is read to its end and returned
+// as nil: malformed audio, which the caller drops.
 func (c *Conn) readMessage() (int, []byte, error) {
 	kind, r, err := c.ws.NextReader()
 	if err != nil {
@@ -448,10 +473,21 @@ func (c *Conn) readMessage() (int, []byte, error) {
 			return kind, nil, err
 		}
 		if len(b) == cap(b) {
-			// Unreachable while the read limit equals the buffer size; a
-			// defence should the two ever drift apart.
+			// Full: the frame ends here, or it is longer than any audio
+			// frame and is skipped (the read limit still bounds it).
+			var one [1]byte
+			n, err := io.ReadFull(r, one[:])
+			if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+				return kind, b, nil
+			}
 			recycle(b)
-			return kind, nil, websocket.ErrReadLimit
+			if err == nil {
+				_, err = io.Copy(io.Discard, r)
+			}
+			if err != nil && err != io.EOF {
+				return kind, nil, err
+			}
+			return kind, nil, nil
 		}
 	}
 }

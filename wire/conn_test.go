@@ -91,20 +91,49 @@ func TestConnClosesOnOversizeMessage(t *testing.T) {
 
 func TestConnReportsBadMessagesAndStaysOpen(t *testing.T) {
 	bad := make(chan error, 4)
+	badAudio := make(chan error, 4)
 	good := make(chan Message, 1)
+	conn := make(chan *Conn, 1)
 	raw := pair(t, func(c *Conn) {
+		conn <- c
 		_ = c.Run(context.Background(), Handlers{
 			OnMessage:    func(m Message) { good <- m },
 			OnBadMessage: func(err error) { bad <- err },
+			OnBadAudio:   func(err error) { badAudio <- err },
 		})
 	})
 	require.NoError(t, raw.WriteMessage(websocket.TextMessage, []byte(`{"type":"nope"}`)))
 	require.NoError(t, raw.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3}))
+	// Longer than any audio frame, within the read limit: dropped, read to
+	// its end, and the connection goes on.
+	require.NoError(t, raw.WriteMessage(websocket.BinaryMessage, make([]byte, MaxAudioMessage+1)))
 	require.NoError(t, raw.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping","ts":2}`)))
 	assert.ErrorIs(t, <-bad, ErrMalformed)
-	assert.ErrorIs(t, <-bad, ErrMalformed)
+	assert.ErrorIs(t, <-badAudio, ErrMalformed)
+	assert.ErrorIs(t, <-badAudio, ErrMalformed)
 	m := <-good
 	assert.Equal(t, int64(2), m.TS)
+	assert.Empty(t, bad, "malformed audio is not a bad control message")
+	assert.Equal(t, uint64(2), (<-conn).Stats().AudioMalformed)
+}
+
+// A frame of exactly the largest audio size fills the pooled buffer to the
+// last byte: it is read whole, not mistaken for an oversize message.
+func TestConnReadsTheLargestAudioFrame(t *testing.T) {
+	got := make(chan int, 1)
+	raw := pair(t, func(c *Conn) {
+		_ = c.Run(context.Background(), Handlers{OnAudio: func(b []byte) { got <- len(b) }})
+	})
+	frame, err := AppendAudio(nil, AudioFrame{Samples: make([]int16, MaxFrameSamples)})
+	require.NoError(t, err)
+	require.Len(t, frame, MaxAudioMessage)
+	require.NoError(t, raw.WriteMessage(websocket.BinaryMessage, frame))
+	select {
+	case n := <-got:
+		assert.Equal(t, MaxAudioMessage, n)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the frame was not delivered")
+	}
 }
 
 func TestSlowPeerLosesAudioNotTheCall(t *testing.T) {

@@ -17,8 +17,16 @@ const (
 	MaxFrameSamples = 6 * FrameSamples
 	// MaxTextMessage bounds one JSON control message.
 	MaxTextMessage = 4 << 10
+	// MaxAudioMessage bounds one binary message: an audio frame of
+	// MaxFrameSamples. A longer one (up to MaxMessage) is malformed audio:
+	// dropped and counted, not answered.
+	MaxAudioMessage = AudioHeaderSize + MaxFrameSamples*BytesPerSample
 	// MaxMessage is the WebSocket read limit: the larger of the two kinds.
-	MaxMessage = AudioHeaderSize + MaxFrameSamples*BytesPerSample
+	// A message over it closes the connection with CloseTooLarge.
+	MaxMessage = max(MaxTextMessage, MaxAudioMessage)
+	// MaxHeaderBytes bounds an HTTP request's headers (the server answers
+	// a larger request 431).
+	MaxHeaderBytes = 16 << 10
 	// MaxNumberLen bounds phone numbers, DIDs and registered numbers.
 	MaxNumberLen = 32
 	// MaxNameLen bounds display names and free text fields.

@@ -7,7 +7,7 @@ import "sync"
 // travels reader → handler → SendAudioRaw → writer, which returns it after
 // writing. Buffers of any other capacity are never pooled, so foreign
 // buffers passed to SendAudioRaw are simply left to the collector.
-const frameBufCap = MaxMessage
+const frameBufCap = MaxAudioMessage
 
 var framePool = sync.Pool{New: func() any { return new([frameBufCap]byte) }}
 
