@@ -444,12 +444,13 @@ func TestHoldPausesTheIVR(t *testing.T) {
 	require.Eventually(t, func() bool { return len(a.serverFrames()) >= 5 }, waitAudio, tick)
 	a.send(wire.Message{Type: wire.TypeHold, Ref: 1, On: wire.Bool(true)})
 	assert.Equal(t, uint32(1), a.expect(wire.TypeAck).Ref)
-	// Hold takes effect at the next tick at the latest; after that nothing.
+	// Hold takes effect at the next tick at the latest; after that nothing:
+	// no frame for 200 ms (ten frame times).
 	var n int
 	require.Eventually(t, func() bool {
-		n = len(a.serverFrames())
-		time.Sleep(200 * time.Millisecond)
-		return len(a.serverFrames()) == n
+		var quiet bool
+		n, quiet = a.serverQuiet(200 * time.Millisecond)
+		return quiet
 	}, waitAudio, tick, "the prompt pauses")
 	a.send(wire.Message{Type: wire.TypeHold, Ref: 2, On: wire.Bool(false)})
 	assert.Equal(t, uint32(2), a.expect(wire.TypeAck).Ref)
