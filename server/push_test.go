@@ -53,6 +53,7 @@ func fcmEvent(r pushtest.Request) string {
 }
 
 func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -103,6 +104,7 @@ func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
 }
 
 func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -123,6 +125,7 @@ func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
 }
 
 func TestPushPrunesDeadTokens(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
@@ -141,6 +144,7 @@ func TestPushPrunesDeadTokens(t *testing.T) {
 }
 
 func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
@@ -165,6 +169,7 @@ func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
 }
 
 func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -188,6 +193,7 @@ func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
 }
 
 func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	// A desktop registration has no token: it only rings through events.
@@ -200,6 +206,7 @@ func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
 }
 
 func TestPushConfigValidation(t *testing.T) {
+	t.Parallel()
 	good := func() push.Config {
 		return push.Config{
 			APNs: &push.APNsConfig{KeyFile: "k.p8", KeyID: pushtest.KeyID, TeamID: pushtest.TeamID, BundleID: pushtest.BundleID},
@@ -240,6 +247,7 @@ func TestPushConfigValidation(t *testing.T) {
 }
 
 func TestPushEndCancelsAPendingRetry(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -256,6 +264,7 @@ func TestPushEndCancelsAPendingRetry(t *testing.T) {
 }
 
 func TestTestPushReportsEveryDevice(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
