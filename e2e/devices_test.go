@@ -16,6 +16,7 @@ import (
 )
 
 func TestSDKRegistersAndUnregistersTheDevice(t *testing.T) {
+	t.Parallel()
 	store := devices.NewMemory()
 	e := startServerWith(t, []server.Option{server.WithDeviceStore(store)})
 	devices := func(number string) []devices.Device {
@@ -48,6 +49,7 @@ func TestSDKRegistersAndUnregistersTheDevice(t *testing.T) {
 }
 
 func TestRegisterDeviceGuards(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	fresh := callcore.New(callcore.WithPlatform(platform.NewHeadless()), callcore.WithStore(callcore.NewMemoryStore()))
 	t.Cleanup(fresh.Dispose)
