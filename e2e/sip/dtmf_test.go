@@ -42,6 +42,7 @@ func sendsDigitsToApp(t *testing.T, sess *media.Session, a *phone) {
 }
 
 func TestFarEndDTMFReachesTheAppOnAnOutboundCall(t *testing.T) {
+	t.Parallel()
 	peer := startTrunkPeer(t, trunkOptions{})
 	e := startGateway(t, trunkTo(peer.port, ""), nil)
 	a := e.newPhone(t, appTone)
@@ -82,6 +83,7 @@ func (p *trunkPeer) call(t *testing.T, gw netip.AddrPort, did string) (*media.Se
 }
 
 func TestFarEndDTMFReachesTheAppOnAnInboundCall(t *testing.T) {
+	t.Parallel()
 	peer := startTrunkPeer(t, trunkOptions{})
 	e := startGateway(t, trunkTo(peer.port, ""), map[string]string{"5002": server.RouteAppPrefix + "1002"})
 	agent := e.newPhone(t, appTone, platform.WithAutoAnswer(func(platform.IncomingCall) platform.Action { return platform.ActionAccept }))
