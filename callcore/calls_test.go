@@ -24,6 +24,7 @@ func ringThenWait(fc *fakeCall, m wire.Message) {
 }
 
 func TestInboundCallLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := ctxT(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctx, "90050", "9876543210"))
@@ -73,6 +74,7 @@ func TestInboundCallLifecycle(t *testing.T) {
 }
 
 func TestStartFailsWithServerError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = func(fc *fakeCall, m wire.Message) {
 		// The client closes on a failed start (wire.Conn.Close right after
@@ -94,6 +96,7 @@ func TestStartFailsWithServerError(t *testing.T) {
 }
 
 func TestAppToAppRingingThenAnswered(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"), "Start returns on ringing")
@@ -114,6 +117,7 @@ func TestAppToAppRingingThenAnswered(t *testing.T) {
 }
 
 func TestRemoteEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
@@ -126,6 +130,7 @@ func TestRemoteEnd(t *testing.T) {
 }
 
 func TestDeclined(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
@@ -138,6 +143,7 @@ func TestDeclined(t *testing.T) {
 }
 
 func TestFailureAfterRinging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
@@ -153,6 +159,7 @@ func TestFailureAfterRinging(t *testing.T) {
 }
 
 func TestConnectionLost(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	e.fs.lastCall(t).conn.Close(wire.CloseInternal, "crash")
@@ -163,6 +170,7 @@ func TestConnectionLost(t *testing.T) {
 }
 
 func TestEndCallWhileRinging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
@@ -176,6 +184,7 @@ func TestEndCallWhileRinging(t *testing.T) {
 }
 
 func TestStartGivesUpWithContext(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = func(*fakeCall, wire.Message) {} // never replies
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -191,6 +200,7 @@ func TestStartGivesUpWithContext(t *testing.T) {
 }
 
 func TestEndCallWhileConnecting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = func(*fakeCall, wire.Message) {} // never replies
 	errc := make(chan error, 1)
@@ -204,6 +214,7 @@ func TestEndCallWhileConnecting(t *testing.T) {
 }
 
 func TestAudioDeviceFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, WithAudioDevice(func() (audio.Device, error) {
 		return nil, errors.New("no microphone: " + audio.ErrNoDevice.Error())
 	}))
@@ -226,6 +237,7 @@ func (failingDevice) Stop() error                               { return nil }
 func (failingDevice) Name() string                              { return "broken" }
 
 func TestDialFailures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// The server goes away after Initialize.
 	e.fs.srv.Close()
@@ -250,6 +262,7 @@ func TestDialFailures(t *testing.T) {
 }
 
 func TestMuteStopsAudioBeforeTheAck(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, WithAudioDevice(func() (audio.Device, error) { return audio.NewToneDevice(440, 0.3), nil }))
 	release := make(chan struct{})
 	e.fs.onControl = func(fc *fakeCall, m wire.Message) {
@@ -291,6 +304,7 @@ func TestMuteStopsAudioBeforeTheAck(t *testing.T) {
 }
 
 func TestHoldAndSpeaker(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
@@ -335,6 +349,7 @@ func TestHoldAndSpeaker(t *testing.T) {
 }
 
 func TestControlFailures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onControl = func(fc *fakeCall, m wire.Message) {
 		switch m.Type {
@@ -374,6 +389,7 @@ func TestControlFailures(t *testing.T) {
 }
 
 func TestControlTimesOutWithContext(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onControl = func(*fakeCall, wire.Message) {} // never acks
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
@@ -391,6 +407,7 @@ func (brokenRoute) SetAudioRoute(context.Context, platform.Route) error {
 }
 
 func TestDTMFIsSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
@@ -409,6 +426,7 @@ func TestDTMFIsSent(t *testing.T) {
 }
 
 func TestRefreshCallStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
@@ -535,6 +553,7 @@ func waitBackground(t *testing.T, s *SDK) {
 
 // Controls racing a remote hang-up must neither race (-race) nor hang.
 func TestConcurrentControlsAndRemoteEnd(t *testing.T) {
+	t.Parallel()
 	for range 5 {
 		e := newEnv(t)
 		require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
