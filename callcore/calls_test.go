@@ -24,6 +24,7 @@ func ringThenWait(fc *fakeCall, m wire.Message) {
 }
 
 func TestInboundCallLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := ctxT(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctx, "90050", "9876543210"))
@@ -73,6 +74,7 @@ func TestInboundCallLifecycle(t *testing.T) {
 }
 
 func TestStartFailsWithServerError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = func(fc *fakeCall, m wire.Message) {
 		// The client closes on a failed start (wire.Conn.Close right after
@@ -94,6 +96,7 @@ func TestStartFailsWithServerError(t *testing.T) {
 }
 
 func TestAppToAppRingingThenAnswered(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"), "Start returns on ringing")
@@ -114,6 +117,7 @@ func TestAppToAppRingingThenAnswered(t *testing.T) {
 }
 
 func TestRemoteEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
@@ -126,6 +130,7 @@ func TestRemoteEnd(t *testing.T) {
 }
 
 func TestDeclined(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
@@ -138,6 +143,7 @@ func TestDeclined(t *testing.T) {
 }
 
 func TestFailureAfterRinging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
@@ -153,6 +159,7 @@ func TestFailureAfterRinging(t *testing.T) {
 }
 
 func TestConnectionLost(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	e.fs.lastCall(t).conn.Close(wire.CloseInternal, "crash")
@@ -163,6 +170,7 @@ func TestConnectionLost(t *testing.T) {
 }
 
 func TestEndCallWhileRinging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
@@ -176,6 +184,7 @@ func TestEndCallWhileRinging(t *testing.T) {
 }
 
 func TestStartGivesUpWithContext(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = func(*fakeCall, wire.Message) {} // never replies
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -191,6 +200,7 @@ func TestStartGivesUpWithContext(t *testing.T) {
 }
 
 func TestEndCallWhileConnecting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onStart = func(*fakeCall, wire.Message) {} // never replies
 	errc := make(chan error, 1)
@@ -204,6 +214,7 @@ func TestEndCallWhileConnecting(t *testing.T) {
 }
 
 func TestAudioDeviceFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, WithAudioDevice(func() (audio.Device, error) {
 		return nil, errors.New("no microphone: " + audio.ErrNoDevice.Error())
 	}))
@@ -226,6 +237,7 @@ func (failingDevice) Stop() error                               { return nil }
 func (failingDevice) Name() string                              { return "broken" }
 
 func TestDialFailures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// The server goes away after Initialize.
 	e.fs.srv.Close()
@@ -250,6 +262,7 @@ func TestDialFailures(t *testing.T) {
 }
 
 func TestMuteStopsAudioBeforeTheAck(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, WithAudioDevice(func() (audio.Device, error) { return audio.NewToneDevice(440, 0.3), nil }))
 	release := make(chan struct{})
 	e.fs.onControl = func(fc *fakeCall, m wire.Message) {
@@ -265,13 +278,12 @@ func TestMuteStopsAudioBeforeTheAck(t *testing.T) {
 	first := fc.framesSnapshot()[0]
 	assert.Equal(t, byte(wire.FlagMarker), first.Flags, "the first frame carries the marker")
 
+	suppressed := e.sdk.CallStats().FramesSuppressed
 	muteErr := make(chan error, 1)
 	go func() { muteErr <- e.sdk.MuteCall(ctxT(t), true) }()
 	waitFor(t, func() bool { return len(fc.messages(wire.TypeMute)) == 1 }, "the mute request")
-	time.Sleep(200 * time.Millisecond) // frames already queued drain
-	n := fc.frameCount()
-	time.Sleep(200 * time.Millisecond)
-	assert.Equal(t, n, fc.frameCount(), "no audio leaves the client while the ack is pending")
+	n := waitSendingStopped(t, e.sdk, fc, suppressed) // frames already queued drain
+	assertNothingSent(t, e.sdk, fc, n, "no audio leaves the client while the ack is pending")
 	close(release)
 	require.NoError(t, <-muteErr)
 	flush(e.sdk)
@@ -292,21 +304,21 @@ func TestMuteStopsAudioBeforeTheAck(t *testing.T) {
 }
 
 func TestHoldAndSpeaker(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
 	waitFor(t, func() bool { return fc.frameCount() > 2 }, "audio to flow")
 
+	suppressed := e.sdk.CallStats().FramesSuppressed
 	require.NoError(t, e.sdk.HoldCall(ctxT(t), true))
 	assert.True(t, e.sdk.IsOnHold())
 	hold := fc.messages(wire.TypeHold)
 	require.Len(t, hold, 1)
 	assert.True(t, *hold[0].On)
 	assert.NotZero(t, hold[0].Ref)
-	time.Sleep(100 * time.Millisecond)
-	n := fc.frameCount()
-	time.Sleep(150 * time.Millisecond)
-	assert.Equal(t, n, fc.frameCount(), "nothing is sent on hold")
+	n := waitSendingStopped(t, e.sdk, fc, suppressed)
+	assertNothingSent(t, e.sdk, fc, n, "nothing is sent on hold")
 	require.NoError(t, e.sdk.HoldCall(ctxT(t), false))
 	assert.False(t, e.sdk.IsOnHold())
 	waitFor(t, func() bool { return fc.frameCount() > n }, "audio to resume")
@@ -337,6 +349,7 @@ func TestHoldAndSpeaker(t *testing.T) {
 }
 
 func TestControlFailures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onControl = func(fc *fakeCall, m wire.Message) {
 		switch m.Type {
@@ -376,6 +389,7 @@ func TestControlFailures(t *testing.T) {
 }
 
 func TestControlTimesOutWithContext(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.fs.onControl = func(*fakeCall, wire.Message) {} // never acks
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
@@ -393,6 +407,7 @@ func (brokenRoute) SetAudioRoute(context.Context, platform.Route) error {
 }
 
 func TestDTMFIsSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
@@ -403,11 +418,15 @@ func TestDTMFIsSent(t *testing.T) {
 	got := fc.messages(wire.TypeDTMF)
 	assert.Equal(t, []string{"1", "#", "*"}, []string{got[0].Digit, got[1].Digit, got[2].Digit})
 	assert.NotEqual(t, got[0].Ref, got[1].Ref, "each request has its own ref")
-	time.Sleep(50 * time.Millisecond)
+	// Every acknowledgement has been awaited (a missing one would be an
+	// error too) and its outcome queued as a callback, then delivered.
+	waitBackground(t, e.sdk)
+	flush(e.sdk)
 	assert.Empty(t, e.rec.errors())
 }
 
 func TestRefreshCallStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
 	fc := e.fs.lastCall(t)
@@ -434,15 +453,18 @@ func TestEchoedToneComesBack(t *testing.T) {
 	dev := audio.NewToneDevice(440, 0.5)
 	e := newEnv(t, WithAudioDevice(func() (audio.Device, error) { return dev, nil }))
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90000", "1001"))
-	time.Sleep(time.Second)
-	rec := dev.Last(500 * time.Millisecond)
-	require.NotEmpty(t, rec)
-	assert.Greater(t, dsp.ToneShare(rec, 440), 0.5, "the echoed 440 Hz tone is played back")
-	stats := e.sdk.CallStats()
-	assert.Greater(t, stats.FramesSent, uint64(20))
-	assert.Greater(t, stats.FramesReceived, uint64(20))
-	assert.Greater(t, stats.Jitter.Received, uint64(20))
-	assert.Equal(t, CallStateActive, stats.State)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rec := dev.Last(500 * time.Millisecond)
+		if !assert.GreaterOrEqual(c, len(rec), audio.SampleRate/2, "500 ms played") {
+			return
+		}
+		assert.Greater(c, dsp.ToneShare(rec, 440), 0.5, "the echoed 440 Hz tone is played back")
+		stats := e.sdk.CallStats()
+		assert.Greater(c, stats.FramesSent, uint64(20))
+		assert.Greater(c, stats.FramesReceived, uint64(20))
+		assert.Greater(c, stats.Jitter.Received, uint64(20))
+		assert.Equal(c, CallStateActive, stats.State)
+	}, 5*time.Second, 20*time.Millisecond)
 	require.NoError(t, e.sdk.EndCall(ctxT(t)))
 	assert.Equal(t, CallStateIdle, e.sdk.CallStats().State, "the last call's stats stay readable")
 }
@@ -452,12 +474,15 @@ func TestDTMFFeedbackIsPlayedLocally(t *testing.T) {
 	e := newEnv(t, WithAudioDevice(func() (audio.Device, error) { return dev, nil }))
 	e.fs.echo = false
 	require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, func() bool { _, played := dev.Frames(); return played >= 5 }, "the speaker to play")
 	require.NoError(t, e.sdk.SendDTMF("5"))
-	time.Sleep(150 * time.Millisecond)
-	rec := dev.Last(200 * time.Millisecond)
 	low, high, _ := dsp.DTMFFreqs('5')
-	assert.Greater(t, dsp.ToneShare(rec, low)+dsp.ToneShare(rec, high), 0.3, "the digit's tone is heard")
+	share := func() float64 {
+		rec := dev.Last(200 * time.Millisecond)
+		return dsp.ToneShare(rec, low) + dsp.ToneShare(rec, high)
+	}
+	assert.Eventually(t, func() bool { return share() > 0.3 }, 5*time.Second, 10*time.Millisecond,
+		"the digit's tone is heard (share %.2f)", share())
 }
 
 func TestRingbackWhileRinging(t *testing.T) {
@@ -465,14 +490,70 @@ func TestRingbackWhileRinging(t *testing.T) {
 	e := newEnv(t, WithAudioDevice(func() (audio.Device, error) { return dev, nil }))
 	e.fs.onStart = ringThenWait
 	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
-	time.Sleep(400 * time.Millisecond)
-	rec := dev.Last(300 * time.Millisecond)
-	assert.Greater(t, dsp.ToneShare(rec, 440)+dsp.ToneShare(rec, 480), 0.5, "the caller hears ringback")
+	share := func() float64 {
+		rec := dev.Last(300 * time.Millisecond)
+		if len(rec) < 300*audio.SampleRate/1000 {
+			return 0
+		}
+		return dsp.ToneShare(rec, 440) + dsp.ToneShare(rec, 480)
+	}
+	require.Eventually(t, func() bool { return share() > 0.5 }, 5*time.Second, 10*time.Millisecond,
+		"the caller hears ringback (share %.2f)", share())
+	// The microphone ran all along (300 ms and more): nothing it captured
+	// was queued, so nothing can still be on its way.
+	st := e.sdk.CallStats()
+	assert.NotZero(t, st.FramesCaptured)
+	assert.Zero(t, st.FramesSent, "nothing is sent before the answer")
 	assert.Zero(t, e.fs.lastCall(t).frameCount(), "nothing is sent before the answer")
+}
+
+// waitSendingStopped waits until the microphone has stopped sending after a
+// mute or hold and every frame it queued before has reached the fake server,
+// and returns how many frames that is. suppressedBefore is FramesSuppressed
+// from before the mute or hold: a frame suppressed since proves the capture
+// path has seen the flag, and as the device captures one frame at a time, no
+// send is still under way. It gives up well before a control request's
+// wire.ReplyTimeout, so that a mute or hold that only takes effect with the
+// ack fails here.
+func waitSendingStopped(t *testing.T, s *SDK, fc *fakeCall, suppressedBefore uint64) int {
+	t.Helper()
+	var n int
+	require.Eventually(t, func() bool {
+		st := s.CallStats()
+		n = fc.frameCount()
+		return st.FramesSuppressed > suppressedBefore && uint64(n) == st.FramesSent
+	}, wire.ReplyTimeout/2, 5*time.Millisecond, "the microphone never stopped sending")
+	return n
+}
+
+// assertNothingSent waits until the microphone has captured ten more frames
+// (200 ms), all suppressed, and checks that none was sent: the fake server
+// still has n frames.
+func assertNothingSent(t *testing.T, s *SDK, fc *fakeCall, n int, msg string) {
+	t.Helper()
+	st := s.CallStats()
+	waitFor(t, func() bool { return s.CallStats().FramesSuppressed >= st.FramesSuppressed+10 }, "ten more frames captured")
+	assert.Equal(t, st.FramesSent, s.CallStats().FramesSent, msg)
+	assert.Equal(t, n, fc.frameCount(), msg)
+}
+
+// waitBackground waits for the SDK's background goroutines, such as those
+// awaiting DTMF acknowledgements (each gives up after wire.ReplyTimeout).
+// Nothing may start new ones meanwhile.
+func waitBackground(t *testing.T, s *SDK) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * wire.ReplyTimeout):
+		t.Fatal("the SDK's background goroutines did not finish")
+	}
 }
 
 // Controls racing a remote hang-up must neither race (-race) nor hang.
 func TestConcurrentControlsAndRemoteEnd(t *testing.T) {
+	t.Parallel()
 	for range 5 {
 		e := newEnv(t)
 		require.NoError(t, e.sdk.StartInBoundCall(ctxT(t), "90050", "1001"))
@@ -495,7 +576,7 @@ func TestConcurrentControlsAndRemoteEnd(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // let the controls get going, so the hang-up lands among them
 		_ = fc.conn.Send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonRemote})
 		wg.Wait()
 		waitFor(t, func() bool { return !e.sdk.IsCallActive() }, "the call to end")

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/callcore/audio"
 	"github.com/onecxi/phone/platform"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func bareSDK() *callcore.SDK {
@@ -24,6 +25,7 @@ func bareSDK() *callcore.SDK {
 }
 
 func TestInitializeChecksCredentialsWithTheServer(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	tests := []struct {
 		name, account, key string
@@ -66,6 +68,7 @@ func TestUnreachableServerIsAConnectionFailure(t *testing.T) {
 }
 
 func TestServerGoneAfterSignInIsAConnectionFailure(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -77,6 +80,7 @@ func TestServerGoneAfterSignInIsAConnectionFailure(t *testing.T) {
 }
 
 func TestServerShutdownEndsTheCall(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	require.NoError(t, a.sdk.StartInBoundCall(ctx(t), "90000", "1001"))

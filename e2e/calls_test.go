@@ -21,6 +21,7 @@ const (
 )
 
 func TestInboundEchoDIDReturnsYourOwnTone(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	require.NoError(t, a.sdk.StartInBoundCall(ctx(t), "90000", "1001"))
@@ -37,6 +38,7 @@ func TestInboundEchoDIDReturnsYourOwnTone(t *testing.T) {
 }
 
 func TestIVRReceivesDTMFAndReadsItBack(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", 0) // silent microphone: only the IVR speaks
 	require.NoError(t, a.sdk.StartInBoundCall(ctx(t), "90050", "1001"))
@@ -56,6 +58,7 @@ func TestIVRReceivesDTMFAndReadsItBack(t *testing.T) {
 }
 
 func TestOutboundThroughSimulatedTrunk(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	require.NoError(t, a.sdk.StartOutBoundCall(ctx(t), "+14155550100", "1001"))
@@ -77,6 +80,7 @@ func TestOutboundThroughSimulatedTrunk(t *testing.T) {
 }
 
 func TestOutboundBusyNumberFails(t *testing.T) {
+	t.Parallel()
 	e := startServer(t, func(c *server.Config) { c.Trunk.Busy = []string{"5550000"} })
 	a := e.newPhone(t, "1001", toneA)
 	err := a.sdk.StartOutBoundCall(ctx(t), "5550000", "1001")
@@ -102,6 +106,7 @@ func appCall(t *testing.T, e *env) (a, b *phone) {
 }
 
 func TestAppToAppBothSidesHearEachOther(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a, b := appCall(t, e)
 	a.hears(toneB)
@@ -118,6 +123,7 @@ func TestAppToAppBothSidesHearEachOther(t *testing.T) {
 }
 
 func TestRemoteEndFiresOnCallEnded(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a, b := appCall(t, e)
 	require.NoError(t, b.sdk.EndCall(ctx(t)))
@@ -129,6 +135,7 @@ func TestRemoteEndFiresOnCallEnded(t *testing.T) {
 }
 
 func TestDeclineFiresOnCallDeclined(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	b := e.newPhone(t, "1002", toneB, answering(platform.ActionDecline))
@@ -141,6 +148,7 @@ func TestDeclineFiresOnCallDeclined(t *testing.T) {
 }
 
 func TestHoldStopsAudioBothWaysAndPlaysMusicToTheHeldParty(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a, b := appCall(t, e)
 	a.hears(toneB)
@@ -161,6 +169,7 @@ func TestHoldStopsAudioBothWaysAndPlaysMusicToTheHeldParty(t *testing.T) {
 }
 
 func TestMuteSilencesOnlyTheMutedMicrophone(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a, b := appCall(t, e)
 	b.hears(toneA)
@@ -176,6 +185,7 @@ func TestMuteSilencesOnlyTheMutedMicrophone(t *testing.T) {
 }
 
 func TestCallerHangingUpWhileRingingDismissesTheCallee(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	b := e.newPhone(t, "1002", toneB) // never answers
@@ -189,6 +199,7 @@ func TestCallerHangingUpWhileRingingDismissesTheCallee(t *testing.T) {
 }
 
 func TestAppToAppFailures(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	tests := []struct {
@@ -210,6 +221,7 @@ func TestAppToAppFailures(t *testing.T) {
 }
 
 func TestRegisteredNumberAlreadyInACallIsRefused(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	a := e.newPhone(t, "1001", toneA)
 	twin := e.newPhone(t, "1001", toneB) // another device with the same number
@@ -221,6 +233,7 @@ func TestRegisteredNumberAlreadyInACallIsRefused(t *testing.T) {
 }
 
 func TestDIDRoutedToAnAppUserRingsAndConnects(t *testing.T) {
+	t.Parallel()
 	e := startServer(t, func(c *server.Config) { c.Accounts[0].DIDs["90100"] = "app:1002" })
 	a := e.newPhone(t, "1001", toneA)
 	b := e.newPhone(t, "1002", toneB, answering(platform.ActionAccept))

@@ -15,6 +15,7 @@ import (
 )
 
 func TestSDKRegistersAndUnregistersTheDevice(t *testing.T) {
+	t.Parallel()
 	store := devices.NewMemory()
 	e := startServerWith(t, []server.Option{server.WithDeviceStore(store)})
 	devices := func(number string) []devices.Device {
@@ -47,6 +48,7 @@ func TestSDKRegistersAndUnregistersTheDevice(t *testing.T) {
 }
 
 func TestRegisterDeviceGuards(t *testing.T) {
+	t.Parallel()
 	e := startServer(t)
 	fresh := callcore.New(callcore.WithPlatform(platform.NewHeadless()), callcore.WithStore(callcore.NewMemoryStore()))
 	t.Cleanup(fresh.Dispose)

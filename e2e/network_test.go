@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onecxi/phone/callcore"
-	"github.com/onecxi/phone/platform"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/callcore"
+	"github.com/onecxi/phone/platform"
 )
 
 // newPhoneVia is newPhone signed in through p instead of directly.
@@ -34,6 +35,7 @@ func proxiedAppCall(t *testing.T) (p *proxy, a, b *phone) {
 }
 
 func TestCallSurvivesANetworkStall(t *testing.T) {
+	t.Parallel()
 	p, a, b := proxiedAppCall(t)
 	a.hears(toneB)
 	b.hears(toneA)
@@ -52,6 +54,7 @@ func TestCallSurvivesANetworkStall(t *testing.T) {
 }
 
 func TestLostNetworkEndsTheCallOnBothSides(t *testing.T) {
+	t.Parallel()
 	p, a, b := proxiedAppCall(t)
 	b.hears(toneA)
 

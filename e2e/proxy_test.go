@@ -58,7 +58,7 @@ func (p *proxy) pipe(from, to net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := from.Read(buf)
-		for p.stalled.Load() {
+		for p.stalled.Load() { // hold the bytes back while the network is stalled
 			time.Sleep(2 * time.Millisecond)
 		}
 		if n > 0 {
@@ -75,7 +75,7 @@ func (p *proxy) pipe(from, to net.Conn) {
 // stall stops forwarding in both directions for d.
 func (p *proxy) stall(d time.Duration) {
 	p.stalled.Store(true)
-	time.Sleep(d)
+	time.Sleep(d) // the stall's length, in real time
 	p.stalled.Store(false)
 }
 

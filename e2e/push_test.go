@@ -73,6 +73,7 @@ func pushesTo(pf *pushtest.Fakes, token string) []map[string]any {
 }
 
 func TestPushedCallIsAnsweredWithTwoWayAudio(t *testing.T) {
+	t.Parallel()
 	e, pf := pushEnv(t)
 	a := e.newPhone(t, "1001", toneA)
 	b := phoneB(t, e, answering(platform.ActionAccept))
@@ -110,6 +111,7 @@ func TestPushedCallIsAnsweredWithTwoWayAudio(t *testing.T) {
 }
 
 func TestPushedCallDeclined(t *testing.T) {
+	t.Parallel()
 	e, pf := pushEnv(t)
 	a := e.newPhone(t, "1001", toneA)
 	b := phoneB(t, e, answering(platform.ActionDecline))
@@ -120,6 +122,7 @@ func TestPushedCallDeclined(t *testing.T) {
 }
 
 func TestCallerHangsUpWhilePushedCallRings(t *testing.T) {
+	t.Parallel()
 	e, pf := pushEnv(t)
 	a := e.newPhone(t, "1001", toneA)
 	b := phoneB(t, e) // rings; nobody answers

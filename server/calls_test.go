@@ -26,6 +26,7 @@ func appAnswer(to, from, callID string) wire.Message {
 }
 
 func TestEchoReturnsTheTone(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.call("A", "acme", inbound("90000", "1001"))
 	ans := a.expect(wire.TypeAnswered)
@@ -48,6 +49,7 @@ func TestEchoReturnsTheTone(t *testing.T) {
 }
 
 func TestIVRPlaysDTMFDigitBack(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.call("A", "acme", inbound("90050", "1001"))
 	a.expect(wire.TypeAnswered)
@@ -80,6 +82,7 @@ func hasDTMF(s []int16, digit byte) bool {
 }
 
 func TestStartFailures(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	// 1002 is online in acme only.
 	h.eventsFor("B-events", "acme", "1002")
@@ -112,6 +115,7 @@ func TestStartFailures(t *testing.T) {
 }
 
 func TestNumberInUse(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a1 := h.call("A1", "acme", inbound("90000", "1001"))
 	a1.expect(wire.TypeAnswered)
@@ -135,6 +139,7 @@ func ringB(t *testing.T, h *harness) (a, bEvents *client, in wire.Message) {
 }
 
 func TestAppToAppCall(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a, bEvents, in := ringB(t, h)
 	p := in.Push
@@ -191,6 +196,7 @@ func TestAppToAppCall(t *testing.T) {
 }
 
 func TestAnswerWithoutCallIDTakesTheOldestRingingCall(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a, _, in := ringB(t, h)
 	b := h.call("B", "acme", appAnswer("1001", "1002", ""))
@@ -199,6 +205,7 @@ func TestAnswerWithoutCallIDTakesTheOldestRingingCall(t *testing.T) {
 }
 
 func TestDIDRoutedToAnAppUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	bEvents := h.eventsFor("B-events", "acme", "1002")
 	a := h.call("A", "acme", inbound("90100", "1001"))
@@ -213,6 +220,7 @@ func TestDIDRoutedToAnAppUser(t *testing.T) {
 }
 
 func TestDecline(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a, bEvents, in := ringB(t, h)
 
@@ -237,6 +245,7 @@ func TestDecline(t *testing.T) {
 }
 
 func TestDeclineAnsweredCallConflicts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a, _, in := ringB(t, h)
 	b := h.call("B", "acme", appAnswer("1001", "1002", in.CallID))
@@ -248,6 +257,7 @@ func TestDeclineAnsweredCallConflicts(t *testing.T) {
 }
 
 func TestCallerHangsUpWhileRinging(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		hangup func(a *client)
@@ -272,6 +282,7 @@ func TestCallerHangsUpWhileRinging(t *testing.T) {
 }
 
 func TestRingTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{mutate: func(c *server.Config) { c.RingTimeout = 300 * time.Millisecond }})
 	a, bEvents, in := ringB(t, h)
 	assert.Equal(t, wire.CodeNoAnswer, a.expect(wire.TypeError).Code)
@@ -284,6 +295,7 @@ func TestRingTimeout(t *testing.T) {
 }
 
 func TestFirstAnswerWins(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	b1Events := h.eventsFor("B1-events", "acme", "1002")
 	b2Events := h.eventsFor("B2-events", "acme", "1002")
@@ -306,6 +318,7 @@ func TestFirstAnswerWins(t *testing.T) {
 }
 
 func TestTheAnsweringDeviceIsNotToldEnd(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	eventsOf := func(name, device string) *client {
 		c := h.connect(name, wire.PathEvents+"?"+wire.QueryRegisteredNumber+"=1002&"+wire.QueryDeviceID+"="+device, "acme")
@@ -328,6 +341,7 @@ func TestTheAnsweringDeviceIsNotToldEnd(t *testing.T) {
 }
 
 func TestEventsRefuseAMalformedDeviceID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	_, resp, err := h.dialRaw(wire.PathEvents+"?"+wire.QueryRegisteredNumber+"=1002&"+wire.QueryDeviceID+"=bad%20id", h.creds("acme"), []string{wire.Subprotocol})
 	require.Error(t, err)
@@ -346,6 +360,7 @@ func connectAB(t *testing.T, h *harness) (a, b *client, callID string) {
 }
 
 func TestControlsBeforeAnswerAreRejected(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a, _, in := ringB(t, h)
 	for ref, m := range []wire.Message{
@@ -365,6 +380,7 @@ func TestControlsBeforeAnswerAreRejected(t *testing.T) {
 }
 
 func TestHold(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a, b, callID := connectAB(t, h)
 	stopA := a.streamTone(440, seqA)
@@ -413,6 +429,7 @@ func TestHold(t *testing.T) {
 }
 
 func TestMute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a, b, callID := connectAB(t, h)
 	stopA := a.streamTone(440, seqA) // A keeps sending although muted: the server drops it
@@ -438,18 +455,20 @@ func TestMute(t *testing.T) {
 }
 
 func TestHoldPausesTheIVR(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.call("A", "acme", inbound("90050", "1001"))
 	a.expect(wire.TypeAnswered)
 	require.Eventually(t, func() bool { return len(a.serverFrames()) >= 5 }, waitAudio, tick)
 	a.send(wire.Message{Type: wire.TypeHold, Ref: 1, On: wire.Bool(true)})
 	assert.Equal(t, uint32(1), a.expect(wire.TypeAck).Ref)
-	// Hold takes effect at the next tick at the latest; after that nothing.
+	// Hold takes effect at the next tick at the latest; after that nothing:
+	// no frame for 200 ms (ten frame times).
 	var n int
 	require.Eventually(t, func() bool {
-		n = len(a.serverFrames())
-		time.Sleep(200 * time.Millisecond)
-		return len(a.serverFrames()) == n
+		var quiet bool
+		n, quiet = a.serverQuiet(200 * time.Millisecond)
+		return quiet
 	}, waitAudio, tick, "the prompt pauses")
 	a.send(wire.Message{Type: wire.TypeHold, Ref: 2, On: wire.Bool(false)})
 	assert.Equal(t, uint32(2), a.expect(wire.TypeAck).Ref)
@@ -458,6 +477,7 @@ func TestHoldPausesTheIVR(t *testing.T) {
 }
 
 func TestOutboundThroughTheSimulatedTrunk(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.call("A", "acme", wire.Message{Kind: wire.KindOutbound, To: "+15551234", RegisteredNumber: "1001"})
 	callID := a.expect(wire.TypeRinging).CallID
@@ -477,6 +497,7 @@ func TestOutboundThroughTheSimulatedTrunk(t *testing.T) {
 }
 
 func TestOutboundToneMode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{mutate: func(c *server.Config) { c.Trunk.Mode = "tone:1004" }})
 	a := h.call("A", "acme", wire.Message{Kind: wire.KindOutbound, To: "5551234", RegisteredNumber: "1001"})
 	a.expect(wire.TypeRinging)
@@ -485,6 +506,7 @@ func TestOutboundToneMode(t *testing.T) {
 }
 
 func TestOutboundBusy(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.call("A", "acme", wire.Message{Kind: wire.KindOutbound, To: "5550100", RegisteredNumber: "1001"})
 	assert.Equal(t, wire.CodeBusy, a.expect(wire.TypeError).Code)
@@ -493,6 +515,7 @@ func TestOutboundBusy(t *testing.T) {
 }
 
 func TestShutdownEndsCalls(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.call("A", "acme", inbound("90000", "1001"))
 	a.expect(wire.TypeAnswered)

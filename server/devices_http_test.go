@@ -25,6 +25,7 @@ func (h *harness) register(account, body string) (int, wire.HTTPError) {
 }
 
 func TestDeviceRegistryAPI(t *testing.T) {
+	t.Parallel()
 	store := devices.NewMemory()
 	h := newHarness(t, harnessOpts{options: []server.Option{server.WithDeviceStore(store)}})
 	voip := strings.Repeat("0a", 32)
@@ -80,6 +81,7 @@ func TestDeviceRegistryAPI(t *testing.T) {
 }
 
 func TestDeviceRegistryPersistsWithDeviceDB(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "devices.db")
 	body := `{"deviceId":"d1","registeredNumber":"1002","platform":"desktop"}`
 	func() {
@@ -105,6 +107,7 @@ func TestDeviceRegistryPersistsWithDeviceDB(t *testing.T) {
 }
 
 func TestDeviceDBConfigField(t *testing.T) {
+	t.Parallel()
 	cfg, err := server.ParseConfig([]byte(`{"deviceDb":"/var/lib/onecxi/devices.db","accounts":[{"name":"a","apiKeyHashes":["` + server.HashKey("ocx_0123456789abcdef0123456789abcdef") + `"]}]}`))
 	require.NoError(t, err)
 	assert.Equal(t, "/var/lib/onecxi/devices.db", cfg.DeviceDB)

@@ -181,9 +181,10 @@ type client struct {
 	done  chan struct{}
 	close atomic.Int32 // close code the server sent
 
-	mu      sync.Mutex
-	samples []int16
-	frames  []frameInfo
+	mu         sync.Mutex
+	samples    []int16
+	frames     []frameInfo
+	lastServer time.Time // when the last frame the server generated arrived
 
 	sendMu  sync.Mutex
 	seq, ts uint32
@@ -250,6 +251,9 @@ func (c *client) onAudio(raw []byte) {
 	defer c.mu.Unlock()
 	c.samples = append(c.samples, f.Samples...)
 	c.frames = append(c.frames, frameInfo{seq: f.Seq, marker: f.Flags&wire.FlagMarker != 0, energy: dsp.Energy(f.Samples)})
+	if f.Seq < seqA {
+		c.lastServer = time.Now()
+	}
 }
 
 func (c *client) send(m wire.Message) {
@@ -392,6 +396,19 @@ func (c *client) serverFrames() []frameInfo {
 		}
 	}
 	return out
+}
+
+// serverQuiet returns how many frames the server generated, and whether
+// none of them arrived in the last d.
+func (c *client) serverQuiet(d time.Duration) (n int, quiet bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.frames {
+		if f.seq < seqA {
+			n++
+		}
+	}
+	return n, time.Since(c.lastServer) >= d
 }
 
 // hears reports whether the last 200 ms received are mostly freq.

@@ -13,6 +13,7 @@ import (
 )
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	resp, err := h.httpClient().Get(h.base + wire.PathHealth)
 	require.NoError(t, err)
@@ -23,6 +24,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestAuthCheck(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	tests := []struct {
 		name    string
@@ -72,6 +74,7 @@ func header(account, key string) http.Header {
 }
 
 func TestHTTPErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	tests := []struct {
 		name, method, path, account string
@@ -97,6 +100,7 @@ func TestHTTPErrors(t *testing.T) {
 }
 
 func TestWebSocketUpgradeRefusals(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	tests := []struct {
 		name         string

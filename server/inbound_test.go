@@ -111,6 +111,7 @@ func streamInto(x *server.ExternalLeg, freq float64) (stop func()) {
 func uniqueDIDs(cfg *server.Config) { cfg.Accounts[1].DIDs = map[string]string{"91000": "echo"} }
 
 func TestInboundToEchoDIDHearsItself(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{mutate: uniqueDIDs})
 	tc := newTrunkCaller(t)
 	x, err := h.srv.Inbound(context.Background(), server.InboundCall{DID: "90000", From: "+14155550123"}, tc)
@@ -132,6 +133,7 @@ func TestInboundToEchoDIDHearsItself(t *testing.T) {
 }
 
 func TestInboundRingsTheAppUserAndConnects(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	bEvents := h.eventsFor("B-events", "acme", "1002")
 	tc := newTrunkCaller(t)
@@ -169,6 +171,7 @@ func TestInboundRingsTheAppUserAndConnects(t *testing.T) {
 }
 
 func TestInboundCallerHangsUpWhileRinging(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	bEvents := h.eventsFor("B-events", "acme", "1002")
 	tc := newTrunkCaller(t)
@@ -182,6 +185,7 @@ func TestInboundCallerHangsUpWhileRinging(t *testing.T) {
 }
 
 func TestInboundRefusals(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ctx := context.Background()
 
@@ -225,6 +229,7 @@ func (d *dtmfTrunk) Dial(td trunk.Dial) (trunk.Call, error) {
 }
 
 func TestTrunkFarEndDTMFReachesTheCaller(t *testing.T) {
+	t.Parallel()
 	tr := &dtmfTrunk{dials: make(chan trunk.Dial, 1)}
 	h := newHarness(t, harnessOpts{options: []server.Option{server.WithTrunk(tr)}})
 	a := h.call("A", "acme", wire.Message{Type: wire.TypeStart, Kind: wire.KindOutbound, To: "5550199", RegisteredNumber: "1001"})
@@ -241,6 +246,7 @@ func TestTrunkFarEndDTMFReachesTheCaller(t *testing.T) {
 }
 
 func TestTrunkFarEndHoldReachesTheCaller(t *testing.T) {
+	t.Parallel()
 	tr := &dtmfTrunk{dials: make(chan trunk.Dial, 1)}
 	h := newHarness(t, harnessOpts{options: []server.Option{server.WithTrunk(tr)}})
 	a := h.call("A", "acme", wire.Message{Type: wire.TypeStart, Kind: wire.KindOutbound, To: "5550199", RegisteredNumber: "1001"})

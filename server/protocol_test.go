@@ -85,6 +85,7 @@ func (r *rawConn) expectClose() int {
 }
 
 func TestOversizeMessageCloses1009(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		kind int
@@ -106,6 +107,7 @@ func TestOversizeMessageCloses1009(t *testing.T) {
 }
 
 func TestMalformedMessagesAfterStartAreBadRequest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	r := h.raw("acme")
 	r.writeJSON(wire.Message{Type: wire.TypeStart, Kind: wire.KindInbound, To: "90000", RegisteredNumber: "1001"})
@@ -163,6 +165,7 @@ func TestOversizeHeadersAre431(t *testing.T) {
 }
 
 func TestBadFirstMessageClosesTheCall(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		msg  string
@@ -185,12 +188,14 @@ func TestBadFirstMessageClosesTheCall(t *testing.T) {
 }
 
 func TestNoStartInTimeCloses4003(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{options: []server.Option{server.WithStartTimeout(200 * time.Millisecond)}})
 	r := h.raw("acme")
 	assert.Equal(t, wire.CloseStartTimeout, r.expectClose())
 }
 
 func TestEventsConnection(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	ev := h.eventsFor("E", "acme", "1002")
 	require.Eventually(t, func() bool { return h.srv.Stats().EventConns == 1 }, waitMsg, tick)
@@ -205,6 +210,7 @@ func TestEventsConnection(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{tls: true})
 	require.True(t, strings.HasPrefix(h.base, "https://"))
 	resp, err := h.httpClient().Get(h.base + wire.PathHealth)
@@ -221,6 +227,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestEventHookSeesAStartRejected(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	a := h.call("A", "acme", inbound("55555", "1001"))
 	a.expectError(wire.CodeNotFound)

@@ -50,6 +50,7 @@ func fcmEvent(r pushtest.Request) string {
 }
 
 func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -100,6 +101,7 @@ func TestPushRingsEveryDeviceWithTheGuidesPayload(t *testing.T) {
 }
 
 func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -120,6 +122,7 @@ func TestPushFirstAnswerWinsAndTheOthersStop(t *testing.T) {
 }
 
 func TestPushPrunesDeadTokens(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
@@ -138,6 +141,7 @@ func TestPushPrunesDeadTokens(t *testing.T) {
 }
 
 func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)
@@ -162,6 +166,7 @@ func TestPushBadDeviceTokenIsPrunedButATopicMismatchIsNot(t *testing.T) {
 }
 
 func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -185,6 +190,7 @@ func TestPushRetriesWhatTheProviderDefers(t *testing.T) {
 }
 
 func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	// A desktop registration has no token: it only rings through events.
@@ -197,6 +203,7 @@ func TestUnregisteredNumberWithoutPushIsUnreachable(t *testing.T) {
 }
 
 func TestPushConfigValidation(t *testing.T) {
+	t.Parallel()
 	good := func() push.Config {
 		return push.Config{
 			APNs: &push.APNsConfig{KeyFile: "k.p8", KeyID: pushtest.KeyID, TeamID: pushtest.TeamID, BundleID: pushtest.BundleID},
@@ -237,6 +244,7 @@ func TestPushConfigValidation(t *testing.T) {
 }
 
 func TestPushEndCancelsAPendingRetry(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	h := pushHarness(t, pf, devices.NewMemory())
 	registerPushDevices(t, h)
@@ -253,6 +261,7 @@ func TestPushEndCancelsAPendingRetry(t *testing.T) {
 }
 
 func TestTestPushReportsEveryDevice(t *testing.T) {
+	t.Parallel()
 	pf := pushtest.New(t)
 	store := devices.NewMemory()
 	h := pushHarness(t, pf, store)

@@ -20,6 +20,7 @@ import (
 // counting ramp) into it, checking frame sizes as it goes.
 type recordingStream struct {
 	mu       sync.Mutex
+	lastAt   time.Time // when the last frame was captured
 	captured []int16
 	frames   int
 	played   int
@@ -35,6 +36,7 @@ func (s *recordingStream) Capture(frame []int16) {
 		s.badSizes++
 	}
 	s.frames++
+	s.lastAt = time.Now()
 	if len(s.captured) < 60*SampleRate {
 		s.captured = append(s.captured, frame...)
 	}
@@ -61,6 +63,13 @@ func (s *recordingStream) counts() (captured, played, bad int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.frames, s.played, s.badSizes
+}
+
+// quietFor reports whether no frame was captured in the last d.
+func (s *recordingStream) quietFor(d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Since(s.lastAt) >= d
 }
 
 func (s *recordingStream) capturedAudio() []int16 {
@@ -93,10 +102,11 @@ func checkLifecycle(t *testing.T, d Device) {
 	assert.Zero(t, bad, "every frame is %d samples", FrameSamples)
 	assert.InDelta(t, c, p, 1, "a playback for each capture")
 	// Stopped means stopped: the goroutine is gone, nothing more arrives.
-	time.Sleep(60 * time.Millisecond)
-	c2, p2, _ := s.counts()
-	assert.Equal(t, c, c2)
-	assert.Equal(t, p, p2)
+	// Three 20 ms frame times: a device still running would deliver in them.
+	assert.Never(t, func() bool {
+		c2, p2, _ := s.counts()
+		return c2 != c || p2 != p
+	}, 60*time.Millisecond, 5*time.Millisecond, "frames after Stop")
 
 	// Cancelling the context stops it too; then it can start again.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -104,12 +114,9 @@ func checkLifecycle(t *testing.T, d Device) {
 	require.NoError(t, d.Start(ctx, s2))
 	waitFrames(t, s2, 2)
 	cancel()
-	require.Eventually(t, func() bool {
-		before, _, _ := s2.counts()
-		time.Sleep(60 * time.Millisecond)
-		after, _, _ := s2.counts()
-		return before == after
-	}, 5*time.Second, time.Millisecond)
+	// Stopped: no frame for three 20 ms frame times.
+	require.Eventually(t, func() bool { return s2.quietFor(60 * time.Millisecond) }, 5*time.Second, time.Millisecond,
+		"cancelling the context did not stop the device")
 	require.NoError(t, d.Stop())
 	s3 := &recordingStream{}
 	require.NoError(t, d.Start(context.Background(), s3))

@@ -10,6 +10,7 @@ import (
 // With only A-law offered, baresip (which prefers µ-law) must answer PCMA,
 // and the tones still cross both ways.
 func TestOutboundCallInALaw(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, trace: true})
 	e := startGateway(t, strings.Replace(trunkTo(b.sipPort, ""), `"listen"`, `"codecs":["PCMA"],"listen"`, 1), nil)
 	a := e.newPhone(t, appTone)

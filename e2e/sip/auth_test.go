@@ -334,13 +334,23 @@ func testDigestAuthConnects(t *testing.T, challenge int, qop string) {
 	require.Eventually(t, func() bool { _, _, byes := peer.counts(); return byes == 1 }, waitEvent, 10*time.Millisecond)
 }
 
-func TestOutboundDigestAuth401WithQop(t *testing.T) { testDigestAuthConnects(t, 401, "auth") }
+func TestOutboundDigestAuth401WithQop(t *testing.T) {
+	t.Parallel()
+	testDigestAuthConnects(t, 401, "auth")
+}
 
-func TestOutboundDigestAuth401WithoutQop(t *testing.T) { testDigestAuthConnects(t, 401, "") }
+func TestOutboundDigestAuth401WithoutQop(t *testing.T) {
+	t.Parallel()
+	testDigestAuthConnects(t, 401, "")
+}
 
-func TestOutboundDigestAuth407ProxyAuthenticate(t *testing.T) { testDigestAuthConnects(t, 407, "auth") }
+func TestOutboundDigestAuth407ProxyAuthenticate(t *testing.T) {
+	t.Parallel()
+	testDigestAuthConnects(t, 407, "auth")
+}
 
 func TestOutboundDigestAuthWrongPasswordFailsClearly(t *testing.T) {
+	t.Parallel()
 	peer := startTrunkPeer(t, trunkOptions{challenge: 401, qop: "auth"})
 	e := startGateway(t, authTrunk(peer.port, "not-the-password", ""), nil)
 	a := e.newPhone(t, appTone)
@@ -355,6 +365,7 @@ func TestOutboundDigestAuthWrongPasswordFailsClearly(t *testing.T) {
 }
 
 func TestRegistrationWithDigestRefreshesAndUnregistersOnClose(t *testing.T) {
+	t.Parallel()
 	peer := startTrunkPeer(t, trunkOptions{qop: "auth", registerExpires: 2})
 	e := startGateway(t, authTrunk(peer.port, peerPass, `,"register":true,"registerExpiry":"2s"`), nil)
 

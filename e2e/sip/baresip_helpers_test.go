@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,7 +70,7 @@ func startBaresip(t *testing.T, o baresipOptions) *baresip {
 func launchBaresip(t *testing.T, dir string, o baresipOptions) (b *baresip, inUse bool) {
 	t.Helper()
 	b = &baresip{t: t, dir: dir, sipPort: freePort(t), ctrl: fmt.Sprintf("127.0.0.1:%d", freePort(t)), out: &servertest.SyncBuffer{}}
-	rtp := freePort(t)
+	rtp := rtpPorts(t)
 	config := fmt.Sprintf(`poll_method epoll
 sip_listen 127.0.0.1:%d
 audio_player aufile,/dev/null
@@ -157,6 +159,47 @@ func freePort(t *testing.T) int {
 	}
 	t.Fatal("no free port")
 	return 0
+}
+
+// nextRTPPair numbers the RTP port pairs rtpPorts hands out, from a random
+// start so that test processes running at once begin apart.
+var nextRTPPair = func() *atomic.Int32 {
+	var n atomic.Int32
+	n.Store(rand.Int32N(rtpPairs))
+	return &n
+}()
+
+const (
+	rtpPairsFrom = 21000
+	rtpPairs     = 4500 // 21000-29999
+)
+
+// rtpPorts returns an even port for baresip's RTP, with the next one for
+// RTCP. baresip binds them only when a call starts and does not retry when
+// one is taken by then, so they come from below the kernel's ephemeral range
+// (32768 and up on Linux), where no socket bound to port 0 (a test's
+// connection, another package's server) can land, and clear of the
+// gateway's (31000-31999) and the test peers' (32000-32999) ranges. Each
+// baresip of this process gets its own pair, free when handed out.
+func rtpPorts(t *testing.T) int {
+	t.Helper()
+	for range rtpPairs {
+		port := rtpPairsFrom + 2*int((nextRTPPair.Add(1)-1)%rtpPairs)
+		if udpFree(port) && udpFree(port+1) {
+			return port
+		}
+	}
+	t.Fatal("no free RTP port pair")
+	return 0
+}
+
+func udpFree(port int) bool {
+	l, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // command sends one ctrl_tcp command (a JSON netstring).

@@ -192,6 +192,7 @@ func baresipHears(t *testing.T, b *baresip, freq float64) {
 }
 
 func TestOutboundCallToBaresipTwoWayAudioDTMFAndAppHangsUp(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
@@ -213,6 +214,7 @@ func TestOutboundCallToBaresipTwoWayAudioDTMFAndAppHangsUp(t *testing.T) {
 }
 
 func TestOutboundCallBaresipHangsUpEndsTheAppCall(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
@@ -223,6 +225,7 @@ func TestOutboundCallBaresipHangsUpEndsTheAppCall(t *testing.T) {
 }
 
 func TestOutboundCallRejectedByBaresipIsAClearError(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, answerMode: "manual"})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
@@ -250,6 +253,7 @@ func failedOutboundCall(t *testing.T, a *phone) string {
 }
 
 func TestOutboundCallToASilentTrunkIsUnreachable(t *testing.T) {
+	t.Parallel()
 	// Nothing listens on this port: the INVITE gets no response at all.
 	e := startGateway(t, trunkTo(freePort(t), ""), nil)
 	a := e.newPhone(t, appTone)
@@ -260,6 +264,7 @@ func TestOutboundCallToASilentTrunkIsUnreachable(t *testing.T) {
 }
 
 func TestInboundCallFromBaresipToEchoDID(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, ""), map[string]string{"5000": server.RouteEcho})
 	b.command("dial", fmt.Sprintf("sip:5000@%s", e.gw.Addr()))
@@ -270,6 +275,7 @@ func TestInboundCallFromBaresipToEchoDID(t *testing.T) {
 }
 
 func TestInboundCallFromBaresipRingsAnAppThatAnswers(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, ""), map[string]string{"5001": server.RouteAppPrefix + "1002"})
 	agent := e.newPhone(t, appTone, platform.WithAutoAnswer(func(platform.IncomingCall) platform.Action { return platform.ActionAccept }))
@@ -287,6 +293,7 @@ func TestInboundCallFromBaresipRingsAnAppThatAnswers(t *testing.T) {
 }
 
 func TestInboundCallToUnknownDIDIsRefused(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	b.command("dial", fmt.Sprintf("sip:7777@%s", e.gw.Addr()))
@@ -294,6 +301,7 @@ func TestInboundCallToUnknownDIDIsRefused(t *testing.T) {
 }
 
 func TestInboundCallFromAnAddressNotAllowedIsForbidden(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 	e := startGateway(t, trunkTo(b.sipPort, `,"allow":["192.0.2.0/24"]`), map[string]string{"5000": server.RouteEcho})
 	b.command("dial", fmt.Sprintf("sip:5000@%s", e.gw.Addr()))

@@ -16,6 +16,7 @@ import (
 // behind in the server.
 
 func TestAppHangingUpWhileBaresipRingsSendsCANCEL(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, answerMode: "manual", trace: true})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
@@ -32,6 +33,7 @@ func TestAppHangingUpWhileBaresipRingsSendsCANCEL(t *testing.T) {
 }
 
 func TestCallerHangingUpWhileTheAppRingsCancelsIt(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, trace: true})
 	e := startGateway(t, trunkTo(b.sipPort, ""), map[string]string{"5001": server.RouteAppPrefix + "1002"})
 	agent := e.newPhone(t, appTone) // rings and is never answered

@@ -11,6 +11,7 @@ import (
 // Each way an outbound call can fail at the trunk reaches the app as the
 // error code and a message naming the SIP status.
 func TestOutboundFailuresReachTheAppAsClearErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		o    trunkOptions
@@ -27,6 +28,7 @@ func TestOutboundFailuresReachTheAppAsClearErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			peer := startTrunkPeer(t, tt.o)
 			cfg := strings.Replace(trunkTo(peer.port, ""), `"answerTimeout":"6s"`, `"answerTimeout":"1s"`, 1)
 			e := startGateway(t, cfg, nil)

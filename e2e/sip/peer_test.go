@@ -101,6 +101,7 @@ func (p *sdpPeer) directions() []media.Direction {
 }
 
 func TestHoldAndResumeAreReinvitesWithSendonlyAndSendrecv(t *testing.T) {
+	t.Parallel()
 	peer := startSDPPeer(t)
 	e := startGateway(t, trunkTo(peer.port, ""), nil)
 	a := e.newPhone(t, appTone)

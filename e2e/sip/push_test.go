@@ -20,6 +20,7 @@ import (
 // Firebase; the agent's SDK is handed exactly that, answers, and talks to
 // baresip both ways.
 func TestInboundCallFromBaresipRingsAnAgentThroughPush(t *testing.T) {
+	t.Parallel()
 	const token = "fcm:APA91b-agent-phone"
 	pf := pushtest.New(t)
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})

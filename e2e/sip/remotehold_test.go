@@ -18,6 +18,7 @@ import (
 // app is told it is held and hears hold music instead of the far end, and
 // hears the far end again after the resume re-INVITE.
 func TestFarEndHoldAndResumeReachTheApp(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, trace: true})
 	e := startGateway(t, trunkTo(b.sipPort, ""), nil)
 	a := e.newPhone(t, appTone)
@@ -63,6 +64,7 @@ func reinvite(t *testing.T, dlg *sipgo.DialogClientSession, sess *media.Session,
 // A trunk may hold with a=inactive instead of a=sendonly: the app is held
 // the same way, and the gateway's answer mirrors the direction.
 func TestFarEndHoldWithInactiveOnAnInboundCall(t *testing.T) {
+	t.Parallel()
 	peer := startTrunkPeer(t, trunkOptions{})
 	e := startGateway(t, trunkTo(peer.port, ""), map[string]string{"5002": server.RouteAppPrefix + "1002"})
 	agent := e.newPhone(t, appTone, platform.WithAutoAnswer(func(platform.IncomingCall) platform.Action { return platform.ActionAccept }))

@@ -15,6 +15,7 @@ import (
 // call did not quietly go over UDP.
 
 func TestOutboundCallOverTCPToBaresip(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, trace: true})
 	e := startGateway(t, trunkTo(b.sipPort, `,"transport":"tcp"`), nil)
 	a := e.newPhone(t, appTone)
@@ -30,6 +31,7 @@ func TestOutboundCallOverTCPToBaresip(t *testing.T) {
 }
 
 func TestInboundCallOverTCPFromBaresip(t *testing.T) {
+	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber, trace: true})
 	e := startGateway(t, trunkTo(b.sipPort, ""), map[string]string{"5000": server.RouteEcho})
 	b.command("dial", fmt.Sprintf("sip:5000@%s;transport=tcp", e.gw.Addr()))

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRTPTimeoutEndsTheCallWithBYE(t *testing.T) {
+	t.Parallel()
 	peer := startTrunkPeer(t, trunkOptions{silent: true})
 	e := startGateway(t, `{"listen":"127.0.0.1:0","rtpPortMin":31000,"rtpPortMax":31999,"rtpTimeout":"1s",
 		"answerTimeout":"6s","responseTimeout":"2s","trunks":[{"name":"silent","host":"127.0.0.1","port":`+
@@ -29,6 +30,7 @@ func TestRTPTimeoutEndsTheCallWithBYE(t *testing.T) {
 }
 
 func TestRTPTimeoutEndsAnInboundCallWithBYE(t *testing.T) {
+	t.Parallel()
 	peer := startTrunkPeer(t, trunkOptions{})
 	e := startGateway(t, `{"listen":"127.0.0.1:0","rtpPortMin":31000,"rtpPortMax":31999,"rtpTimeout":"1s",
 		"answerTimeout":"6s","responseTimeout":"2s","trunks":[{"name":"peer","host":"127.0.0.1","port":`+

@@ -79,7 +79,7 @@ func TestReceiveSequence(t *testing.T) {
 			sink := &frameSink{}
 			s := configured(t, SessionConfig{Remote: farEnd, Codec: PCMU, EventPT: DefaultEventPT, Sink: sink})
 			for _, p := range tt.pkts {
-				time.Sleep(p.sleep)
+				time.Sleep(p.sleep) // a real silence: the SSRC takeover reads the clock
 				s.handlePacket(rtpPacket(t, 0, p.ssrc, p.seq, p.ts, p.marker, make([]byte, p.n)), farEnd)
 			}
 			var got []frameWant
