@@ -139,6 +139,7 @@ func TestMalformedMessagesAfterStartAreBadRequest(t *testing.T) {
 // A control message may be as long as PROTOCOL.md allows (4 KiB), although
 // an audio frame may not.
 func TestTextMessagesUpToTheDocumentedLimitAreRead(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	r := h.raw("acme")
 	r.writeJSON(wire.Message{Type: wire.TypeStart, Kind: wire.KindInbound, To: "90000", RegisteredNumber: "1001"})
@@ -154,6 +155,7 @@ func TestTextMessagesUpToTheDocumentedLimitAreRead(t *testing.T) {
 // Request headers are bounded as PROTOCOL.md says: a larger request is
 // answered 431 and nothing else happens.
 func TestOversizeHeadersAre431(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	req, err := http.NewRequest(http.MethodGet, h.base+wire.PathHealth, nil)
 	require.NoError(t, err)
