@@ -226,7 +226,7 @@ func (p *Phone) savedKey(account, server string) (string, keySource) {
 	k, err := p.secrets.Get(secretUser(account, server))
 	if err != nil {
 		if !errors.Is(err, errNoSecret) {
-			p.log.Warn("reading the saved API key", "account", account, "server", server, "err", err)
+			p.log.Warn("reading the saved API key", "account", wire.Quote(account), "server", wire.Quote(server), "err", err)
 		}
 		return "", keyNotFound
 	}
@@ -256,7 +256,7 @@ func (p *Phone) signIn() {
 		defer p.signInWG.Done()
 		var err error
 		if c.APIKey == "" {
-			err = &callcore.Error{Kind: callcore.ErrInitializationFailed, Detail: "no API key saved for " + c.Account}
+			err = &callcore.Error{Kind: callcore.ErrInitializationFailed, Detail: "no API key saved for " + wire.Quote(c.Account)}
 		} else {
 			p.unregisterElsewhere(ctx, c)
 			ictx, icancel := context.WithTimeout(ctx, 15*time.Second)
@@ -270,7 +270,7 @@ func (p *Phone) signIn() {
 			}
 		}
 		if err != nil {
-			p.log.Warn("sign-in failed", "account", c.Account, "server", c.ServerURL, "api_key", wire.Redact(c.APIKey), "err", err)
+			p.log.Warn("sign-in failed", "account", wire.Quote(c.Account), "server", wire.Quote(c.ServerURL), "api_key", wire.Redact(c.APIKey), "err", err)
 		} else {
 			releaseStartupMemory()
 		}

@@ -70,23 +70,49 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.Number, "number", getenv(envNumber), "your registered number (default: the saved one, or "+defaultNumber+")")
 	fs.StringVar(&c.Audio, "audio", "auto", `audio device: "auto" (microphone and speaker), "none" (silence), or "tone:<hz>" (test tone)`)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8471", "address of the built-in demo server")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlagSet(fs, args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return c, fmt.Errorf("unexpected argument %s", wire.Quote(fs.Arg(0)))
 	}
 	c.APIKey = first(getenv(envAPIKey), buildAPIKey)
 	if c.ServerURL != "" && (c.Account == "" || c.APIKey == "") {
 		return c, errors.New("-server needs an account (-account or " + envAccount + ") and an API key (" + envAPIKey + ")")
 	}
 	if c.Number != "" && !wire.ValidNumber(c.Number) {
-		return c, fmt.Errorf("-number %q is not a number (digits, optional leading +)", c.Number)
+		return c, fmt.Errorf("-number %s is not a number (digits, optional leading +)", wire.Quote(c.Number))
 	}
 	if err := checkAudioSpec(c.Audio); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// parseFlagSet is fs.Parse(args), except that the error it prints (to fs's
+// output, followed by the usage, as flag does) and returns quotes an
+// argument short: flag's own text would repeat it whole.
+func parseFlagSet(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, flag.ErrHelp) {
+		err = wire.QuoteError(err)
+		fmt.Fprintln(out, err)
+	}
+	if usage != nil {
+		usage()
+	} else {
+		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+	}
+	return err
 }
 
 func checkAudioSpec(s string) error {
@@ -96,11 +122,11 @@ func checkAudioSpec(s string) error {
 	case strings.HasPrefix(s, "tone:"):
 		hz, err := strconv.ParseFloat(strings.TrimPrefix(s, "tone:"), 64)
 		if err != nil || !(hz > 0 && hz < 4000) { // also rejects NaN
-			return fmt.Errorf("-audio %q: the tone must be between 0 and 4000 Hz", s)
+			return fmt.Errorf("-audio %s: the tone must be between 0 and 4000 Hz", wire.Quote(s))
 		}
 		return nil
 	}
-	return fmt.Errorf("-audio %q: use auto, none or tone:<hz>", s)
+	return fmt.Errorf("-audio %s: use auto, none or tone:<hz>", wire.Quote(s))
 }
 
 func first(vals ...string) string {

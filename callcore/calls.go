@@ -84,8 +84,8 @@ func (p *callParams) validate() error {
 			return newError(ErrInvalidInput, nil, "%s is empty", f.name)
 		}
 		if !wire.ValidNumber(*f.v) {
-			return newError(ErrInvalidInput, nil, "%s %q is not a number (digits with an optional leading +, at most %d)",
-				f.name, *f.v, wire.MaxNumberLen)
+			return newError(ErrInvalidInput, nil, "%s %s is not a number (digits with an optional leading +, at most %d)",
+				f.name, wire.Quote(*f.v), wire.MaxNumberLen)
 		}
 	}
 	if p.typ == CallTypeAppToApp && p.to == p.registeredNumber {

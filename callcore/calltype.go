@@ -62,7 +62,7 @@ func ParseCallType(s string) (CallType, error) {
 	case "apptoapp":
 		return CallTypeAppToApp, nil
 	}
-	return CallTypeNone, fmt.Errorf("callcore: unknown call type %q (inbound, outbound, app_to_app)", s)
+	return CallTypeNone, fmt.Errorf("callcore: unknown call type %s (inbound, outbound, app_to_app)", wire.Quote(s))
 }
 
 // ParsePushCallType parses a push payload's callType: "Inbound", "Outbound"
@@ -77,7 +77,7 @@ func ParsePushCallType(s string) (CallType, error) {
 	case "apptoapp":
 		return CallTypeAppToApp, nil
 	}
-	return CallTypeNone, fmt.Errorf("callcore: push callType %q is not Outbound, Inbound or APPTOAPP", s)
+	return CallTypeNone, fmt.Errorf("callcore: push callType %s is not Outbound, Inbound or APPTOAPP", wire.Quote(s))
 }
 
 // MarshalText encodes String's spelling, so CallType reads well in JSON.

@@ -130,7 +130,7 @@ func (s *SDK) SendDTMF(digit string) error {
 		return err
 	}
 	if !wire.ValidDigit(digit) {
-		return newError(ErrInvalidInput, nil, "DTMF digit %q must be exactly one of 0-9, * or #", digit)
+		return newError(ErrInvalidInput, nil, "DTMF digit %s must be exactly one of 0-9, * or #", wire.Quote(digit))
 	}
 	c, err := s.placedCall(true, "DTMF")
 	if err != nil {

@@ -33,8 +33,8 @@ func (s *SDK) RegisterDevice(ctx context.Context, registeredNumber string) error
 	}
 	number := strings.TrimSpace(registeredNumber)
 	if number == "" || !wire.ValidNumber(number) {
-		return newError(ErrInvalidInput, nil, "registeredNumber %q is not a number (digits with an optional leading +, at most %d)",
-			registeredNumber, wire.MaxNumberLen)
+		return newError(ErrInvalidInput, nil, "registeredNumber %s is not a number (digits with an optional leading +, at most %d)",
+			wire.Quote(registeredNumber), wire.MaxNumberLen)
 	}
 	id, err := s.deviceID()
 	if err != nil {

@@ -70,7 +70,7 @@ func (s *SDK) ListenForIncomingCalls(ctx context.Context, registeredNumber strin
 		return newError(ErrInvalidInput, nil, "registeredNumber is empty")
 	}
 	if !wire.ValidNumber(n) {
-		return newError(ErrInvalidInput, nil, "registeredNumber %q is not a number", n)
+		return newError(ErrInvalidInput, nil, "registeredNumber %s is not a number", wire.Quote(n))
 	}
 	s.StopListening()
 	lctx, cancel := context.WithCancel(ctx)

@@ -131,7 +131,7 @@ func (d IncomingCallData) finish(callType, event string, ms int64) (IncomingCall
 	ct, err := ParsePushCallType(callType)
 	if err != nil {
 		return IncomingCallData{}, newError(ErrIncomingCallFailed, nil,
-			"field %q: %s is not Outbound, Inbound or APPTOAPP", fieldCallType, quoteShort(callType))
+			"field %q: %s is not Outbound, Inbound or APPTOAPP", fieldCallType, wire.Quote(callType))
 	}
 	d.CallType = ct
 	d.Event = strings.ToLower(event)
@@ -156,7 +156,7 @@ func (d IncomingCallData) validate() error {
 		}
 		if !wire.ValidNumber(f.v) {
 			return newError(ErrIncomingCallFailed, nil,
-				"field %q: %s is not a number (digits, optional leading +, at most %d)", f.name, quoteShort(f.v), wire.MaxNumberLen)
+				"field %q: %s is not a number (digits, optional leading +, at most %d)", f.name, wire.Quote(f.v), wire.MaxNumberLen)
 		}
 	}
 	if d.CallType.PushString() == "" {
@@ -165,7 +165,7 @@ func (d IncomingCallData) validate() error {
 	switch d.Event {
 	case "", wire.EventInitial, wire.EventEnd:
 	default:
-		return newError(ErrIncomingCallFailed, nil, "field %q: %s is not initial or end", fieldEvent, quoteShort(d.Event))
+		return newError(ErrIncomingCallFailed, nil, "field %q: %s is not initial or end", fieldEvent, wire.Quote(d.Event))
 	}
 	for _, f := range []struct{ name, v string }{
 		{fieldCallerName, d.CallerName}, {fieldCallID, d.CallID}, {fieldEnvironment, d.Environment}, {fieldPlatform, d.Platform},
@@ -225,7 +225,7 @@ func timestampField(m map[string]any) (int64, error) {
 	}
 	bad := func() (int64, error) {
 		return 0, newError(ErrIncomingCallFailed, nil, "field %q: %s is not Unix milliseconds",
-			fieldTimestamp, quoteShort(fmt.Sprint(raw)))
+			fieldTimestamp, wire.Quote(fmt.Sprint(raw)))
 	}
 	var f float64
 	switch x := raw.(type) {
@@ -276,23 +276,6 @@ func timestampField(m map[string]any) (int64, error) {
 		return bad()
 	}
 	return int64(f), nil
-}
-
-// quoteLimit is how many characters of an input value an error quotes.
-const quoteLimit = 16
-
-// quoteShort quotes s for an error message, cut to its first quoteLimit
-// characters ("…" marks the cut): payloads are outside input, and an error
-// (which is logged and shown) must not carry all of one.
-func quoteShort(s string) string {
-	n := 0
-	for i := range s {
-		if n == quoteLimit {
-			return strconv.Quote(s[:i]) + "…"
-		}
-		n++
-	}
-	return strconv.Quote(s)
 }
 
 // IsEnd reports whether the push terminates a call ("event": "end").

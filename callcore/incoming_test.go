@@ -418,7 +418,7 @@ func TestIncomingCallErrorsQuoteShortPrefixes(t *testing.T) {
 				msg := err.Error()
 				assert.Contains(t, msg, tt.field)
 				assert.Less(t, len(msg), 200, msg)
-				assert.NotContains(t, msg, tt.value[:quoteLimit+1], "no more than quoteLimit characters of the value")
+				assert.NotContains(t, msg, tt.value[:wire.QuoteRunes+1], "no more than wire.QuoteRunes characters of the value")
 			}
 		})
 	}
@@ -439,12 +439,12 @@ func TestQuoteShort(t *testing.T) {
 		{"", `""`},
 		{"abc", `"abc"`},
 		{"0123456789abcdef", `"0123456789abcdef"`},
-		{"0123456789abcdefg", `"0123456789abcdef"…`},
-		{strings.Repeat("é", 20), `"` + strings.Repeat("é", 16) + `"…`},
+		{"0123456789abcdefg", `"0123456789abcdef"… (17 bytes)`},
+		{strings.Repeat("é", 20), `"` + strings.Repeat("é", 16) + `"… (40 bytes)`},
 		{"\xff\xfe", `"\xff\xfe"`},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, quoteShort(tt.in), "%q", tt.in)
+		assert.Equal(t, tt.want, wire.Quote(tt.in), "%q", tt.in)
 	}
 }
 

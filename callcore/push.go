@@ -200,7 +200,7 @@ func (s *SDK) AcceptIncomingCall(ctx context.Context, callID string) error {
 	}
 	d, ok := s.lookupPending(callID)
 	if !ok {
-		return newError(ErrIncomingCallFailed, nil, "no pending incoming call %q", callID)
+		return newError(ErrIncomingCallFailed, nil, "no pending incoming call %s", wire.Quote(callID))
 	}
 	s.saveJSON(storeKeyAcceptAction, acceptRecord{Call: d, AcceptedAt: time.Now()})
 	if err := s.plat.DismissIncomingCall(ctx, d.Key()); err != nil {
@@ -311,7 +311,7 @@ func (s *SDK) StoreRegisteredNumber(ctx context.Context, number string) error {
 		return newError(ErrInvalidInput, nil, "registered number is empty")
 	}
 	if !wire.ValidNumber(number) {
-		return newError(ErrInvalidInput, nil, "registered number %q is not a number", number)
+		return newError(ErrInvalidInput, nil, "registered number %s is not a number", wire.Quote(number))
 	}
 	if err := s.store.Save(storeKeyRegisteredNumber, number); err != nil {
 		return newError(ErrUnknown, err, "storing the registered number")

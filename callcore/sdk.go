@@ -143,7 +143,7 @@ func (s *SDK) Initialize(ctx context.Context, accountName, apiKey, serverName st
 	cr := credentials{account: accountName, apiKey: apiKey, server: serverName, httpBase: httpBase, wsBase: wsBase}
 	info, err := s.checkCredentials(ctx, cr)
 	if err != nil {
-		s.log.Info("callcore: initialize failed", "account", accountName, "server", serverName,
+		s.log.Info("callcore: initialize failed", "account", wire.Quote(accountName), "server", wire.Quote(serverName),
 			"api_key", wire.Redact(apiKey), "err", err)
 		return err
 	}

@@ -38,7 +38,7 @@ const handshakeTimeout = 10 * time.Second
 func parseServerName(s string) (httpBase, wsBase *url.URL, err error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
-		return nil, nil, fmt.Errorf("server name %q is not a URL", s)
+		return nil, nil, fmt.Errorf("server name %s is not a URL", wire.Quote(s))
 	}
 	var hs, ws string
 	switch strings.ToLower(u.Scheme) {
@@ -47,13 +47,13 @@ func parseServerName(s string) (httpBase, wsBase *url.URL, err error) {
 	case "http", "ws":
 		hs, ws = "http", "ws"
 	default:
-		return nil, nil, fmt.Errorf("server name %q must start with https://, http://, wss:// or ws://", s)
+		return nil, nil, fmt.Errorf("server name %s must start with https://, http://, wss:// or ws://", wire.Quote(s))
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, nil, fmt.Errorf("server name %q has no host", s)
+		return nil, nil, fmt.Errorf("server name %s has no host", wire.Quote(s))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, nil, fmt.Errorf("server name %q must be scheme://host[:port][/path] only", s)
+		return nil, nil, fmt.Errorf("server name %s must be scheme://host[:port][/path] only", wire.Quote(s))
 	}
 	base := url.URL{Host: u.Host, Path: strings.TrimRight(u.Path, "/")}
 	h, w := base, base
@@ -97,8 +97,14 @@ func (s *SDK) wsProxy() func(*http.Request) (*url.URL, error) {
 }
 
 // cannotConnect is the error for a server that could not be reached at all.
+// The cause is the network error: an *url.Error around it would repeat the
+// whole request URL, which the server name (quoted short) already says.
 func cannotConnect(cr credentials, err error) *Error {
-	return newError(ErrWebSocketConnectionFailed, err, "cannot connect to the server at %s", cr.server)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return newError(ErrWebSocketConnectionFailed, err, "cannot connect to the server at %s", wire.Quote(cr.server))
 }
 
 // checkCredentials is Initialize's POST /v1/auth/check.
@@ -123,7 +129,7 @@ func (s *SDK) checkCredentials(ctx context.Context, cr credentials) (wire.AuthCh
 		return out, newError(ErrInitializationFailed, se, "the server refused the credential check")
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxTextMessage)).Decode(&out); err != nil {
-		return out, newError(ErrInitializationFailed, err, "unexpected credential check reply (is %s a OneCxi server?)", cr.server)
+		return out, newError(ErrInitializationFailed, wire.QuoteError(err), "unexpected credential check reply (is %s a OneCxi server?)", wire.Quote(cr.server))
 	}
 	if out.Protocol != 0 && out.Protocol != wire.Version {
 		return out, newError(ErrInitializationFailed, nil, "the server speaks protocol %d, this SDK %d", out.Protocol, wire.Version)
@@ -202,12 +208,12 @@ func (s *SDK) postDecline(ctx context.Context, cr credentials, callID string) er
 	u := cr.httpBase.String() + wire.DeclinePath(callID)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 	if err != nil {
-		return newError(ErrIncomingCallFailed, err, "declining call %s", callID)
+		return newError(ErrIncomingCallFailed, err, "declining call %s", wire.Quote(callID))
 	}
 	wire.SetCredentials(req.Header, cr.account, cr.apiKey)
 	resp, err := s.httpClient().Do(req)
 	if err != nil {
-		return newError(ErrIncomingCallFailed, cannotConnect(cr, err), "declining call %s", callID)
+		return newError(ErrIncomingCallFailed, cannotConnect(cr, err), "declining call %s", wire.Quote(callID))
 	}
 	defer resp.Body.Close()
 	switch {
@@ -221,5 +227,5 @@ func (s *SDK) postDecline(ctx context.Context, cr credentials, callID string) er
 		s.log.Debug("callcore: decline of a call that is gone", "call_id", callID, "code", se.Code)
 		return nil
 	}
-	return newError(ErrIncomingCallFailed, readServerError(resp), "declining call %s", callID)
+	return newError(ErrIncomingCallFailed, readServerError(resp), "declining call %s", wire.Quote(callID))
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // errNoCallID is returned by ShowIncomingCall for a call without a CallID:
@@ -66,7 +68,7 @@ func (b *callBook) isShowing(callID string) bool {
 // dropped (and logged); in the last case the call stays showing.
 func (b *callBook) respond(callID string, a Action) bool {
 	if !a.valid() {
-		b.logger.Warn("platform: dropping invalid call action", "call_id", callID, "action", a)
+		b.logger.Warn("platform: dropping invalid call action", "call_id", wire.Quote(callID), "action", a)
 		return false
 	}
 	b.mu.Lock()
@@ -78,7 +80,7 @@ func (b *callBook) respond(callID string, a Action) bool {
 	b.mu.Unlock()
 	switch {
 	case !ok:
-		b.logger.Debug("platform: ignoring action for a call not showing", "call_id", callID, "action", a)
+		b.logger.Debug("platform: ignoring action for a call not showing", "call_id", wire.Quote(callID), "action", a)
 		return false
 	case h == nil:
 		b.logger.Warn("platform: no call action handler set; action dropped", "call_id", callID, "action", a)

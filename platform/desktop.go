@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // desktop is the Platform for Linux, macOS and Windows. The incoming-call
@@ -80,7 +82,7 @@ func (d *desktop) ShowIncomingCall(ctx context.Context, call IncomingCall) error
 // ignored. The app's screen closes itself when its call ends.
 func (d *desktop) DismissIncomingCall(ctx context.Context, callID string) error {
 	if !d.calls.dismiss(callID) {
-		d.cfg.logger.Debug("platform: dismissing a call not showing", "call_id", callID)
+		d.cfg.logger.Debug("platform: dismissing a call not showing", "call_id", wire.Quote(callID))
 	}
 	return nil
 }

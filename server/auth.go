@@ -94,7 +94,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *account {
 	acct := s.auth.check(name, key)
 	if acct == nil {
 		// The account name is not a secret; the key is, so only its tail is logged.
-		s.log.Info("authentication failed", "account", name, "key", wire.Redact(key), "remote", r.RemoteAddr, "path", r.URL.Path)
+		s.log.Info("authentication failed", "account", wire.Quote(name), "key", wire.Redact(key), "remote", r.RemoteAddr, "path", wire.Quote(r.URL.Path))
 		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "unknown account or wrong API key")
 		return nil
 	}

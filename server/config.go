@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onecxi/phone/server/push"
 	"github.com/onecxi/phone/server/trunk"
@@ -146,11 +147,11 @@ type trunkFile struct {
 func LoadConfig(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("load config: %w", err)
+		return Config{}, fmt.Errorf("load config: %w", wire.QuoteError(err))
 	}
 	cfg, err := ParseConfig(b)
 	if err != nil {
-		return Config{}, fmt.Errorf("load config %s: %w", path, err)
+		return Config{}, fmt.Errorf("load config %s: %w", wire.QuotePath(path), err)
 	}
 	return cfg, nil
 }
@@ -187,14 +188,14 @@ func ParseConfig(data []byte) (Config, error) {
 	if f.RingTimeout != "" {
 		d, err := time.ParseDuration(f.RingTimeout)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("ringTimeout: %q is not a duration such as \"45s\"", f.RingTimeout))
+			errs = append(errs, fmt.Errorf("ringTimeout: %s is not a duration such as \"45s\"", wire.Quote(f.RingTimeout)))
 		}
 		cfg.RingTimeout = d
 	}
 	if f.Trunk.AnswerDelay != nil {
 		d, err := time.ParseDuration(*f.Trunk.AnswerDelay)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("trunk.answerDelay: %q is not a duration such as \"1s\"", *f.Trunk.AnswerDelay))
+			errs = append(errs, fmt.Errorf("trunk.answerDelay: %s is not a duration such as \"1s\"", wire.Quote(*f.Trunk.AnswerDelay)))
 		}
 		cfg.Trunk.AnswerDelay = d
 	}
@@ -218,13 +219,22 @@ func describeJSONError(data []byte, err error) string {
 		return fmt.Sprintf("line %d, column %d: %v", line, col, syn)
 	case errors.As(err, &typ):
 		line, col := lineCol(data, typ.Offset)
-		return fmt.Sprintf("line %d, column %d: field %s: got JSON %s, want %s", line, col, typ.Field, typ.Value, typ.Type)
+		return fmt.Sprintf("line %d, column %d: field %s: got JSON %s, want %s", line, col, typ.Field, jsonValue(typ.Value), typ.Type)
 	case errors.Is(err, io.EOF):
 		return "empty file"
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "truncated JSON"
 	}
-	return err.Error()
+	return wire.QuoteError(err).Error()
+}
+
+// jsonValue is an UnmarshalTypeError's Value ("string", "number 12") with
+// a long number quoted short.
+func jsonValue(v string) string {
+	if num, ok := strings.CutPrefix(v, "number "); ok && utf8.RuneCountInString(num) > wire.QuoteRunes {
+		return "number " + wire.Quote(num)
+	}
+	return v
 }
 
 func lineCol(data []byte, off int64) (line, col int) {
@@ -252,7 +262,7 @@ func (c Config) Validate() error {
 	switch c.Environment {
 	case "", EnvDevelopment, EnvProduction:
 	default:
-		bad("environment: %q is not %s or %s", c.Environment, EnvDevelopment, EnvProduction)
+		bad("environment: %s is not %s or %s", wire.Quote(c.Environment), EnvDevelopment, EnvProduction)
 	}
 	if c.RingTimeout < 0 || c.RingTimeout > maxRingTimeout {
 		bad("ringTimeout: %v is outside 0..%v", c.RingTimeout, maxRingTimeout)
@@ -272,7 +282,7 @@ func (c Config) Validate() error {
 		case a.Name == "":
 			bad("%s.name: empty", field)
 		case !validAccountName(a.Name):
-			bad("%s.name: %q is not 1-64 of A-Z a-z 0-9 . _ -", field, a.Name)
+			bad("%s.name: %s is not 1-64 of A-Z a-z 0-9 . _ -", field, wire.Quote(a.Name))
 		case seen[a.Name]:
 			bad("%s.name: %q is used by another account", field, a.Name)
 		}
@@ -287,16 +297,16 @@ func (c Config) Validate() error {
 		}
 		for did, r := range a.DIDs {
 			if !wire.ValidNumber(did) {
-				bad("%s.dids[%q]: not a number (digits, optional leading +, at most %d)", field, did, wire.MaxNumberLen)
+				bad("%s.dids[%s]: not a number (digits, optional leading +, at most %d)", field, wire.Quote(did), wire.MaxNumberLen)
 			}
 			if _, err := parseRoute(r); err != nil {
-				bad("%s.dids[%q]: %v", field, did, err)
+				bad("%s.dids[%s]: %v", field, wire.Quote(did), err)
 			}
 			// Calls from the network find their account by DID alone; apps
 			// dial DIDs within their own account, so only a SIP trunk
 			// needs DIDs to be unique.
 			if owner, ok := didOwner[did]; ok && owner != a.Name && c.Trunk.Type == TrunkSIP {
-				bad("%s.dids[%q]: also a DID of account %q; with a SIP trunk each DID belongs to one account", field, did, owner)
+				bad("%s.dids[%s]: also a DID of account %s; with a SIP trunk each DID belongs to one account", field, wire.Quote(did), wire.Quote(owner))
 			}
 			didOwner[did] = a.Name
 		}
@@ -311,7 +321,7 @@ func (c Config) Validate() error {
 			bad("trunk.sip: a trunk of type %q needs its sip section (see docs/sip-gateway.md)", TrunkSIP)
 		}
 	default:
-		bad("trunk.type: %q is not %s, %s or %s", c.Trunk.Type, TrunkSimulated, TrunkSIP, TrunkNone)
+		bad("trunk.type: %s is not %s, %s or %s", wire.Quote(c.Trunk.Type), TrunkSimulated, TrunkSIP, TrunkNone)
 	}
 	if c.Trunk.AnswerDelay < 0 || c.Trunk.AnswerDelay > maxAnswerDelay {
 		bad("trunk.answerDelay: %v is outside 0..%v", c.Trunk.AnswerDelay, maxAnswerDelay)
@@ -321,7 +331,7 @@ func (c Config) Validate() error {
 	}
 	for i, n := range c.Trunk.Busy {
 		if !wire.ValidNumber(n) {
-			bad("trunk.busy[%d]: %q is not a number", i, n)
+			bad("trunk.busy[%d]: %s is not a number", i, wire.Quote(n))
 		}
 	}
 	if len(errs) > 0 {
@@ -358,10 +368,10 @@ func (c Config) withDefaults() Config {
 func CheckListenAddr(addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%q is not host:port: %w", addr, err)
+		return fmt.Errorf("%s is not host:port: %w", wire.Quote(addr), wire.QuoteError(err))
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return fmt.Errorf("%q: port %q is not 0-65535", addr, port)
+		return fmt.Errorf("%s: port %s is not 0-65535", wire.Quote(addr), wire.Quote(port))
 	}
 	return nil
 }
@@ -404,11 +414,11 @@ func parseRoute(s string) (didRoute, error) {
 	case strings.HasPrefix(s, RouteAppPrefix):
 		n := strings.TrimPrefix(s, RouteAppPrefix)
 		if !wire.ValidNumber(n) {
-			return didRoute{}, fmt.Errorf("route %q: %q is not a registered number", s, n)
+			return didRoute{}, fmt.Errorf("route %s: %s is not a registered number", wire.Quote(s), wire.Quote(n))
 		}
 		return didRoute{kind: routeApp, number: n}, nil
 	}
-	return didRoute{}, fmt.Errorf("route %q is not echo, ivr or app:<registeredNumber>", s)
+	return didRoute{}, fmt.Errorf("route %s is not echo, ivr or app:<registeredNumber>", wire.Quote(s))
 }
 
 // Simulated is the simulated trunk's part of t.

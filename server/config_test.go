@@ -140,7 +140,7 @@ func TestLoadConfigErrorsNameTheFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(`{"accounts":[]}`), 0o600))
 	_, err = server.LoadConfig(path)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), filepath.Base(path))
 	assert.ErrorIs(t, err, server.ErrInvalidConfig)
 }
 

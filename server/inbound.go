@@ -67,11 +67,11 @@ func (s *Server) Inbound(ctx context.Context, in InboundCall, conn LegConn) (*Ex
 		return nil, errors.New("server: Inbound needs a LegConn")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("inbound call to %s: %w", in.DID, err)
+		return nil, fmt.Errorf("inbound call to %s: %w", wire.Quote(in.DID), err)
 	}
 	acct := s.auth.accountByDID(in.DID)
 	if acct == nil {
-		return nil, fmt.Errorf("inbound call to %q: %w", in.DID, ErrNoRoute)
+		return nil, fmt.Errorf("inbound call to %s: %w", wire.Quote(in.DID), ErrNoRoute)
 	}
 	if s.shutting.Load() {
 		return nil, ErrShuttingDown

@@ -38,7 +38,7 @@ func (o options) check(cfg Config) error {
 		errs = append(errs, fmt.Errorf("trunk.type %q: the SIP gateway (package sipgw) must be passed with WithTrunk", TrunkSIP))
 	}
 	if cfg.DeviceDB != "" && o.devices == nil {
-		errs = append(errs, fmt.Errorf("deviceDb %q: open it (package server/providers) and pass it with WithDeviceStore", cfg.DeviceDB))
+		errs = append(errs, fmt.Errorf("deviceDb %s: open it (package server/providers) and pass it with WithDeviceStore", wire.QuotePath(cfg.DeviceDB)))
 	}
 	kinds := map[string]bool{}
 	for _, t := range o.push {

@@ -100,7 +100,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", cfg.TLSCert, cfg.TLSKey, err)
+			return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", wire.QuotePath(cfg.TLSCert), wire.QuotePath(cfg.TLSKey), wire.QuoteError(err))
 		}
 		s.tls = &tls.Config{
 			Certificates: []tls.Certificate{cert},
@@ -362,7 +362,7 @@ func (s *Server) TestPush(ctx context.Context, account, number string, ring time
 		return nil, ErrNoPush
 	}
 	if !wire.ValidNumber(number) {
-		return nil, fmt.Errorf("%q is not a registered number", text(number))
+		return nil, fmt.Errorf("%s is not a registered number", wire.Quote(number))
 	}
 	devs, err := s.devices.ByNumber(ctx, account, number)
 	if err != nil {

@@ -151,7 +151,7 @@ func (c *Conn) readLoop(h Handlers) error {
 			}
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
-				return fmt.Errorf("wire: peer closed with %d %q: %w", ce.Code, ce.Text, ErrClosed)
+				return fmt.Errorf("wire: peer closed with %d %s: %w", ce.Code, Quote(ce.Text), ErrClosed)
 			}
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.abort(CloseTooLarge, "message too large")
@@ -421,8 +421,8 @@ type Stats struct {
 // Stats returns the connection's counters.
 func (c *Conn) Stats() Stats {
 	return Stats{
-		AudioSent:     c.sentAud.Load(),
-		AudioReceived: c.recvAud.Load(),
+		AudioSent:      c.sentAud.Load(),
+		AudioReceived:  c.recvAud.Load(),
 		AudioDropped:   c.dropped.Load(),
 		AudioMalformed: c.badAud.Load(),
 		LastRead:       time.Unix(0, c.lastRead.Load()),

@@ -50,7 +50,7 @@ func ParseDeviceRegistration(b []byte) (DeviceRegistration, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
-		return d, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return d, fmt.Errorf("%w: %w", ErrMalformed, QuoteError(err))
 	}
 	if dec.More() {
 		return d, malformed("trailing data after the registration")
@@ -106,7 +106,7 @@ func (d DeviceRegistration) Validate() error {
 			return malformed("a desktop device rings through its events connection and has no push token")
 		}
 	default:
-		return malformed("platform %q is not ios, android or desktop", d.Platform)
+		return malformed("platform %s is not ios, android or desktop", Quote(d.Platform))
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func Decode(b []byte) (Message, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return Message{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return Message{}, fmt.Errorf("%w: %v", ErrMalformed, QuoteError(err))
 	}
 	if dec.More() {
 		return Message{}, fmt.Errorf("%w: trailing data after the message", ErrMalformed)
@@ -190,7 +190,7 @@ func (m Message) Validate() error {
 	switch m.Type {
 	case TypeStart:
 		if !m.Kind.Valid() {
-			return malformed("start: unknown call kind %q", m.Kind)
+			return malformed("start: unknown call kind %s", Quote(string(m.Kind)))
 		}
 		if err := checkNumber("to", m.To); err != nil {
 			return err
@@ -214,7 +214,7 @@ func (m Message) Validate() error {
 		}
 	case TypeDTMF:
 		if !ValidDigit(m.Digit) {
-			return malformed("dtmf: %q is not one of 0-9 * #", m.Digit)
+			return malformed("dtmf: %s is not one of 0-9 * #", Quote(m.Digit))
 		}
 	case TypeError:
 		if m.Code == "" {
@@ -232,7 +232,7 @@ func (m Message) Validate() error {
 	case "":
 		return malformed("missing type")
 	default:
-		return malformed("unknown type %q", m.Type)
+		return malformed("unknown type %s", Quote(string(m.Type)))
 	}
 	return nil
 }
@@ -262,7 +262,7 @@ func ValidNumber(s string) bool {
 
 func checkNumber(field, s string) error {
 	if !ValidNumber(s) {
-		return malformed("%s %q is not a number (digits, optional leading +, at most %d)", field, s, MaxNumberLen)
+		return malformed("%s %s is not a number (digits, optional leading +, at most %d)", field, Quote(s), MaxNumberLen)
 	}
 	return nil
 }
@@ -289,12 +289,12 @@ func (p *PushPayload) Validate() error {
 	switch p.CallType {
 	case PushInbound, PushOutbound, PushAppToApp:
 	default:
-		return malformed("callType %q is not Outbound, Inbound or APPTOAPP", p.CallType)
+		return malformed("callType %s is not Outbound, Inbound or APPTOAPP", Quote(p.CallType))
 	}
 	switch p.Event {
 	case "", EventInitial, EventEnd:
 	default:
-		return malformed("event %q is not initial or end", p.Event)
+		return malformed("event %s is not initial or end", Quote(p.Event))
 	}
 	for name, v := range map[string]string{"callerName": p.CallerName, "callId": p.CallID,
 		"environment": p.Environment, "platform": p.Platform} {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/wire"
 )
 
 // DefaultToneAmplitude is the amplitude of a "tone:FREQ" file device input.
@@ -74,11 +75,11 @@ func NewFileDevice(in, out string, opts ...FileOption) (*FileDevice, error) {
 	default:
 		f, err := os.Open(in)
 		if err != nil {
-			return nil, fmt.Errorf("audio: input: %w", err)
+			return nil, fmt.Errorf("audio: input: %w", wire.QuoteError(err))
 		}
 		defer f.Close()
 		if d.samples, err = ReadWAV(f); err != nil {
-			return nil, fmt.Errorf("audio: input %s: %w", in, err)
+			return nil, fmt.Errorf("audio: input %s: %w", wire.QuotePath(in), err)
 		}
 		if len(d.samples) == 0 {
 			d.finish()
@@ -92,13 +93,13 @@ func parseTone(spec string) (*dsp.Tone, error) {
 	fs, as, hasAmp := strings.Cut(spec, ":")
 	freq, err := strconv.ParseFloat(fs, 64)
 	if err != nil || !(freq >= 0 && freq < SampleRate/2) {
-		return nil, fmt.Errorf("audio: tone frequency %q: want 0 to %d Hz", fs, SampleRate/2)
+		return nil, fmt.Errorf("audio: tone frequency %s: want 0 to %d Hz", wire.Quote(fs), SampleRate/2)
 	}
 	amp := DefaultToneAmplitude
 	if hasAmp {
 		amp, err = strconv.ParseFloat(as, 64)
 		if err != nil || !(amp >= 0 && amp <= 1) {
-			return nil, fmt.Errorf("audio: tone amplitude %q: want 0 to 1", as)
+			return nil, fmt.Errorf("audio: tone amplitude %s: want 0 to 1", wire.Quote(as))
 		}
 	}
 	return &dsp.Tone{Freq: freq, Amplitude: amp}, nil
@@ -122,7 +123,7 @@ func (d *FileDevice) Stop() error {
 		return nil
 	}
 	if err := writeWAVFile(d.out, d.Recorded()); err != nil {
-		return fmt.Errorf("audio: output: %w", err)
+		return fmt.Errorf("audio: output: %w", wire.QuoteError(err))
 	}
 	return nil
 }

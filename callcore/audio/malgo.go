@@ -16,6 +16,8 @@ import (
 	"unsafe"
 
 	"github.com/gen2brain/malgo"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // malgoPeriodMillis is the sound card callback period asked for: short, to
@@ -157,7 +159,7 @@ func initMalgoContext(backends []Backend) (*malgo.AllocatedContext, error) {
 	for _, b := range backends {
 		v, ok := malgoBackends[b]
 		if !ok {
-			return nil, fmt.Errorf("%w: unknown audio backend %q", ErrNoDevice, b)
+			return nil, fmt.Errorf("%w: unknown audio backend %s", ErrNoDevice, wire.Quote(string(b)))
 		}
 		mb = append(mb, v)
 	}
@@ -221,7 +223,7 @@ func parseDeviceID(id string) (malgo.DeviceID, error) {
 	var mid malgo.DeviceID
 	b, err := hex.DecodeString(id)
 	if err != nil || len(b) > len(mid) {
-		return mid, fmt.Errorf("%w: malformed device ID %q", ErrNoDevice, id)
+		return mid, fmt.Errorf("%w: malformed device ID %s", ErrNoDevice, wire.Quote(id))
 	}
 	copy(mid[:], b)
 	return mid, nil

@@ -84,7 +84,7 @@ func parseArgs(args []string, env func(string) string) (options, error) {
 			fs.PrintDefaults()
 			return o, &helpError{usage + b.String()}
 		}
-		return o, err
+		return o, wire.QuoteError(err) // flag's text repeats the whole argument
 	}
 	o.apiKey = env("ONECXI_API_KEY")
 	rest := fs.Args()
@@ -99,14 +99,14 @@ func parseArgs(args []string, env func(string) string) (options, error) {
 		}
 		o.target = rest[1]
 		if !wire.ValidNumber(o.target) {
-			return o, fmt.Errorf("%q is not a number (digits, optional leading +)", o.target)
+			return o, fmt.Errorf("%s is not a number (digits, optional leading +)", wire.Quote(o.target))
 		}
 	case cmdListen:
 		if len(rest) != 1 {
 			return o, errors.New("listen takes no number; set -number")
 		}
 	default:
-		return o, fmt.Errorf("unknown command %q", o.cmd)
+		return o, fmt.Errorf("unknown command %s", wire.Quote(string(o.cmd)))
 	}
 	switch {
 	case o.server == "":

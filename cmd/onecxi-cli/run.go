@@ -233,7 +233,7 @@ func (t *trackedDevice) Stop() error {
 // be read or an -out that cannot be written.
 func checkFiles(o options) error {
 	if _, err := audio.NewFileDevice(o.in, ""); err != nil {
-		return fmt.Errorf("-in %s: %w", o.in, err)
+		return fmt.Errorf("-in %s: %w", wire.QuotePath(o.in), err)
 	}
 	if o.out == "" {
 		return nil
@@ -241,7 +241,7 @@ func checkFiles(o options) error {
 	_, statErr := os.Stat(o.out)
 	f, err := os.OpenFile(o.out, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
-		return fmt.Errorf("-out: %w", err)
+		return fmt.Errorf("-out: %w", wire.QuoteError(err))
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("-out: %w", err)
@@ -365,7 +365,7 @@ func place(ctx context.Context, sdk *callcore.SDK, p *printer, o options) error 
 		p.say("calling", "app user %s as %s", o.target, o.number)
 		return sdk.StartAppToAppInboundCall(ctx, o.target, o.number)
 	}
-	return fmt.Errorf("unknown command %q", o.cmd)
+	return fmt.Errorf("unknown command %s", wire.Quote(string(o.cmd)))
 }
 
 // listen waits for one incoming call to o.number and answers or declines

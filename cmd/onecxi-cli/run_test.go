@@ -324,7 +324,7 @@ func TestRunFailures(t *testing.T) {
 		var out servertest.SyncBuffer
 		err := run(testCtx(t), s.args(t, "1001", "-in", "tone:nope", "inbound", "90000"), &out)
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "-in tone:nope")
+		assert.Contains(t, err.Error(), `-in "tone:nope"`)
 		assert.Empty(t, out.String())
 	})
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // The load tool measures a server in its own process, so that the CPU and
@@ -107,7 +108,7 @@ func (c config) connectTarget(ctx context.Context) (target, int, func(), error) 
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), listenLine)
 	if err != nil || !ok {
 		stop()
-		return target{}, 0, nil, fmt.Errorf("server process did not report its address (%q): %v", line, err)
+		return target{}, 0, nil, fmt.Errorf("server process did not report its address (%s): %v", wire.Quote(line), err)
 	}
 	t, err := newTarget("http://"+addr, "demo", key, false)
 	return t, cmd.Process.Pid, stop, err

@@ -27,7 +27,7 @@ type target struct {
 func newTarget(server, account, key string, insecure bool) (target, error) {
 	u, err := url.Parse(server)
 	if err != nil {
-		return target{}, fmt.Errorf("server URL %q: %w", server, err)
+		return target{}, fmt.Errorf("server URL %s: %w", wire.Quote(server), wire.QuoteError(err))
 	}
 	switch u.Scheme {
 	case "http", "ws":
@@ -35,7 +35,7 @@ func newTarget(server, account, key string, insecure bool) (target, error) {
 	case "https", "wss":
 		u.Scheme = "wss"
 	default:
-		return target{}, fmt.Errorf("server URL %q: scheme must be http, https, ws or wss", server)
+		return target{}, fmt.Errorf("server URL %s: scheme must be http, https, ws or wss", wire.Quote(server))
 	}
 	return target{base: u, account: account, key: key, tls: &tls.Config{InsecureSkipVerify: insecure}}, nil //nolint:gosec // opt-in flag for self-signed test servers
 }

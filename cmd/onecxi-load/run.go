@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // Streaming modes (-stream).
@@ -53,16 +55,16 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.profile, "cpuprofile", "", "write the load client's CPU profile here (the server's: env "+childProfileEnv+")")
 	fs.StringVar(&c.stream, "stream", streamAuto, "how the client streams once calls are up: "+streamPoll+" (detached sockets on epoll poll loops; Linux, plain ws:// only), "+streamGoroutines+" (gorilla/websocket, a reader goroutine per leg, as the app does) or "+streamAuto+" ("+streamPoll+" where it can)")
 	fs.IntVar(&c.procs, "client-procs", 0, "GOMAXPROCS of the load client only (the spawned server keeps Go's default); on a small machine 1 leaves a core to the server")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlagSet(fs, args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return c, fmt.Errorf("unexpected argument %s", wire.Quote(fs.Arg(0)))
 	}
 	for _, s := range strings.Split(*calls, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 20000 {
-			return c, fmt.Errorf("-calls: %q is not a count from 1 to 20000", s)
+			return c, fmt.Errorf("-calls: %s is not a count from 1 to 20000", wire.Quote(s))
 		}
 		c.sizes = append(c.sizes, n)
 	}
@@ -83,7 +85,7 @@ func parseFlags(args []string) (config, error) {
 			return c, errors.New("-stream " + streamPoll + " reads sockets raw, so it cannot stream over TLS: use -stream " + streamGoroutines)
 		}
 	default:
-		return c, fmt.Errorf("-stream: %q is not %s, %s or %s", c.stream, streamAuto, streamPoll, streamGoroutines)
+		return c, fmt.Errorf("-stream: %s is not %s, %s or %s", wire.Quote(c.stream), streamAuto, streamPoll, streamGoroutines)
 	}
 	if c.ramp < 1 {
 		return c, errors.New("-ramp must be at least 1")
@@ -98,6 +100,32 @@ func parseFlags(args []string) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseFlagSet is fs.Parse(args), except that the error it prints (to fs's
+// output, followed by the usage, as flag does) and returns quotes an
+// argument short: flag's own text would repeat it whole.
+func parseFlagSet(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, flag.ErrHelp) {
+		err = wire.QuoteError(err)
+		fmt.Fprintln(out, err)
+	}
+	if usage != nil {
+		usage()
+	} else {
+		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+	}
+	return err
 }
 
 // result is one round's measurements.

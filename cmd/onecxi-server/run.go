@@ -13,6 +13,7 @@ import (
 
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/providers"
+	"github.com/onecxi/phone/wire"
 )
 
 // Exit codes.
@@ -60,19 +61,19 @@ flags:
 		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
 		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlagSet(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "onecxi-server: unexpected argument %q (see -h)\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "onecxi-server: unexpected argument %s (see -h)\n", wire.Quote(fs.Arg(0)))
 		return exitUsage
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "onecxi-server: -log-level %q is not debug, info, warn or error\n", *logLevel)
+		fmt.Fprintf(stderr, "onecxi-server: -log-level %s is not debug, info, warn or error\n", wire.Quote(*logLevel))
 		return exitUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -203,4 +204,30 @@ func hashKey(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, server.HashKey(key))
 	return exitOK
+}
+
+// parseFlagSet is fs.Parse(args), except that the error it prints (to fs's
+// output, followed by the usage, as flag does) and returns quotes an
+// argument short: flag's own text would repeat it whole.
+func parseFlagSet(fs *flag.FlagSet, args []string) error {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, flag.ErrHelp) {
+		err = wire.QuoteError(err)
+		fmt.Fprintln(out, err)
+	}
+	if usage != nil {
+		usage()
+	} else {
+		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+	}
+	return err
 }

@@ -26,7 +26,7 @@ func testPush(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		number     = fs.String("number", "", "registered `number` to ring (required)")
 		ring       = fs.Duration("ring", 5*time.Second, "how long the test call rings before its end push")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlagSet(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}

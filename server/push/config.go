@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // Config says how the server reaches devices that are not online: APNs
@@ -52,13 +54,13 @@ func (p Config) Validate() []error {
 			bad("push.apns.keyFile: the .p8 key file is required")
 		}
 		if !appleID.MatchString(a.KeyID) {
-			bad("push.apns.keyId: %q is not a 10-character Apple key ID", a.KeyID)
+			bad("push.apns.keyId: %s is not a 10-character Apple key ID", wire.Quote(a.KeyID))
 		}
 		if !appleID.MatchString(a.TeamID) {
-			bad("push.apns.teamId: %q is not a 10-character Apple team ID", a.TeamID)
+			bad("push.apns.teamId: %s is not a 10-character Apple team ID", wire.Quote(a.TeamID))
 		}
 		if !bundleID.MatchString(a.BundleID) {
-			bad("push.apns.bundleId: %q is not a bundle ID such as com.example.phone", a.BundleID)
+			bad("push.apns.bundleId: %s is not a bundle ID such as com.example.phone", wire.Quote(a.BundleID))
 		}
 		if a.Host != "" {
 			if err := checkProviderURL(a.Host); err != nil {
@@ -68,7 +70,7 @@ func (p Config) Validate() []error {
 	}
 	if f := p.FCM; f != nil {
 		if !gcpProject.MatchString(f.ProjectID) {
-			bad("push.fcm.projectId: %q is not a Firebase project ID", f.ProjectID)
+			bad("push.fcm.projectId: %s is not a Firebase project ID", wire.Quote(f.ProjectID))
 		}
 		if f.CredentialsFile == "" {
 			bad("push.fcm.credentialsFile: the service-account JSON file is required")
@@ -86,7 +88,7 @@ func (p Config) Validate() []error {
 func checkProviderURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%q is not an http(s) URL", s)
+		return fmt.Errorf("%s is not an http(s) URL", wire.Quote(s))
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // allowList says which source addresses may send us INVITEs.
@@ -48,7 +50,7 @@ func trunkAllowList(ctx context.Context, r *net.Resolver, t Trunk) (allowList, e
 	}
 	ips, err := r.LookupNetIP(ctx, "ip", t.Host)
 	if err != nil {
-		return nil, fmt.Errorf("trunk %s: resolve %s for the inbound allow-list: %w", t.Name, t.Host, err)
+		return nil, fmt.Errorf("trunk %s: resolve %s for the inbound allow-list: %w", wire.Quote(t.Name), wire.Quote(t.Host), wire.QuoteError(err))
 	}
 	a := make(allowList, 0, len(ips))
 	for _, ip := range ips {

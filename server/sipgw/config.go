@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // Defaults applied to zero fields of a [Config].
@@ -148,7 +149,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		if errors.Is(err, io.EOF) {
 			return Config{}, fmt.Errorf("%w: trunk.sip: empty", server.ErrInvalidConfig)
 		}
-		return Config{}, fmt.Errorf("%w: trunk.sip: %v", server.ErrInvalidConfig, err)
+		return Config{}, fmt.Errorf("%w: trunk.sip: %v", server.ErrInvalidConfig, wire.QuoteError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("%w: trunk.sip: trailing data after the JSON object", server.ErrInvalidConfig)
@@ -161,7 +162,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		}
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
-			bad("%s: %q is not a positive duration such as \"30s\"", field, s)
+			bad("%s: %s is not a positive duration such as \"30s\"", field, wire.Quote(s))
 		}
 		return d
 	}
@@ -176,7 +177,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 	if f.ExternalIP != "" {
 		ip, err := netip.ParseAddr(f.ExternalIP)
 		if err != nil {
-			bad("externalIp: %q is not an IP address", f.ExternalIP)
+			bad("externalIp: %s is not an IP address", wire.Quote(f.ExternalIP))
 		}
 		cfg.ExternalIP = ip
 	}
@@ -185,7 +186,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		case CodecPCMU, CodecPCMA:
 			cfg.Codecs = append(cfg.Codecs, n)
 		default:
-			bad("codecs[%d]: %q is not PCMU or PCMA", i, name)
+			bad("codecs[%d]: %s is not PCMU or PCMA", i, wire.Quote(name))
 		}
 	}
 	for i, tf := range f.Trunks {
@@ -219,14 +220,14 @@ func parseTrunk(field string, tf trunkFile) (Trunk, []error) {
 		}
 		v, ok := os.LookupEnv(tf.PasswordEnv)
 		if !ok || v == "" {
-			bad("passwordEnv: the environment variable %s is not set", tf.PasswordEnv)
+			bad("passwordEnv: the environment variable %s is not set", wire.Quote(tf.PasswordEnv))
 		}
 		t.Password = Secret(v)
 	}
 	if tf.RegisterExpiry != "" {
 		d, err := time.ParseDuration(tf.RegisterExpiry)
 		if err != nil || d <= 0 {
-			bad("registerExpiry: %q is not a positive duration such as \"300s\"", tf.RegisterExpiry)
+			bad("registerExpiry: %s is not a positive duration such as \"300s\"", wire.Quote(tf.RegisterExpiry))
 		}
 		t.RegisterExpiry = d
 	}
@@ -252,13 +253,13 @@ func parseAllow(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
+			return netip.Prefix{}, fmt.Errorf("%s is not an IP address or CIDR prefix", wire.Quote(s))
 		}
 		return p.Masked(), nil
 	}
 	ip, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
+		return netip.Prefix{}, fmt.Errorf("%s is not an IP address or CIDR prefix", wire.Quote(s))
 	}
 	ip = ip.Unmap()
 	return netip.PrefixFrom(ip, ip.BitLen()), nil
@@ -331,17 +332,17 @@ func (c Config) Validate() error {
 	for i, t := range c.Trunks {
 		f := fmt.Sprintf("trunks[%d]", i)
 		if names[t.Name] {
-			bad("%s.name: %q is used by another trunk", f, t.Name)
+			bad("%s.name: %s is used by another trunk", f, wire.Quote(t.Name))
 		}
 		names[t.Name] = true
 		if t.Host == "" || strings.ContainsAny(t.Host, " :/@;<>") && !isIPv6(t.Host) {
-			bad("%s.host: %q is not a host name or IP address", f, t.Host)
+			bad("%s.host: %s is not a host name or IP address", f, wire.Quote(t.Host))
 		}
 		if t.Port < 1 || t.Port > 65535 {
 			bad("%s.port: %d is not 1-65535", f, t.Port)
 		}
 		if t.Transport != TransportUDP && t.Transport != TransportTCP {
-			bad("%s.transport: %q is not udp or tcp", f, t.Transport)
+			bad("%s.transport: %s is not udp or tcp", f, wire.Quote(t.Transport))
 		}
 		if t.Register && (t.Username == "" || t.Password == "") {
 			bad("%s.register: registration needs username and password (or passwordEnv)", f)
@@ -350,11 +351,11 @@ func (c Config) Validate() error {
 			bad("%s.username: a password needs a username", f)
 		}
 		if t.CallerID != "" && !validDialString(t.CallerID) {
-			bad("%s.callerId: %q is not a number", f, t.CallerID)
+			bad("%s.callerId: %s is not a number", f, wire.Quote(t.CallerID))
 		}
 		for j, p := range t.Prefixes {
 			if !validDialString(p) {
-				bad("%s.prefixes[%d]: %q is not digits, + * or #", f, j, p)
+				bad("%s.prefixes[%d]: %s is not digits, + * or #", f, j, wire.Quote(p))
 			}
 		}
 	}

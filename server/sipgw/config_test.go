@@ -100,7 +100,7 @@ func TestParseConfigBad(t *testing.T) {
 		{"duplicate names", `{"trunks":[{"host":"h"},{"host":"h"}]}`, "trunks[1].name"},
 		{"register without password", `{"trunks":[{"host":"h","register":true,"username":"u"}]}`, "trunks[0].register"},
 		{"password and env", `{"trunks":[{"host":"h","username":"u","password":"p","passwordEnv":"HOME"}]}`, "passwordEnv"},
-		{"env unset", `{"trunks":[{"host":"h","username":"u","passwordEnv":"SIPGW_SURELY_UNSET_VAR"}]}`, "SIPGW_SURELY_UNSET_VAR"},
+		{"env unset", `{"trunks":[{"host":"h","username":"u","passwordEnv":"SIPGW_SURELY_UNSET_VAR"}]}`, `"SIPGW_SURELY_UNS"…`},
 		{"password without user", `{"trunks":[{"host":"h","password":"p"}]}`, "trunks[0].username"},
 		{"bad caller id", `{"trunks":[{"host":"h","callerId":"alice"}]}`, "callerId"},
 		{"bad prefix", `{"trunks":[{"host":"h","prefixes":["0x"]}]}`, "prefixes[0]"},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/sipgw/media"
+	"github.com/onecxi/phone/wire"
 )
 
 // userAgent names us in SIP User-Agent headers.
@@ -142,7 +143,7 @@ func (g *Gateway) listen(ctx context.Context) error {
 		if err != nil {
 			ips, lerr := g.res.LookupNetIP(ctx, "ip4", host)
 			if lerr != nil || len(ips) == 0 {
-				return fmt.Errorf("sip gateway: listen %s: %w", g.cfg.Listen, errors.Join(err, lerr))
+				return fmt.Errorf("sip gateway: listen %s: %w", wire.Quote(g.cfg.Listen), wire.QuoteError(errors.Join(err, lerr)))
 			}
 			a = ips[0]
 		}
@@ -158,7 +159,7 @@ func (g *Gateway) listen(ctx context.Context) error {
 	for attempt := 0; ; attempt++ {
 		uc, err := lc.ListenPacket(ctx, "udp"+network, netip.AddrPortFrom(ip, uint16(port)).String())
 		if err != nil {
-			return fmt.Errorf("sip gateway: listen udp %s: %w", g.cfg.Listen, err)
+			return fmt.Errorf("sip gateway: listen udp %s: %w", wire.Quote(g.cfg.Listen), err)
 		}
 		got := netip.MustParseAddrPort(uc.LocalAddr().String())
 		tl, err := lc.Listen(ctx, "tcp"+network, netip.AddrPortFrom(ip, got.Port()).String())
@@ -167,7 +168,7 @@ func (g *Gateway) listen(ctx context.Context) error {
 			if port == 0 && attempt < 5 {
 				continue
 			}
-			return fmt.Errorf("sip gateway: listen tcp %s: %w", g.cfg.Listen, err)
+			return fmt.Errorf("sip gateway: listen tcp %s: %w", wire.Quote(g.cfg.Listen), err)
 		}
 		g.udpConn, g.tcpLn, g.laddr = uc, tl, netip.AddrPortFrom(ip, got.Port())
 		break
@@ -277,12 +278,12 @@ func (g *Gateway) setup(ctx context.Context) error {
 func (g *Gateway) routeTo(ctx context.Context, t Trunk) (netip.Addr, error) {
 	ips, err := g.res.LookupNetIP(ctx, "ip4", t.Host)
 	if err != nil || len(ips) == 0 {
-		return netip.Addr{}, fmt.Errorf("sip gateway: resolve trunk %s host %s to find our address (set externalIp): %w", t.Name, t.Host, err)
+		return netip.Addr{}, fmt.Errorf("sip gateway: resolve trunk %s host %s to find our address (set externalIp): %w", wire.Quote(t.Name), wire.Quote(t.Host), wire.QuoteError(err))
 	}
 	// A UDP "connection" sends nothing; it only asks the kernel for a route.
 	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ips[0], uint16(t.Port))))
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("sip gateway: no route to trunk %s (set externalIp): %w", t.Name, err)
+		return netip.Addr{}, fmt.Errorf("sip gateway: no route to trunk %s (set externalIp): %w", wire.Quote(t.Name), err)
 	}
 	defer c.Close()
 	return netip.MustParseAddrPort(c.LocalAddr().String()).Addr().Unmap(), nil

@@ -20,7 +20,7 @@ import (
 // It returns once the INVITE has its final response; an answered call goes
 // on in its own goroutine.
 func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
-	log := g.log.With("sipCallId", callIDOf(req), "source", req.Source())
+	log := g.log.With("sipCallId", wire.Quote(callIDOf(req)), "source", req.Source())
 	respond := func(code int, reason string) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil))
 	}
@@ -41,7 +41,7 @@ func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
 	if f := req.From(); f != nil {
 		from, name = f.Address.User, f.DisplayName
 	}
-	log = log.With("trunk", t.Name, "did", did, "from", from)
+	log = log.With("trunk", t.Name, "did", wire.Quote(did), "from", wire.Quote(from))
 	if len(req.Body()) == 0 {
 		log.Warn("inbound INVITE without SDP offer: 488")
 		respond(488, "Not Acceptable Here")

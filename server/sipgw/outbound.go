@@ -237,7 +237,7 @@ func (c *outCall) inviteFailed(err error) {
 	switch {
 	case errors.As(err, &res):
 		code, msg := failure(res.Res.StatusCode, res.Res.Reason)
-		c.log.Info("outbound call failed", "status", res.Res.StatusCode, "reason", res.Res.Reason, "code", code)
+		c.log.Info("outbound call failed", "status", res.Res.StatusCode, "reason", wire.Quote(res.Res.Reason), "code", code)
 		c.fail(code, msg)
 		return
 	}
@@ -249,7 +249,7 @@ func (c *outCall) inviteFailed(err error) {
 		}
 	case stopNoResponse:
 		c.log.Warn("outbound call: no response from the trunk", "timeout", c.g.cfg.ResponseTimeout)
-		c.fail(wire.CodeUnreachable, fmt.Sprintf("the trunk %s did not respond within %v", c.trunk.Name, c.g.cfg.ResponseTimeout))
+		c.fail(wire.CodeUnreachable, fmt.Sprintf("the trunk %s did not respond within %v", wire.Quote(c.trunk.Name), c.g.cfg.ResponseTimeout))
 	case stopAnswerLimit:
 		c.log.Info("outbound call: no answer", "timeout", c.g.cfg.AnswerTimeout)
 		c.fail(wire.CodeNoAnswer, fmt.Sprintf("no answer within %v", c.g.cfg.AnswerTimeout))
@@ -321,7 +321,7 @@ func sendReinvite(m *callMedia, target sip.Uri, do func(context.Context, *sip.Re
 		return nil, err
 	}
 	if !res.IsSuccess() {
-		return nil, fmt.Errorf("re-INVITE: %d %s", res.StatusCode, res.Reason)
+		return nil, fmt.Errorf("re-INVITE: %d %s", res.StatusCode, wire.Quote(res.Reason))
 	}
 	ack := sip.NewRequest(sip.ACK, target)
 	if err := write(ack); err != nil {

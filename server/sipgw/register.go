@@ -11,6 +11,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // registerRetry is how long to wait after a failed registration.
@@ -81,7 +83,7 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 	cli := r.g.clients[t.Transport]
 	res, err := cli.Do(ctx, req)
 	if err != nil {
-		return 0, fmt.Errorf("REGISTER %s: %w", t.Host, err)
+		return 0, fmt.Errorf("REGISTER %s: %w", wire.Quote(t.Host), err)
 	}
 	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
 		r.cseq++ // DoDigestAuth increments the request's CSeq itself
@@ -89,11 +91,11 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 			Username: cmp.Or(t.AuthUsername, t.Username), Password: string(t.Password),
 		})
 		if err != nil {
-			return 0, fmt.Errorf("REGISTER %s with credentials: %w", t.Host, err)
+			return 0, fmt.Errorf("REGISTER %s with credentials: %w", wire.Quote(t.Host), err)
 		}
 	}
 	if !res.IsSuccess() {
-		return 0, fmt.Errorf("REGISTER %s: %d %s", t.Host, res.StatusCode, res.Reason)
+		return 0, fmt.Errorf("REGISTER %s: %d %s", wire.Quote(t.Host), res.StatusCode, wire.Quote(res.Reason))
 	}
 	granted := expiry
 	if h := res.GetHeader("Expires"); h != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // maxPattern bounds a rule's regular expression; longer ones are surely a
@@ -56,7 +58,7 @@ func parseRule(f ruleFile) (Rule, error) {
 		// Anchored: a rule that matched part of a number would surprise.
 		re, err := regexp.Compile("^(?:" + f.Match + ")$")
 		if err != nil {
-			return Rule{}, fmt.Errorf("match: %q: %w: %w", f.Match, ErrBadRule, err)
+			return Rule{}, fmt.Errorf("match: %s: %w: %w", wire.Quote(f.Match), ErrBadRule, wire.QuoteError(err))
 		}
 		return Rule{Match: re, Replace: f.Replace}, nil
 	case f.Replace != "":

@@ -9,7 +9,7 @@ import (
 // failure maps the final SIP status of an outbound INVITE to the error code
 // the app sees and a message a person can read.
 func failure(status int, reason string) (wire.Code, string) {
-	detail := fmt.Sprintf("%d %s", status, reason)
+	detail := fmt.Sprintf("%d %s", status, wire.Quote(reason)) // the trunk's words
 	switch status {
 	case 486, 600:
 		return wire.CodeBusy, "the number is busy (" + detail + ")"

@@ -66,11 +66,11 @@ func ParseMode(s string) (toneHz float64, err error) {
 	case strings.HasPrefix(s, ModeTone):
 		hz, err := strconv.ParseFloat(strings.TrimPrefix(s, ModeTone), 64)
 		if err != nil || !(hz >= 1 && hz < wire.SampleRate/2) {
-			return 0, fmt.Errorf("%q: the tone frequency must be 1-%d Hz", s, wire.SampleRate/2-1)
+			return 0, fmt.Errorf("%s: the tone frequency must be 1-%d Hz", wire.Quote(s), wire.SampleRate/2-1)
 		}
 		return hz, nil
 	}
-	return 0, fmt.Errorf("%q is not echo or tone:<hz>", s)
+	return 0, fmt.Errorf("%s is not echo or tone:<hz>", wire.Quote(s))
 }
 
 // NewSimulated returns a simulated trunk configured by cfg. A nil log

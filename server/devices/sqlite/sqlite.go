@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite: no cgo, so the server cross-builds anywhere
 
 	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/wire"
 )
 
 // Store is a devices.Store in one SQLite file, in WAL mode so lookups while
@@ -43,14 +44,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("device registry %s: %w", path, err)
+		return nil, fmt.Errorf("device registry %s: %w", wire.QuotePath(path), wire.QuoteError(err))
 	}
 	// One writer at a time is SQLite's rule; one connection keeps it simple
 	// and registrations are rare next to calls.
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("device registry %s: %w", path, err)
+		return nil, fmt.Errorf("device registry %s: %w", wire.QuotePath(path), wire.QuoteError(err))
 	}
 	return &Store{db: db}, nil
 }

@@ -33,7 +33,7 @@ type Transport struct {
 func New(c push.APNsConfig, hc *http.Client) (*Transport, error) {
 	key, err := token.AuthKeyFromFile(c.KeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("push.apns.keyFile %s: %w", c.KeyFile, err)
+		return nil, fmt.Errorf("push.apns.keyFile %s: %w", wire.QuotePath(c.KeyFile), wire.QuoteError(err))
 	}
 	client := apns2.NewTokenClient(&token.Token{AuthKey: key, KeyID: c.KeyID, TeamID: c.TeamID})
 	if c.Production {

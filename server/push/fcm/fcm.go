@@ -43,11 +43,11 @@ type Transport struct {
 func New(ctx context.Context, c push.FCMConfig, hc *http.Client) (*Transport, error) {
 	js, err := os.ReadFile(c.CredentialsFile)
 	if err != nil {
-		return nil, fmt.Errorf("push.fcm.credentialsFile: %w", err)
+		return nil, fmt.Errorf("push.fcm.credentialsFile: %w", wire.QuoteError(err))
 	}
 	creds, err := google.CredentialsFromJSONWithType(ctx, js, google.ServiceAccount, scope)
 	if err != nil {
-		return nil, fmt.Errorf("push.fcm.credentialsFile %s: %w", c.CredentialsFile, err)
+		return nil, fmt.Errorf("push.fcm.credentialsFile %s: %w", wire.QuotePath(c.CredentialsFile), wire.QuoteError(err))
 	}
 	base := http.DefaultTransport
 	if hc != nil && hc.Transport != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // Description is the audio half of a session description: what Parse finds
@@ -124,6 +126,8 @@ func pickCodec(offered, supported []Codec) (Codec, bool) {
 	return Codec{}, false
 }
 
+// codecNames lists the codecs of an offer, quoted short: the names are the
+// far end's.
 func codecNames(cs []Codec) string {
 	if len(cs) == 0 {
 		return "nothing"
@@ -132,7 +136,7 @@ func codecNames(cs []Codec) string {
 	for i, c := range cs {
 		names[i] = c.Name
 	}
-	return strings.Join(names, ",")
+	return wire.Quote(strings.Join(names, ","))
 }
 
 // write renders d as a complete session description.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
+
+	"github.com/onecxi/phone/wire"
 )
 
 // maxPT is the largest RTP payload type (7 bits).
@@ -27,7 +29,7 @@ func Parse(b []byte) (Description, error) {
 	}
 	var s sdp.SessionDescription
 	if err := s.Unmarshal(b); err != nil {
-		return Description{}, fmt.Errorf("%w: %w", ErrBadSDP, err)
+		return Description{}, fmt.Errorf("%w: %w", ErrBadSDP, wire.QuoteError(err))
 	}
 	var d Description
 	chosen, srtp := -1, false
@@ -67,7 +69,7 @@ func Parse(b []byte) (Description, error) {
 	}
 	addr, err := netip.ParseAddr(conn.Address.Address)
 	if err != nil {
-		return Description{}, fmt.Errorf("%w: connection address %q is not an IP address", ErrBadSDP, conn.Address.Address)
+		return Description{}, fmt.Errorf("%w: connection address %s is not an IP address", ErrBadSDP, wire.Quote(conn.Address.Address))
 	}
 	port := m.MediaName.Port.Value
 	if port < 0 || port > 0xFFFF {
