@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -70,7 +71,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.Number, "number", getenv(envNumber), "your registered number (default: the saved one, or "+defaultNumber+")")
 	fs.StringVar(&c.Audio, "audio", "auto", `audio device: "auto" (microphone and speaker), "none" (silence), or "tone:<hz>" (test tone)`)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8471", "address of the built-in demo server")
-	if err := parseFlagSet(fs, args); err != nil {
+	if err := flagparse.Parse(fs, args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -87,32 +88,6 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return c, err
 	}
 	return c, nil
-}
-
-// parseFlagSet is fs.Parse(args), except that the error it prints (to fs's
-// output, followed by the usage, as flag does) and returns quotes an
-// argument short: flag's own text would repeat it whole.
-func parseFlagSet(fs *flag.FlagSet, args []string) error {
-	out, usage := fs.Output(), fs.Usage
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.SetOutput(out)
-	fs.Usage = usage
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, flag.ErrHelp) {
-		err = wire.QuoteError(err)
-		fmt.Fprintln(out, err)
-	}
-	if usage != nil {
-		usage()
-	} else {
-		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
-		fs.PrintDefaults()
-	}
-	return err
 }
 
 func checkAudioSpec(s string) error {

@@ -268,13 +268,14 @@ func TestStoredIncomingCallRecords(t *testing.T) {
 	t.Run("written as before", func(t *testing.T) {
 		store := NewMemoryStore()
 		s, _ := newSDK(t, WithStore(store))
-		require.NoError(t, s.HandleIncomingCallWithUI(ctxT(t), freshPush("c_2")))
+		push := freshPush("c_2") // one timestamp for both sides of the comparison
+		require.NoError(t, s.HandleIncomingCallWithUI(ctxT(t), push))
 		raw, ok, err := store.Load(storeKeyPendingCall)
 		require.NoError(t, err)
 		require.True(t, ok)
 		var legacy legacyPendingRecord
 		require.NoError(t, json.Unmarshal([]byte(raw), &legacy))
-		d, err := ParseIncomingCall(freshPush("c_2"))
+		d, err := ParseIncomingCall(push)
 		require.NoError(t, err)
 		assert.Equal(t, d.Push(), legacy.Push)
 		again, err := json.Marshal(legacyPendingRecord{Push: legacy.Push, ReceivedAt: legacy.ReceivedAt})

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -55,7 +56,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.profile, "cpuprofile", "", "write the load client's CPU profile here (the server's: env "+childProfileEnv+")")
 	fs.StringVar(&c.stream, "stream", streamAuto, "how the client streams once calls are up: "+streamPoll+" (detached sockets on epoll poll loops; Linux, plain ws:// only), "+streamGoroutines+" (gorilla/websocket, a reader goroutine per leg, as the app does) or "+streamAuto+" ("+streamPoll+" where it can)")
 	fs.IntVar(&c.procs, "client-procs", 0, "GOMAXPROCS of the load client only (the spawned server keeps Go's default); on a small machine 1 leaves a core to the server")
-	if err := parseFlagSet(fs, args); err != nil {
+	if err := flagparse.Parse(fs, args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -100,32 +101,6 @@ func parseFlags(args []string) (config, error) {
 		}
 	}
 	return c, nil
-}
-
-// parseFlagSet is fs.Parse(args), except that the error it prints (to fs's
-// output, followed by the usage, as flag does) and returns quotes an
-// argument short: flag's own text would repeat it whole.
-func parseFlagSet(fs *flag.FlagSet, args []string) error {
-	out, usage := fs.Output(), fs.Usage
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.SetOutput(out)
-	fs.Usage = usage
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, flag.ErrHelp) {
-		err = wire.QuoteError(err)
-		fmt.Fprintln(out, err)
-	}
-	if usage != nil {
-		usage()
-	} else {
-		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
-		fs.PrintDefaults()
-	}
-	return err
 }
 
 // result is one round's measurements.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/providers"
 	"github.com/onecxi/phone/wire"
@@ -61,7 +62,7 @@ flags:
 		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
 		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
 	)
-	if err := parseFlagSet(fs, args); err != nil {
+	if err := flagparse.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -204,30 +205,4 @@ func hashKey(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, server.HashKey(key))
 	return exitOK
-}
-
-// parseFlagSet is fs.Parse(args), except that the error it prints (to fs's
-// output, followed by the usage, as flag does) and returns quotes an
-// argument short: flag's own text would repeat it whole.
-func parseFlagSet(fs *flag.FlagSet, args []string) error {
-	out, usage := fs.Output(), fs.Usage
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.SetOutput(out)
-	fs.Usage = usage
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, flag.ErrHelp) {
-		err = wire.QuoteError(err)
-		fmt.Fprintln(out, err)
-	}
-	if usage != nil {
-		usage()
-	} else {
-		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
-		fs.PrintDefaults()
-	}
-	return err
 }

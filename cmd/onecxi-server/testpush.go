@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/providers"
 )
@@ -26,7 +27,7 @@ func testPush(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		number     = fs.String("number", "", "registered `number` to ring (required)")
 		ring       = fs.Duration("ring", 5*time.Second, "how long the test call rings before its end push")
 	)
-	if err := parseFlagSet(fs, args); err != nil {
+	if err := flagparse.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
