@@ -78,9 +78,10 @@ func Get[T any](u *UI, f func() T) T {
 }
 
 // Eventually waits up to wait for cond, evaluated on the UI goroutine, to
-// hold; it reports whether it did. Use it with require.True, or use
-// require.Eventually with Get inside the condition. Like Do, it must not be
-// called on the UI goroutine.
+// hold; it reports whether it did. Use it with require.True (testify's
+// Eventually evaluates its condition on goroutines of its own, which may
+// outlive it; see Never). Like Do, it must not be called on the UI
+// goroutine.
 func (u *UI) Eventually(cond func() bool, wait time.Duration) bool {
 	deadline := time.Now().Add(wait)
 	for {
@@ -90,7 +91,26 @@ func (u *UI) Eventually(cond func() bool, wait time.Duration) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // the poll interval, not a wait for an event
+	}
+}
+
+// Never checks cond, evaluated on the UI goroutine, every 10 ms for the
+// whole of wait; it reports whether cond stayed false throughout. Use it
+// with require.True rather than testify's Never: that evaluates its
+// condition on goroutines of its own which can outlive it (and then Get
+// after the test has ended), while this polls from the calling goroutine.
+// Like Do, it must not be called on the UI goroutine.
+func (u *UI) Never(cond func() bool, wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	for {
+		if Get(u, cond) {
+			return false
+		}
+		if time.Now().After(deadline) {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond) // the poll interval, not a wait for an event
 	}
 }
 

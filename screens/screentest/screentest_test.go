@@ -3,6 +3,7 @@ package screentest
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -79,4 +80,15 @@ func TestFyneDoOnTheUIGoroutineQueues(t *testing.T) {
 	})
 	ui.Flush()
 	assert.Equal(t, "after the tap", Get(ui, func() string { return order[len(order)-1] }))
+}
+
+func TestEventuallyAndNeverPollFromTheCaller(t *testing.T) {
+	u := New(t)
+	var n int // touched only on the UI goroutine
+	u.Do(func() { n = 1 })
+	assert.True(t, u.Eventually(func() bool { return n == 1 }, time.Second))
+	assert.True(t, u.Never(func() bool { return n != 1 }, 50*time.Millisecond), "n stays 1")
+	u.Do(func() { n = 2 })
+	assert.False(t, u.Never(func() bool { return n == 2 }, time.Second), "Never sees a condition that holds")
+	assert.False(t, u.Eventually(func() bool { return n == 3 }, 30*time.Millisecond))
 }
