@@ -44,10 +44,11 @@ func (r *acceptRecord) check() error  { return r.Call.validate() }
 // payload is decoded once (ParseIncomingCall) and handled as the events
 // connection's calls are (ListenForIncomingCalls does that for you):
 //
-//   - event "end": the call's UI is dismissed and, if it is the current
-//     call and the server confirms that call is over, the call is ended
-//     (onCallEnded fires). The confirmation is needed because the server
-//     also sends "end" to the device that has just answered.
+//   - event "end": the call's UI is dismissed and, if it names the current
+//     call (its callId, or without one its parties), that call is ended
+//     here as the guide's "ending a call via push" says: onCallEnded fires
+//     and the server is told. The server never sends "end" to the device
+//     that answered a call, so such a push means the call is over.
 //   - a payload already handled (same callId) or older than the ring timeout
 //     is ignored without error.
 //   - otherwise the call is stored as pending (CheckPendingIncomingCall) and
@@ -124,7 +125,7 @@ func (s *SDK) endIncoming(ctx context.Context, d IncomingCallData) error {
 	s.mu.Lock()
 	s.seen[key] = seenCall{at: time.Now(), ended: true, data: d}
 	c := s.call
-	match := c != nil && d.CallID != "" && (c.serverID == d.CallID || c.p.callID == d.CallID)
+	match := c != nil && endsCall(d, c)
 	s.mu.Unlock()
 	s.clearPending(key)
 	if err := s.plat.DismissIncomingCall(ctx, key); err != nil {
@@ -136,13 +137,24 @@ func (s *SDK) endIncoming(ctx context.Context, d IncomingCallData) error {
 	return nil
 }
 
-// endCallOnPush handles a push "end" for the current call. The call socket
-// is authoritative: the server ends a call there. A push "end" also arrives
-// when this very device answers (the server stops every device of the number
-// ringing and cannot tell this device's events connection apart), and a
-// delayed FCM push can arrive long after; so the call is ended only when the
-// server confirms it is over (status "ended" or call_ended). A call still
-// connecting is left to its start reply.
+// endsCall reports whether end push d is for call c (s.mu held): the same
+// call ID, or, for a push without one (the guide's "ending a call via push"
+// example names only the parties), the same parties: d's caller is the
+// number c is with and d is addressed to c's registered number.
+func endsCall(d IncomingCallData, c *call) bool {
+	if d.CallID != "" {
+		return c.serverID == d.CallID || c.p.callID == d.CallID
+	}
+	return d.CallFrom == c.p.to && (d.CallTo == c.p.registeredNumber || d.RegisteredNumber == c.p.registeredNumber)
+}
+
+// endCallOnPush ends the current call because a push said it is over, as
+// the guide's section 9 says: locally, with onCallEnded, and the server is
+// told (end). The server never sends "end" for a call to the device that
+// answered it (that device names itself with its deviceId on the events
+// connection and in its answer), so an "end" naming this device's call
+// means the call is over. A call still connecting is left to its start
+// reply, which then fails with the call's end.
 func (s *SDK) endCallOnPush(ctx context.Context, c *call, key string) error {
 	s.mu.Lock()
 	placed := c.placed
@@ -150,16 +162,9 @@ func (s *SDK) endCallOnPush(ctx context.Context, c *call, key string) error {
 	if !placed {
 		return nil
 	}
-	r, err := c.request(ctx, wire.Message{Type: wire.TypeStatus})
-	over := (err == nil && r.State == "ended") || ServerCode(err) == wire.CodeCallEnded
-	if !over {
-		s.log.Debug("callcore: push end for the current call; the server says it goes on", "call_id", key,
-			"state", r.State, "err", err)
-		return nil
-	}
 	s.log.Info("callcore: push ended the current call", "call_id", key)
 	if err := s.endCall(ctx, c, wire.ReasonHangup); err != nil {
-		return newError(ErrIncomingCallFailed, err, "ending call %s", key)
+		return newError(ErrIncomingCallFailed, err, "ending call %s", wire.Quote(key))
 	}
 	return nil
 }

@@ -106,23 +106,48 @@ func TestAcceptFromTheUIAnswersTheCall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, pending, "no longer pending")
 
-	// The server stops this number's devices ringing, this one included: the
-	// call goes on (the server says it is active).
+	// An end push naming the live call ends it here (the guide's "ending a
+	// call via push"): onCallEnded fires and the server is told.
 	end := freshPush("c_42")
 	end["event"] = "end"
-	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), end))
-	assert.True(t, e.sdk.IsCallActive(), "an end push for a live call is checked with the server")
-	assert.Len(t, fc.messages(wire.TypeStatus), 1)
-
-	// The server says the call is over: the push ends it.
-	e.fs.onControl = func(fc *fakeCall, m wire.Message) {
-		_ = fc.conn.Send(wire.Message{Type: wire.TypeStatus, Ref: m.Ref, CallID: fc.id, State: "ended"})
-	}
 	require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), end))
 	assert.False(t, e.sdk.IsCallActive())
 	flush(e.sdk)
 	assert.True(t, e.rec.has("ended:app_to_app:1001"))
 	assert.Contains(t, e.plat.Dismissed(), "c_42")
+	waitFor(t, fc.closed, "the server side to close")
+	assert.NotEmpty(t, fc.messages(wire.TypeEnd), "the server was told")
+	assert.Empty(t, fc.messages(wire.TypeStatus), "nothing to ask: the push is believed")
+}
+
+func TestEndPushMatchesTheCurrentCall(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(map[string]any)
+		ends   bool
+	}{
+		{"its call ID", func(map[string]any) {}, true},
+		{"another call's ID", func(p map[string]any) { p["callId"] = "c_other" }, false},
+		{"no call ID, its parties", func(p map[string]any) { delete(p, "callId") }, true},
+		{"no call ID, another caller", func(p map[string]any) { delete(p, "callId"); p["callFrom"] = "1999" }, false},
+		{"no call ID, another number of ours", func(p map[string]any) {
+			delete(p, "callId")
+			p["callTo"], p["registeredNumber"] = "1003", "1003"
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), freshPush("c_42")))
+			require.True(t, e.plat.Respond("c_42", platform.ActionAccept))
+			waitFor(t, func() bool { return e.sdk.GetCallStatus().State == CallStateActive }, "the answered call")
+			end := freshPush("c_42")
+			end["event"] = "end"
+			tt.mutate(end)
+			require.NoError(t, e.sdk.HandleIncomingCallWithUI(ctxT(t), end))
+			assert.Equal(t, !tt.ends, e.sdk.IsCallActive())
+		})
+	}
 }
 
 func TestAppToAppAnswerUsesPendingCallID(t *testing.T) {

@@ -102,12 +102,15 @@ func TestPushedCallIsAnsweredWithTwoWayAudio(t *testing.T) {
 	require.NoError(t, b2.sdk.HandleIncomingCallWithUI(ctx(t), end))
 	assert.Len(t, pushesTo(pf, bToken), 1, "no end to the answering phone")
 
-	// A late or duplicated end reaching the answering phone anyway does not
-	// end its call: the server says it is live.
-	require.NoError(t, b.sdk.HandleIncomingCallWithUI(ctx(t), end))
 	require.NoError(t, b.sdk.FlushCallbacks(ctx(t)))
 	assert.True(t, b.sdk.IsCallActive(), "B's call goes on")
 	a.hears(toneB)
+
+	// An end push naming B's call (the guide's "ending a call via push")
+	// ends it on B, which tells the server: A hears B hang up.
+	require.NoError(t, b.sdk.HandleIncomingCallWithUI(ctx(t), end))
+	b.waitFor("ended app_to_app 1001")
+	a.waitFor("ended app_to_app 1002")
 }
 
 func TestPushedCallDeclined(t *testing.T) {
