@@ -83,9 +83,16 @@ func (a *authenticator) check(name, key string) *account {
 }
 
 // authenticate reads the credential headers of r. On failure it has written
-// the 401 reply and returns nil.
+// the 401 reply (429 while the client address or the account name is in
+// its failed-authentication back-off) and returns nil.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *account {
 	name, key, ok := wire.Credentials(r.Header)
+	addr := clientAddr(r.RemoteAddr)
+	// Before any hashing: a client in its back-off costs a map lookup.
+	if wait := s.guard.wait(addr, name); wait > 0 {
+		refuseTooMany(w, wait, "too many failed authentications: retry later")
+		return nil
+	}
 	if !ok {
 		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized,
 			"missing credentials: send "+wire.HeaderAccount+" and "+wire.HeaderAuth+": Bearer <api key>")
@@ -93,8 +100,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *account {
 	}
 	acct := s.auth.check(name, key)
 	if acct == nil {
-		// The account name is not a secret; the key is, so only its tail is logged.
-		s.log.Info("authentication failed", "account", wire.Quote(name), "key", wire.Redact(key), "remote", r.RemoteAddr, "path", wire.Quote(r.URL.Path))
+		// The account name is not a secret; the key is, so only its tail is
+		// logged, and sampled (authGuard.failed).
+		s.guard.failed(s.log, addr, name, key, r.RemoteAddr, r.URL.Path)
 		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "unknown account or wrong API key")
 		return nil
 	}

@@ -102,6 +102,9 @@ func (r *registry) start(l *leg, m wire.Message, targets []devices.Device) {
 	case int(r.stats.activeCalls.Load()) >= r.maxCalls:
 		r.reject(l, m, wire.CodeTooManyRequests, "the server is at its call limit")
 		return
+	case r.atCallLimit(st):
+		r.reject(l, m, wire.CodeTooManyRequests, "the account is at its call limit")
+		return
 	case st.inUse[m.RegisteredNumber] != nil:
 		r.reject(l, m, wire.CodeNumberInUse, "registered number "+m.RegisteredNumber+" is already in a call")
 		return

@@ -87,6 +87,9 @@ type Config struct {
 	// Push configures APNs and FCM delivery; zero means none. Package
 	// server/providers builds its transports.
 	Push push.Config
+	// Limits bounds what one account, connection or client address can
+	// take; zero fields take their defaults (see [Limits]).
+	Limits Limits
 }
 
 // Account is one tenant: its credentials and its DID plan.
@@ -132,6 +135,7 @@ type configFile struct {
 	Trunk       trunkFile   `json:"trunk"`
 	DeviceDB    string      `json:"deviceDb"`
 	Push        push.Config `json:"push"`
+	Limits      limitsFile  `json:"limits"`
 }
 
 type trunkFile struct {
@@ -199,6 +203,7 @@ func ParseConfig(data []byte) (Config, error) {
 		}
 		cfg.Trunk.AnswerDelay = d
 	}
+	cfg.Limits, errs = f.Limits.parse(errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
 	}
@@ -271,6 +276,7 @@ func (c Config) Validate() error {
 		bad("maxCalls: %d is negative", c.MaxCalls)
 	}
 	errs = append(errs, c.Push.Validate()...)
+	errs = append(errs, c.Limits.validate()...)
 	if len(c.Accounts) == 0 {
 		bad("accounts: at least one account is required")
 	}
@@ -357,6 +363,7 @@ func (c Config) withDefaults() Config {
 	if c.Trunk.Type == "" {
 		c.Trunk.Type = TrunkSimulated
 	}
+	c.Limits = c.Limits.withDefaults()
 	if c.Trunk.Mode == "" {
 		c.Trunk.Mode = trunk.ModeEcho
 	}

@@ -25,6 +25,8 @@ func TestExampleConfigLoads(t *testing.T) {
 	assert.Equal(t, time.Second, cfg.Trunk.AnswerDelay)
 	assert.Equal(t, []string{"5550100"}, cfg.Trunk.Busy)
 	assert.Equal(t, "onecxi-devices.db", cfg.DeviceDB)
+	assert.Equal(t, server.DefaultCallsPerAccount, cfg.Limits.CallsPerAccount)
+	assert.Equal(t, server.DefaultAuthBackoffMax, cfg.Limits.AuthBackoffMax)
 	cfg.DeviceDB = filepath.Join(t.TempDir(), cfg.DeviceDB) // not in the source tree
 	prov, err := providers.Open(t.Context(), cfg, nil)
 	require.NoError(t, err)

@@ -51,6 +51,12 @@
 //	  }],
 //	  "trunk": {"type": "simulated",        // or "none"
 //	    "answerDelay": "1s", "mode": "echo", // or "tone:<hz>"
-//	    "busy": ["5550100"]}                // numbers that fail busy
+//	    "busy": ["5550100"]},               // numbers that fail busy
+//	  "limits": {                           // see Limits; 0 = default, -1 = off
+//	    "callsPerAccount": 500,             // concurrent calls of one account
+//	    "eventConnsPerAccount": 2000,       // /v1/events connections of one account
+//	    "controlPerSecond": 20, "controlBurst": 40, // per connection; over: close 1008
+//	    "authFailures": 5, "authWindow": "1m",      // failures before a back-off (429)
+//	    "authBackoff": "1s", "authBackoffMax": "5m"} // doubling to the cap
 //	}
 package server

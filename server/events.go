@@ -1,6 +1,8 @@
 package server
 
 import (
+	"log/slog"
+
 	"github.com/gorilla/websocket"
 
 	"github.com/onecxi/phone/wire"
@@ -13,13 +15,18 @@ type eventConn struct {
 	acct   *account
 	number string
 	device string // the install's ID, if it gave one
+	log    *slog.Logger
+
+	// The reader goroutine's: its control message rate (limits.go).
+	bucket  tokenBucket
+	limited bool // over the rate: closing, and reading no more
 }
 
 // serveEvents runs an upgraded /v1/events connection until it closes.
 func (s *Server) serveEvents(acct *account, number, device string, ws *websocket.Conn, remote string) {
 	log := s.log.With("account", acct.name, "number", number, "remote", remote)
 	conn := wire.NewConn(ws, log)
-	ec := &eventConn{conn: conn, acct: acct, number: number, device: device}
+	ec := &eventConn{conn: conn, acct: acct, number: number, device: device, log: log, bucket: newTokenBucket(s.cfg.Limits)}
 	// hello means "registered": it is queued on the registry goroutine right
 	// after registration, so a call placed once the app has seen it rings
 	// this device, and no incoming event can precede it.
@@ -36,6 +43,9 @@ func (s *Server) serveEvents(acct *account, number, device string, ws *websocket
 	log.Debug("events connection open")
 	err = conn.Run(s.base, wire.Handlers{
 		OnMessage: func(m wire.Message) {
+			if !ec.allowControl() {
+				return
+			}
 			if m.Type == wire.TypePing {
 				_ = conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
 				return
@@ -43,7 +53,11 @@ func (s *Server) serveEvents(acct *account, number, device string, ws *websocket
 			_ = conn.Send(wire.Message{Type: wire.TypeError, Ref: m.Ref, Code: wire.CodeBadRequest,
 				Message: "only ping is accepted on the events connection"})
 		},
+		OnPing: func() { ec.allowControl() },
 		OnBadMessage: func(err error) {
+			if !ec.allowControl() {
+				return
+			}
 			_ = conn.Send(wire.Message{Type: wire.TypeError, Code: wire.CodeBadRequest, Message: text(err.Error())})
 		},
 	})

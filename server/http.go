@@ -116,9 +116,15 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	// adds no call), so this only guards memory: a call has at most two
 	// legs. The call limit proper is applied to start.
 	if int(s.stats.callLegs.Load()) >= 2*s.cfg.MaxCalls {
-		writeError(w, http.StatusTooManyRequests, wire.CodeTooManyRequests, "the server is at its call limit")
+		refuseTooMany(w, capRetryAfter, "the server is at its call limit")
 		return
 	}
+	// The account's own share, counted exactly (limits.go).
+	release := s.reserveSlot(w, acct, slotCall)
+	if release == nil {
+		return
+	}
+	defer release()
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -145,6 +151,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	release := s.reserveSlot(w, acct, slotEvents)
+	if release == nil {
+		return
+	}
+	defer release()
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return

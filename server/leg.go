@@ -42,13 +42,16 @@ type leg struct {
 	// The per-frame path.
 	route atomic.Pointer[route]
 	muted atomic.Bool
+
+	// The reader goroutine's: its control message rate (limits.go).
+	bucket tokenBucket
 }
 
 // serveCall runs an upgraded /v1/call connection until it closes.
 func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
 	log := s.log.With("account", acct.name, "remote", remote)
 	conn := wire.NewConn(ws, log)
-	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: conn, log: log}
+	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: conn, log: log, bucket: newTokenBucket(s.cfg.Limits)}
 	var err error
 	if e := s.reg.do(func() { err = s.reg.addLeg(l) }); e != nil || err != nil {
 		conn.Close(wire.CloseGoingAway, "server shutting down")
@@ -61,7 +64,7 @@ func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
 		}
 	})
 	err = conn.Run(s.base, wire.Handlers{OnMessage: l.onMessage, OnAudio: l.onAudio, OnBadMessage: l.onBadMessage,
-		OnBadAudio: func(error) { l.stats.framesMalformed.Add(1) }})
+		OnBadAudio: func(error) { l.stats.framesMalformed.Add(1) }, OnPing: func() { l.allowControl() }})
 	timer.Stop()
 	if err != nil {
 		log.Debug("call connection closed", "err", err)
@@ -95,6 +98,9 @@ func (l *leg) onAudio(raw []byte) {
 }
 
 func (l *leg) onMessage(m wire.Message) {
+	if !l.allowControl() {
+		return
+	}
 	switch l.phase.Load() {
 	case legRefused:
 		return
@@ -156,6 +162,9 @@ func (l *leg) control(ref uint32, f func() (wire.Code, string)) {
 // onBadMessage answers bad_request and keeps the connection, except before
 // start: a client whose first message is wrong is not going to place a call.
 func (l *leg) onBadMessage(err error) {
+	if !l.allowControl() {
+		return
+	}
 	switch l.phase.Load() {
 	case legRefused:
 	case legWaiting:

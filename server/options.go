@@ -22,6 +22,7 @@ type options struct {
 	devices      devices.Store
 	push         []push.Transport
 	startTimeout time.Duration
+	authClock    func() time.Time // nil: time.Now
 }
 
 func defaultOptions() options {
@@ -92,6 +93,12 @@ func WithPush(ts ...push.Transport) Option {
 			}
 		}
 	}
+}
+
+// withAuthClock sets the clock of the failed-authentication back-off, so
+// tests can move through minutes of it at once.
+func withAuthClock(now func() time.Time) Option {
+	return func(o *options) { o.authClock = now }
 }
 
 // withStartTimeout shortens wire.StartTimeout for tests.

@@ -30,6 +30,7 @@ type routing struct {
 	accounts    map[string]*account
 	ringTimeout time.Duration
 	maxCalls    int
+	limits      Limits // with defaults
 	environment string // goes into push payloads
 	trunk       trunk.Trunk
 	push        pushSender
@@ -75,6 +76,10 @@ type acctState struct {
 	events map[string]map[*eventConn]struct{} // by registered number
 	inUse  map[string]*leg                    // registered number → its leg in a live call
 	calls  map[string]*call                   // live calls by ID
+
+	// Connections holding one of the account's slots (limits.go): counted
+	// from before the upgrade until the connection is over.
+	callConns, eventConns int
 }
 
 func newRegistry(rt routing) *registry {

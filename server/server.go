@@ -33,6 +33,7 @@ type Server struct {
 	cfg        Config
 	log        *slog.Logger
 	auth       *authenticator
+	guard      *authGuard // failed-authentication back-off (authlimit.go)
 	devices    devices.Store
 	push       *push.Pusher // nil: no push provider configured
 	startLimit time.Duration
@@ -93,6 +94,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		cfg:        cfg,
 		log:        o.log,
 		auth:       auth,
+		guard:      newAuthGuard(cfg.Limits, o.authClock),
 		devices:    o.devices,
 		startLimit: o.startTimeout,
 		stats:      &counters{},
@@ -141,6 +143,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		accounts:    auth.accounts,
 		ringTimeout: cfg.RingTimeout,
 		maxCalls:    cfg.MaxCalls,
+		limits:      cfg.Limits,
 		environment: cfg.Environment,
 		trunk:       tr,
 		push:        s.push,

@@ -85,6 +85,10 @@ type Handlers struct {
 	// Stats.AudioMalformed; the handler may count it too, and must not
 	// answer it.
 	OnBadAudio func(error)
+	// OnPing, if set, is told of each WebSocket ping the peer sends, before
+	// it is answered (the server counts them against a control message
+	// rate).
+	OnPing func()
 }
 
 // NewConn wraps an upgraded or dialled WebSocket. Call Run to start it.
@@ -137,6 +141,13 @@ func (c *Conn) readLoop(h Handlers) error {
 		c.touch()
 		return c.ws.SetReadDeadline(time.Now().Add(PongWait))
 	})
+	if h.OnPing != nil {
+		pong := c.ws.PingHandler() // gorilla's: answers with a pong
+		c.ws.SetPingHandler(func(data string) error {
+			h.OnPing()
+			return pong(data)
+		})
+	}
 	deadlineSet := time.Now()
 	for {
 		kind, b, err := c.readMessage()

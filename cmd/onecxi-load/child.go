@@ -41,6 +41,9 @@ func serveChild() error {
 	cfg, _ := server.DemoConfig()
 	cfg.Accounts[0].APIKeyHashes = []string{server.HashKey(key)}
 	cfg.MaxCalls = 100000
+	// One account places every call: its own caps would be the limit.
+	cfg.Limits.CallsPerAccount = server.NoLimit
+	cfg.Limits.EventConnsPerAccount = server.NoLimit
 	srv, err := server.New(cfg, server.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	if err != nil {
 		return err
