@@ -3,6 +3,7 @@ package callcore
 import (
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // CallProgressCallback is the bridge from the SDK to the app's UI (the
@@ -42,21 +43,44 @@ type CallProgressCallback interface {
 // CallbackFuncs implements CallProgressCallback with optional functions; nil
 // fields ignore their event. Handy in tests, CLIs and small apps.
 type CallbackFuncs struct {
-	StatusChanged func(CallStatus)
-	Started       func(callType CallType, did, registeredNumber string)
-	Ended         func(callType CallType, did string)
-	Error         func(err error, callType CallType)
-	WebSocket     func(connected bool)
-	Declined      func(callType CallType, callFrom string)
-	Listening     func(connected bool) // ListeningCallback
-	RemoteDTMF    func(digit string)   // RemoteDTMFCallback
+	StatusChanged  func(CallStatus)
+	Started        func(callType CallType, did, registeredNumber string)
+	Ended          func(callType CallType, did string)
+	Error          func(err error, callType CallType)
+	WebSocket      func(connected bool)
+	Declined       func(callType CallType, callFrom string)
+	Listening      func(connected bool)     // ListeningCallback
+	RemoteDTMF     func(digit string)       // RemoteDTMFCallback
+	ServerDraining func(left time.Duration) // ServerDrainingCallback
 }
 
 var (
-	_ CallProgressCallback = CallbackFuncs{}
-	_ ListeningCallback    = CallbackFuncs{}
-	_ RemoteDTMFCallback   = CallbackFuncs{}
+	_ CallProgressCallback   = CallbackFuncs{}
+	_ ListeningCallback      = CallbackFuncs{}
+	_ RemoteDTMFCallback     = CallbackFuncs{}
+	_ ServerDrainingCallback = CallbackFuncs{}
 )
+
+// ServerDrainingCallback is an optional extension of CallProgressCallback:
+// a callback that also implements it is told when the server says it is
+// draining, that is stopping or restarting while it lets live calls finish
+// (PROTOCOL.md, "Server drain"). left is the longest the server will let a
+// call go on; one still up then ends with reason "shutdown" (onCallEnded as
+// usual). The SDK itself keeps the current call, and the events connection
+// of ListenForIncomingCalls reconnects when the server closes it (see
+// there). It fires once for each connection the notice arrives on (the
+// current call's, the events connection's), in order with the other events.
+// An app may show it ("the service restarts; calls are not affected").
+type ServerDrainingCallback interface {
+	OnServerDraining(left time.Duration)
+}
+
+// OnServerDraining implements ServerDrainingCallback.
+func (f CallbackFuncs) OnServerDraining(left time.Duration) {
+	if f.ServerDraining != nil {
+		f.ServerDraining(left)
+	}
+}
 
 // RemoteDTMFCallback is an optional extension of CallProgressCallback: a
 // callback that also implements it is told of each digit (0-9, *, #) the

@@ -456,6 +456,18 @@ func (c *call) onMessage(m wire.Message) {
 	case wire.TypePing:
 		_ = c.conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
 
+	case wire.TypeDraining:
+		// The server is stopping or restarting but lets this call go on
+		// (for at most m.MS): nothing to do but say so.
+		left := time.Duration(m.MS) * time.Millisecond
+		s.mu.Lock()
+		id := c.serverID
+		if s.call == c {
+			s.emitDrainingLocked(left)
+		}
+		s.mu.Unlock()
+		s.log.Info("callcore: the server is draining; the call goes on", "call_id", id, "at_most", left)
+
 	case wire.TypeDTMF:
 		if !wire.ValidDigit(m.Digit) {
 			return

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onecxi/phone/wire"
@@ -28,6 +29,10 @@ type listener struct {
 	done      chan struct{}
 	ready     chan struct{} // closed at the first hello: the server has registered us
 	readyOnce sync.Once
+	// draining is set when the server says it is draining: the close that
+	// follows is expected, and reconnecting starts over from the shortest
+	// backoff.
+	draining atomic.Bool
 }
 
 func (l *listener) markReady() { l.readyOnce.Do(func() { close(l.ready) }) }
@@ -60,6 +65,13 @@ func (l *listener) stop() {
 // reconnects with exponential backoff and jitter until ctx ends,
 // StopListening or Dispose; rejected credentials stop it and are reported
 // through onCallError. A second call replaces the first listener.
+//
+// A server that drains (PROTOCOL.md, "Server drain") says so on the events
+// connection and closes it when its drain ends; the SDK logs the notice
+// (and tells a ServerDrainingCallback), reports the close like any loss
+// (OnListeningChanged(false)), and reconnects from its shortest backoff
+// (0.25-0.5 s, then doubling while the server is unreachable), so the app
+// is listening again as soon as a server takes it (OnListeningChanged(true)).
 func (s *SDK) ListenForIncomingCalls(ctx context.Context, registeredNumber string) error {
 	cr, err := s.initialized()
 	if err != nil {
@@ -180,7 +192,14 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 		if ctx.Err() != nil || !l.isReady() {
 			return // stopped, or the first connection never registered
 		}
-		s.log.Info("callcore: events connection lost; reconnecting", "err", err)
+		if l.draining.Swap(false) {
+			// Expected: the server announced it. Whatever earlier losses
+			// did to the backoff, try again promptly.
+			s.log.Info("callcore: events connection closed by a draining server; reconnecting", "err", err)
+			backoff = listenMinBackoff
+		} else {
+			s.log.Info("callcore: events connection lost; reconnecting", "err", err)
+		}
 		s.emitListening(false)
 		if time.Since(since) > listenStableAfter {
 			backoff = listenMinBackoff
@@ -217,6 +236,16 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 	}
 }
 
+// emitDrainingLocked tells a ServerDrainingCallback that the server is
+// draining. Callers hold s.mu.
+func (s *SDK) emitDrainingLocked(left time.Duration) {
+	s.disp.emit(func(cb CallProgressCallback) {
+		if dc, ok := cb.(ServerDrainingCallback); ok {
+			dc.OnServerDraining(left)
+		}
+	})
+}
+
 // emitListening tells a ListeningCallback about the events connection.
 func (s *SDK) emitListening(up bool) {
 	s.mu.Lock()
@@ -247,5 +276,12 @@ func (s *SDK) onEvent(ctx context.Context, l *listener, conn *wire.Conn, m wire.
 		l.markReady()
 		s.emitListening(true)
 		s.log.Debug("callcore: events connection registered")
+	case wire.TypeDraining:
+		left := time.Duration(m.MS) * time.Millisecond
+		l.draining.Store(true)
+		s.log.Info("callcore: the server is draining; the events connection will close and reconnect", "within", left)
+		s.mu.Lock()
+		s.emitDrainingLocked(left)
+		s.mu.Unlock()
 	}
 }

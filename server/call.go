@@ -96,6 +96,11 @@ func (r *registry) start(l *leg, m wire.Message, targets []devices.Device) {
 	case r.closing:
 		r.reject(l, m, wire.CodeShuttingDown, "the server is shutting down")
 		return
+	case r.drain.on && m.Kind != wire.KindAppToAppAnswer:
+		// Draining: calls go on and a ringing one may still be answered,
+		// but nothing new starts (drain.go).
+		r.reject(l, m, wire.CodeShuttingDown, "the server is draining: it takes no new calls")
+		return
 	case m.Kind == wire.KindAppToAppAnswer:
 		r.answer(st, l, m)
 		return
@@ -393,6 +398,9 @@ func (r *registry) trunkDTMF(c *call, digit byte) {
 
 // hangup ends l's call because l hung up (end, or its connection closed).
 func (r *registry) hangup(l *leg) {
+	// It closes its own connection (normally) next: a shutdown meanwhile,
+	// say the one a drain ending with this call starts, leaves it alone.
+	l.closing = true
 	if c := l.call; c != nil && c.state != stateEnded {
 		r.finish(c, l, wire.ReasonHangup, nil, wire.CloseNormal)
 	}
@@ -455,6 +463,7 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 	r.stats.activeCalls.Add(-1)
 	c.legs[sideCaller].log.Info("call ended", "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond))
 	r.emit(c.event(EventEnded, reason))
+	r.checkDrained()
 }
 
 // Control requests. Each returns an error code and message, or "" for ack.

@@ -77,6 +77,11 @@ type Config struct {
 	// MaxCalls bounds concurrent calls over all accounts (default
 	// DefaultMaxCalls).
 	MaxCalls int
+	// DrainTimeout bounds how long a drain (Server.Drain, and Serve when
+	// its context ends) lets live calls go on before they are ended with
+	// reason "shutdown": default DefaultDrainTimeout, at most wire.MaxDrain;
+	// NoDrain (any negative value; "0s" in JSON) ends them at once.
+	DrainTimeout time.Duration
 	// Accounts are the tenants; at least one.
 	Accounts []Account
 	// Trunk carries outbound calls.
@@ -125,17 +130,18 @@ type TrunkConfig struct {
 // configFile is Config as JSON spells it: durations are strings such as "1s"
 // so that an error can name the field that holds a bad one.
 type configFile struct {
-	Listen      string      `json:"listen"`
-	TLSCert     string      `json:"tlsCert"`
-	TLSKey      string      `json:"tlsKey"`
-	Environment string      `json:"environment"`
-	RingTimeout string      `json:"ringTimeout"`
-	MaxCalls    int         `json:"maxCalls"`
-	Accounts    []Account   `json:"accounts"`
-	Trunk       trunkFile   `json:"trunk"`
-	DeviceDB    string      `json:"deviceDb"`
-	Push        push.Config `json:"push"`
-	Limits      limitsFile  `json:"limits"`
+	Listen       string      `json:"listen"`
+	TLSCert      string      `json:"tlsCert"`
+	TLSKey       string      `json:"tlsKey"`
+	Environment  string      `json:"environment"`
+	RingTimeout  string      `json:"ringTimeout"`
+	MaxCalls     int         `json:"maxCalls"`
+	DrainTimeout *string     `json:"drainTimeout"`
+	Accounts     []Account   `json:"accounts"`
+	Trunk        trunkFile   `json:"trunk"`
+	DeviceDB     string      `json:"deviceDb"`
+	Push         push.Config `json:"push"`
+	Limits       limitsFile  `json:"limits"`
 }
 
 type trunkFile struct {
@@ -195,6 +201,13 @@ func ParseConfig(data []byte) (Config, error) {
 			errs = append(errs, fmt.Errorf("ringTimeout: %s is not a duration such as \"45s\"", wire.Quote(f.RingTimeout)))
 		}
 		cfg.RingTimeout = d
+	}
+	if f.DrainTimeout != nil {
+		d, err := ParseDrainTimeout(*f.DrainTimeout)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("drainTimeout: %w", err))
+		}
+		cfg.DrainTimeout = d
 	}
 	if f.Trunk.AnswerDelay != nil {
 		d, err := time.ParseDuration(*f.Trunk.AnswerDelay)
@@ -274,6 +287,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxCalls < 0 {
 		bad("maxCalls: %d is negative", c.MaxCalls)
+	}
+	if c.DrainTimeout > wire.MaxDrain {
+		bad("drainTimeout: %v is over %v", c.DrainTimeout, wire.MaxDrain)
 	}
 	errs = append(errs, c.Push.Validate()...)
 	errs = append(errs, c.Limits.validate()...)
@@ -359,6 +375,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxCalls == 0 {
 		c.MaxCalls = DefaultMaxCalls
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
 	}
 	if c.Trunk.Type == "" {
 		c.Trunk.Type = TrunkSimulated
@@ -476,10 +495,11 @@ func GenerateKey() string {
 func DemoConfig() (Config, string) {
 	key := GenerateKey()
 	cfg := Config{
-		Listen:      DefaultListen,
-		Environment: EnvDevelopment,
-		RingTimeout: wire.DefaultRingTimeout,
-		MaxCalls:    DefaultMaxCalls,
+		Listen:       DefaultListen,
+		Environment:  EnvDevelopment,
+		RingTimeout:  wire.DefaultRingTimeout,
+		MaxCalls:     DefaultMaxCalls,
+		DrainTimeout: DefaultDrainTimeout,
 		Accounts: []Account{{
 			Name:         "demo",
 			APIKeyHashes: []string{HashKey(key)},

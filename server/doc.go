@@ -30,8 +30,10 @@
 // Package providers opens the store and transports a configuration names.
 // The phone's embedded demo server uses none of them.
 //
-// Start with [New], serve with [Server.Serve] or [Server.ListenAndServe], and
-// stop with [Server.Shutdown]. [DemoConfig] builds a ready-to-run local setup.
+// Start with [New], serve with [Server.Serve] or [Server.ListenAndServe], let
+// live calls finish with [Server.Drain] (Serve does when its context ends),
+// and stop with [Server.Shutdown]. [DemoConfig] builds a ready-to-run local
+// setup.
 //
 // # Configuration
 //
@@ -44,6 +46,7 @@
 //	  "environment": "DEVELOPMENT",         // or PRODUCTION; goes into push payloads
 //	  "ringTimeout": "45s",                 // app-to-app ringing
 //	  "maxCalls": 2000,                     // concurrent calls, all accounts
+//	  "drainTimeout": "30s",                // live calls' grace on SIGTERM (Drain); "0s": none
 //	  "accounts": [{
 //	    "name": "acme",                     // X-OneCxi-Account
 //	    "apiKeyHashes": ["sha256:<64 hex>"],  // onecxi-server gen-key / hash-key

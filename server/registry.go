@@ -67,6 +67,7 @@ type registry struct {
 	ended      map[string]*account // tombstones of ended calls
 	endedOrder []string
 	closing    bool
+	drain      drainState // see drain.go
 }
 
 // acctState is one account's share of the registry: nothing in it is
@@ -168,7 +169,9 @@ func (r *registry) legGone(l *leg) {
 }
 
 func (r *registry) addEvents(ec *eventConn) error {
-	if r.closing {
+	// Draining: an upgrade that passed drainGate just before the drain
+	// began is refused here (close 1001), not registered untold.
+	if r.closing || r.drain.on {
 		return errStopped
 	}
 	st := r.byAcct[ec.acct]
@@ -209,6 +212,9 @@ func (r *registry) tombstone(c *call) {
 // closes every other connection with 1001 and refuses new ones.
 func (r *registry) shutdown() {
 	r.closing = true
+	if len(r.calls) > 0 {
+		r.log.Info("ending calls at shutdown", "calls", len(r.calls))
+	}
 	for _, c := range r.calls {
 		r.finish(c, nil, wire.ReasonShutdown, nil, wire.CloseGoingAway)
 	}

@@ -28,7 +28,8 @@ const Name = "onecxi-reference-server"
 const ShutdownTimeout = 10 * time.Second
 
 // Server is a OneCxi call server. Create it with New, serve with Serve or
-// ListenAndServe, stop it with Shutdown (which also stops its goroutines).
+// ListenAndServe, let live calls finish with Drain, stop it with Shutdown
+// (which also stops its goroutines).
 type Server struct {
 	cfg        Config
 	log        *slog.Logger
@@ -51,6 +52,8 @@ type Server struct {
 	cancelBase context.CancelFunc
 	stopReg    context.CancelFunc
 
+	draining     atomic.Bool   // Drain has begun: new work is refused (drain.go)
+	stopping     chan struct{} // closed when Shutdown begins: a Drain returns
 	shutting     atomic.Bool
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -98,6 +101,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		devices:    o.devices,
 		startLimit: o.startTimeout,
 		stats:      &counters{},
+		stopping:   make(chan struct{}),
 	}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -154,7 +158,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	})
 	go s.reg.run(regCtx)
 
-	s.handler = s.routes()
+	s.handler = s.drainGate(s.routes())
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -171,9 +175,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve accepts connections on ln until Shutdown, or until ctx ends, which
-// shuts the server down gracefully (bounded by ShutdownTimeout). With a TLS
-// certificate configured it serves https and wss. It returns nil after a
-// graceful shutdown.
+// drains the server (Drain: live calls go on for up to the configured
+// DrainTimeout, unless Shutdown is called meanwhile) and then shuts it down
+// gracefully (bounded by ShutdownTimeout). With a TLS certificate configured
+// it serves https and wss. It returns nil after a graceful shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Beneath TLS, so call sockets get the relay's non-blocking fast path
 	// (wire.Conn) with or without it.
@@ -195,6 +200,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
+		_ = s.Drain(context.WithoutCancel(ctx)) // it logs how the drain ended
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 		defer cancel()
 		err := s.Shutdown(sctx)
@@ -217,10 +223,13 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // sends every live call end{reason:"shutdown"} and closes it with 1001,
 // closes the events connections, and waits for every goroutine it started,
 // bounded by ctx (after which remaining connections are closed at once).
-// Later calls return the first call's result.
+// It does not wait for calls to finish (that is Drain's job), and called
+// during a Drain it cuts the drain short. Later calls return the first
+// call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.shutting.Store(true)
+		close(s.stopping)
 		s.log.Info("shutting down")
 		var errs []error
 		if err := s.http.Shutdown(ctx); err != nil {

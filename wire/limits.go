@@ -49,4 +49,7 @@ const (
 	ReplyTimeout = 3 * time.Second
 	// DefaultRingTimeout is how long a call rings before failing no_answer.
 	DefaultRingTimeout = 45 * time.Second
+	// MaxDrain bounds how long a draining server lets live calls go on
+	// (the ms of a [TypeDraining] message).
+	MaxDrain = time.Hour
 )

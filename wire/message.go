@@ -32,6 +32,7 @@ const (
 	TypePong     Type = "pong"     // C/S: answer to ping
 	TypeIncoming Type = "incoming" // S (events): a call for this number, or its end
 	TypeHello    Type = "hello"    // S (events): registration accepted
+	TypeDraining Type = "draining" // S (call, events): the server is draining; MS until it cuts calls
 )
 
 // CallKind is a call type as the wire names it.
@@ -104,6 +105,10 @@ type Message struct {
 
 	// ping, pong: sender's clock in Unix milliseconds, echoed back.
 	TS int64 `json:"ts,omitempty"`
+
+	// draining: milliseconds until the server ends the calls still up
+	// (with end{reason:"shutdown"}), 1 to MaxDrain.
+	MS int64 `json:"ms,omitempty"`
 
 	// incoming: the guide's push payload, field for field.
 	Push *PushPayload `json:"push,omitempty"`
@@ -226,6 +231,10 @@ func (m Message) Validate() error {
 		}
 		if err := m.Push.Validate(); err != nil {
 			return err
+		}
+	case TypeDraining:
+		if m.MS < 1 || m.MS > MaxDrain.Milliseconds() {
+			return malformed("draining: ms %d is outside 1..%d", m.MS, MaxDrain.Milliseconds())
 		}
 	case TypeRinging, TypeAnswered, TypeDeclined, TypeEnd, TypeAck,
 		TypeStatus, TypePing, TypePong, TypeHello:

@@ -26,6 +26,9 @@ func TestDecodeAcceptsEveryWellFormedType(t *testing.T) {
 		{"ping", `{"type":"ping","ts":1711800000000}`, Message{Type: TypePing, TS: 1711800000000}},
 		{"status reply", `{"type":"status","ref":9,"callId":"c","state":"active","muted":true}`,
 			Message{Type: TypeStatus, Ref: 9, CallID: "c", State: "active", Muted: true}},
+		{"draining", `{"type":"draining","ms":30000}`, Message{Type: TypeDraining, MS: 30000}},
+		{"draining a millisecond", `{"type":"draining","ms":1}`, Message{Type: TypeDraining, MS: 1}},
+		{"draining an hour", `{"type":"draining","ms":3600000}`, Message{Type: TypeDraining, MS: 3600000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +69,12 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 		{"incoming without push", `{"type":"incoming"}`, "push"},
 		{"long reason", `{"type":"end","reason":"` + strings.Repeat("x", MaxNameLen+1) + `"}`, "reason"},
 		{"negative ref", `{"type":"ack","ref":-1}`, ""},
+		{"draining without ms", `{"type":"draining"}`, "ms"},
+		{"draining zero ms", `{"type":"draining","ms":0}`, "ms"},
+		{"draining negative ms", `{"type":"draining","ms":-5}`, "ms"},
+		{"draining over an hour", `{"type":"draining","ms":3600001}`, "ms"},
+		{"draining fractional ms", `{"type":"draining","ms":1.5}`, ""},
+		{"draining ms as text", `{"type":"draining","ms":"30000"}`, ""},
 		{"oversize", `{"type":"end","reason":"` + strings.Repeat("x", MaxTextMessage) + `"}`, "limit"},
 	}
 	for _, tt := range tests {
@@ -80,6 +89,10 @@ func TestDecodeRejectsMalformed(t *testing.T) {
 
 func TestEncodeRefusesInvalid(t *testing.T) {
 	_, err := Encode(Message{Type: TypeDTMF, Digit: "x"})
+	assert.ErrorIs(t, err, ErrMalformed)
+	_, err = Encode(Message{Type: TypeDraining})
+	assert.ErrorIs(t, err, ErrMalformed, "draining needs its ms")
+	_, err = Encode(Message{Type: TypeDraining, MS: MaxDrain.Milliseconds() + 1})
 	assert.ErrorIs(t, err, ErrMalformed)
 	_, err = Encode(Message{Type: TypeEnd, Reason: "\xff\xfe"})
 	assert.ErrorIs(t, err, ErrMalformed)
@@ -129,7 +142,8 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"start","kind":"inbound","to":"90050","registeredNumber":"9876543210"}`,
 		`{"type":"mute","ref":1,"on":true}`,
 		`{"type":"incoming","push":{"callFrom":"1","callTo":"2","callType":"APPTOAPP","registeredNumber":"2","event":"end"}}`,
-		`{"type":"dtmf","digit":"#"}`, `{"type":`, `[]`, `null`,
+		`{"type":"dtmf","digit":"#"}`, `{"type":"draining","ms":30000}`, `{"type":"draining","ms":0}`,
+		`{"type":`, `[]`, `null`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -2,7 +2,7 @@
 //
 //	onecxi-server [-config file.json] [-listen host:port] [-tls-cert f -tls-key f]
 //	              [-log-level debug|info|warn|error] [-ring-timeout 45s]
-//	              [-device-db devices.db]
+//	              [-device-db devices.db] [-drain-timeout 30s]
 //	onecxi-server gen-key      print a new API key and its hash
 //	onecxi-server hash-key     read an API key on stdin, print its hash
 //	onecxi-server test-push -config f -account a -number n [-ring 5s]
@@ -10,7 +10,9 @@
 //
 // Without -config it runs the demo configuration (server.DemoConfig) and
 // prints the demo account's freshly generated API key once, on stdout.
-// SIGINT or SIGTERM shut it down gracefully.
+// SIGINT or SIGTERM drain it (no new calls; live calls go on for up to
+// -drain-timeout) and then shut it down gracefully; a second signal ends the
+// calls still up at once, and a third kills the process.
 package main
 
 import (
@@ -21,14 +23,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	drain, startDrain := context.WithCancel(context.Background())
+	cut, cutDrain := context.WithCancel(context.Background())
 	go func() {
-		// After the first signal, a second one kills at once rather than
-		// waiting for the graceful shutdown.
-		<-ctx.Done()
-		stop()
+		<-sigs
+		startDrain()
+		<-sigs
+		cutDrain()
+		// A third signal kills at once rather than waiting for the
+		// graceful shutdown.
+		signal.Stop(sigs)
 	}()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	code := runDraining(drain, cut, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	os.Exit(code)
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/server"
@@ -25,8 +26,15 @@ const (
 )
 
 // run is main without the process: arguments, streams and a context that
-// ends on SIGINT/SIGTERM, so tests can drive it.
+// ends on SIGINT/SIGTERM, so tests can drive it. When ctx ends the server
+// drains (live calls go on for up to the drain timeout) and then shuts down.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runDraining(ctx, context.Background(), args, stdin, stdout, stderr)
+}
+
+// runDraining is run with a second context, cut, whose end (main: a second
+// signal) cuts a drain short: the calls still up end at once.
+func runDraining(ctx, cut context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "gen-key":
@@ -61,7 +69,17 @@ flags:
 		logLevel    = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
 		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
+		drain       *time.Duration
 	)
+	fs.Func("drain-timeout", "on SIGTERM/SIGINT, how long live calls may go on before they are ended (`duration`, 0: at once; default: configuration, else 30s; a second signal cuts it short)",
+		func(v string) error {
+			d, err := server.ParseDrainTimeout(v)
+			if err != nil {
+				return err
+			}
+			drain = &d
+			return nil
+		})
 	if err := flagparse.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -103,6 +121,9 @@ flags:
 	}
 	if *deviceDB != "" {
 		cfg.DeviceDB = *deviceDB
+	}
+	if drain != nil {
+		cfg.DrainTimeout = *drain
 	}
 	prov, err := providers.Open(ctx, cfg, nil)
 	if err != nil {
@@ -152,6 +173,20 @@ flags:
 			<-gwDone
 		}()
 	}
+	served := make(chan struct{})
+	defer close(served)
+	go func() {
+		select {
+		case <-cut.Done():
+			// Serve is draining (ctx ended first) or about to: end the calls
+			// now rather than after the drain timeout.
+			log.Info("second signal: cutting the drain short")
+			sctx, cancel := context.WithTimeout(context.Background(), server.ShutdownTimeout)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		case <-served:
+		}
+	}()
 	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
 		return exitFailure
