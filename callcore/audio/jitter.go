@@ -31,13 +31,14 @@ const (
 	// compression removes it. Every jbDrainWindow (1 s) an excess over
 	// jbDrainOver (10 ms) starts it, and it goes on until what is left is
 	// shorter than the shortest splice. A large excess (over jbFastOver,
-	// 40 ms, or half the target: a stall's remainder) starts it after
+	// 30 ms, or half the target: a stall's remainder, or a burst that
+	// play-out restarted on after running dry) starts it after
 	// jbFastWindow (200 ms). A shorter window for small excesses would
 	// chase jitter, whose waits at gaps would then cost phase jumps.
 	jbDrainWindow = SampleRate
 	jbDrainOver   = FrameSamples / 2
 	jbFastWindow  = SampleRate / 5
-	jbFastOver    = 2 * FrameSamples
+	jbFastOver    = 3 * FrameSamples / 2
 	// jbDropOver is the excess (200 ms, or the target if larger) beyond
 	// which a backlog is dropped at once rather than compressed.
 	jbDropOver = SampleRate / 5

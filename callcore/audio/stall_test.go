@@ -108,7 +108,7 @@ func (r stallRun) drainTicks(before, tolerance int) int {
 }
 
 func TestJitterBufferDrainsBacklogAfterStall(t *testing.T) {
-	for _, stall := range []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second, 5 * time.Second, 15 * time.Second} {
+	for _, stall := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second, 5 * time.Second, 15 * time.Second} {
 		t.Run(fmt.Sprint(stall), func(t *testing.T) {
 			const after = 150 // 3 s
 			r := simulateStall(stall, after)
