@@ -26,9 +26,32 @@ const (
 	// jbSeen is how many recent sequence numbers are remembered to detect
 	// duplicates and to tell late from lost.
 	jbSeen = 256
-	// jbCatchUpWindow is how long the buffer level must stay above target
-	// before it skips ahead (1 s): the minimum over it is the true excess.
-	jbCatchUpWindow = SampleRate
+	// The buffer compares the lowest level it held over a window with its
+	// goal: that minimum is excess jitter does not explain, and time
+	// compression removes it. Every jbDrainWindow (1 s) an excess over
+	// jbDrainOver (10 ms) starts it, and it goes on until what is left is
+	// shorter than the shortest splice. A large excess (over jbFastOver,
+	// 30 ms, or half the target: a stall's remainder, or a burst that
+	// play-out restarted on after running dry) starts it after
+	// jbFastWindow (200 ms). A shorter window for small excesses would
+	// chase jitter, whose waits at gaps would then cost phase jumps.
+	jbDrainWindow = SampleRate
+	jbDrainOver   = FrameSamples / 2
+	jbFastWindow  = SampleRate / 5
+	jbFastOver    = 3 * FrameSamples / 2
+	// jbDropOver is the excess (200 ms, or the target if larger) beyond
+	// which a backlog is dropped at once rather than compressed.
+	jbDropOver = SampleRate / 5
+	// jbSpliceWin is the stretch (20 ms) compared to find where a splice
+	// joins in phase, and the crossfade of a drop.
+	jbSpliceWin = FrameSamples
+	// jbSpike is the rise in transit time (200 ms, or twice the target if
+	// larger) taken for a stall rather than jitter: the network held
+	// frames back and is about to deliver them at once. Such frames do not
+	// feed the jitter estimate until one arrives on time again, or
+	// jbSpikeMax (2 s) has passed and the higher delay is the new normal.
+	jbSpike    = SampleRate / 5
+	jbSpikeMax = 2 * SampleRate
 	// jbShrink is the time constant (8 s) of the target's slow decay.
 	jbShrink = 8 * SampleRate
 	// jbFreeList bounds the recycled sample buffers kept.
@@ -43,6 +66,10 @@ type JitterStats struct {
 	Duplicate uint64 // frames dropped as copies of one already received
 	Concealed uint64 // samples synthesised (concealment or silence) after play-out began
 	Underruns uint64 // times play-out ran dry and had to rebuffer
+
+	// Latency cut after the network delivered a backlog (a stall): samples
+	// dropped at once, and samples removed by time compression.
+	Dropped, Compressed uint64
 
 	TargetDelay time.Duration // the delay the buffer currently aims for
 	Buffered    time.Duration // audio received but not yet played
@@ -94,8 +121,8 @@ func (f *jbFrame) end() int64 { return f.ts + int64(len(f.samples)) }
 // Play-out runs on a timeline of sender timestamps: Pop outputs the audio at
 // the play-out position and advances it. Before play-out starts, and after
 // it runs dry, the buffer waits (outputting concealment, then silence) until
-// it holds the target delay of audio; so a network stall adds latency rather
-// than losing audio. A gap in the timeline with later audio present is loss:
+// it holds the target delay of audio; so a short network stall delays the
+// audio rather than losing it (a long one's backlog is then cut, below). A gap in the timeline with later audio present is loss:
 // it is concealed and play-out moves on (after waiting up to the target
 // delay for the missing audio when the buffer is shallow, since it may just
 // be reordered). Duplicates are dropped, and so are frames arriving after
@@ -104,9 +131,17 @@ func (f *jbFrame) end() int64 { return f.ts + int64(len(f.samples)) }
 // after the buffered audio instead of concealing the jump.
 //
 // The target delay follows the measured jitter (RFC 3550 interarrival
-// jitter), jumps up on late frames and decays slowly; if the buffer stays
-// well above it for a second, play-out skips ahead (crossfading) so latency
-// does not creep up when the sender's clock is fast.
+// jitter), jumps up on late frames and decays slowly. A stall is not
+// jitter: when frames start arriving far later than the last (see
+// jbSpike), they are left out of the estimate until one comes on time
+// again, so one stall does not raise the target for seconds.
+//
+// Latency above the target is removed, as WebRTC's NetEq does: a backlog
+// far over it (a stall's, delivered at once) is dropped at once, and a
+// smaller excess that persists (a stall's remainder, a sender whose clock
+// runs fast) is removed by time compression: a pitch period at a time is
+// cut out where the audio repeats itself best, crossfaded over the period,
+// at most one sample for every two played (so speech stays intelligible).
 type JitterBuffer struct {
 	mu sync.Mutex
 	c  jitterCore
@@ -137,10 +172,15 @@ type jitterCore struct {
 	transit float64 // previous frame's transit time, samples
 	jitter  float64 // RFC 3550 interarrival jitter, samples
 	haveTr  bool    // transit is valid
+	spike   bool    // frames are arriving late from a stall: not jitter
+	baseTr  float64 // transit before the spike, samples
+	spikeAt float64 // arrival of the spike's first frame, samples
 
 	target, minT, maxT float64 // samples
-	minLevel           int64   // lowest level over the catch-up window
-	window             int64   // samples popped in the catch-up window
+	minLevel, minFast  int64   // lowest level over the drain and fast windows
+	window, fast       int64   // samples popped in the drain and fast windows
+	drain              int64   // excess that time compression is to remove
+	credit             int64   // what time compression may remove now
 
 	plc   concealer
 	stats JitterStats
@@ -190,7 +230,7 @@ func (b *jitterCore) reset() {
 		maxT:   samplesOf(b.cfg.max),
 		target: samplesOf(b.cfg.initial),
 	}
-	b.minLevel = math.MaxInt64
+	b.resetWindow()
 }
 
 // Stats returns the counters and current delays.
@@ -309,7 +349,7 @@ func (b *jitterCore) resync(ts uint32) int64 {
 		b.state, b.held, b.waited = jbBuffering, 0, 0
 	}
 	// Transit times of the old timeline mean nothing on the new one.
-	b.haveTr = false
+	b.haveTr, b.spike = false, false
 	return anchor
 }
 
@@ -340,16 +380,31 @@ func (b *jitterCore) insert(ts, seq int64, samples []int16, now time.Time) {
 	b.frames[i] = jbFrame{ts: ts, seq: seq, samples: buf}
 	b.maxEnd = max(b.maxEnd, ts+int64(len(samples)))
 
-	// RFC 3550 section 6.4.1: J += (|D| - J) / 16, D the change in transit.
-	arrival := now.Sub(b.epoch).Seconds() * SampleRate
-	transit := arrival - float64(ts)
-	if b.haveTr {
-		b.jitter += (math.Abs(transit-b.transit) - b.jitter) / 16
-	}
-	b.transit, b.haveTr = transit, true
+	b.estimate(now.Sub(b.epoch).Seconds()*SampleRate, ts)
 	if d := b.desired(); d > b.target {
 		b.target = d // grow at once
 	}
+}
+
+// estimate updates the jitter estimate with a frame that arrived at
+// arrival (samples since epoch) with timestamp ts.
+func (b *jitterCore) estimate(arrival float64, ts int64) {
+	transit := arrival - float64(ts)
+	switch {
+	case !b.haveTr:
+	case b.spike:
+		// Held back by a stall. It is over when a frame is on time again
+		// (or the higher delay has lasted: the route changed).
+		if transit-b.baseTr <= b.target || arrival-b.spikeAt > jbSpikeMax {
+			b.spike = false
+		}
+	case transit-b.transit > max(jbSpike, 2*b.target):
+		b.spike, b.baseTr, b.spikeAt = true, b.transit, arrival
+	default:
+		// RFC 3550 section 6.4.1: J += (|D| - J) / 16, D the change in transit.
+		b.jitter += (math.Abs(transit-b.transit) - b.jitter) / 16
+	}
+	b.transit, b.haveTr = transit, true
 }
 
 // desired is the target the jitter calls for: a frame plus three times the
@@ -415,6 +470,9 @@ func (b *JitterBuffer) Pop(out []int16) {
 }
 
 func (b *jitterCore) pop(out []int16) {
+	if b.state == jbPlaying && b.drain > 0 {
+		b.compress()
+	}
 	for pos := 0; pos < len(out); {
 		switch b.state {
 		case jbIdle:
@@ -457,6 +515,9 @@ func (b *jitterCore) tryStart() bool {
 		return false
 	}
 	b.playTS = start
+	if excess := b.level() - int64(b.target); float64(excess) > b.dropOver() {
+		b.dropBacklog(excess) // stale: start with the newest audio
+	}
 	for len(b.frames) > 0 && b.frames[0].end() <= b.playTS {
 		b.dropHead()
 	}
@@ -511,8 +572,8 @@ func (b *jitterCore) play(out []int16) int {
 	return k
 }
 
-// adapt decays the target delay and skips ahead when the buffer has held
-// well more than the target for a whole window.
+// adapt decays the target delay and removes latency above it: a backlog at
+// once, a lasting excess by time compression.
 func (b *jitterCore) adapt(n int64) {
 	if b.state == jbIdle {
 		return
@@ -522,41 +583,141 @@ func (b *jitterCore) adapt(n int64) {
 	}
 	if b.state != jbPlaying {
 		b.resetWindow()
+		b.drain = 0
 		return
 	}
+	b.credit = min(b.credit+n/2, plcMaxPeriod)
+	// Just after a pop, a buffer that started at the target holds the
+	// target less what the pop took.
+	goal := max(0, int64(b.target)-min(n, FrameSamples))
 	level := b.level()
-	if float64(level) > b.maxT*1.5 {
-		// A burst after a stall: do not play out stale audio for seconds.
-		b.skip(level - int64(b.target))
+	if float64(level-goal) > b.dropOver() {
+		b.dropBacklog(level - goal)
 		b.resetWindow()
 		return
 	}
-	b.minLevel = min(b.minLevel, level)
+	b.minLevel, b.minFast = min(b.minLevel, level), min(b.minFast, level)
 	b.window += n
-	if b.window < jbCatchUpWindow {
+	b.fast += n
+	if b.fast >= jbFastWindow {
+		if excess := b.minFast - goal; excess > max(jbFastOver, int64(b.target)/2) {
+			b.drain = excess
+		}
+		b.minFast, b.fast = math.MaxInt64, 0
+	}
+	if b.window < jbDrainWindow {
 		return
 	}
-	margin := max(FrameSamples, b.target/4)
-	if float64(b.minLevel) > b.target+margin {
-		b.skip(b.minLevel - int64(b.target))
+	excess := b.minLevel - goal
+	if excess > jbDrainOver || b.drain > 0 && excess >= plcMinPeriod {
+		b.drain = excess
+	} else {
+		b.drain = 0
 	}
 	b.resetWindow()
 }
 
-func (b *jitterCore) resetWindow() { b.minLevel, b.window = math.MaxInt64, 0 }
+func (b *jitterCore) resetWindow() {
+	b.minLevel, b.window = math.MaxInt64, 0
+	b.minFast, b.fast = math.MaxInt64, 0
+}
 
-// skip advances play-out by n samples, crossfading from the audio it skips.
-func (b *jitterCore) skip(n int64) {
-	if n <= 0 {
+// dropOver is the excess (over the target, or over the goal just after a
+// pop) beyond which audio is dropped at once rather than compressed.
+func (b *jitterCore) dropOver() float64 { return max(jbDropOver, b.target) }
+
+// dropBacklog drops up to n samples of play-out at once, and at most 10 ms
+// fewer: it joins the stretch that continues best from the audio at the
+// play-out position (10 ms of lags hold a whole pitch period of voices
+// from 100 Hz up, and several of a tone's), crossfaded from it.
+func (b *jitterCore) dropBacklog(n int64) {
+	const search = plcMaxPeriod / 2
+	if n <= search {
 		return
 	}
-	var from [plcFade]int16
+	var from [jbSpliceWin]int16
+	var to [jbSpliceWin + search]int16
+	lo := n - search
 	b.peek(from[:], b.playTS)
-	b.playTS += n
+	b.peek(to[:], b.playTS+lo)
+	k := lo + int64(bestLag(from[:], to[:]))
+	b.playTS += k
 	for len(b.frames) > 0 && b.frames[0].end() <= b.playTS {
 		b.dropHead()
 	}
 	b.plc.fadeFrom(from[:])
+	b.stats.Dropped += uint64(k)
+	b.drain = 0
+}
+
+// compress removes a pitch period from the audio ahead (time compression,
+// as in WSOLA or NetEq's accelerate): it finds the lag k at which the audio
+// best repeats itself and continues from k, crossfading over k samples
+// from the audio it skips, so the signal goes on in phase. It waits for
+// credit for a whole period (half of what played since the last splice:
+// play-out runs at most 1.5 times as fast) and for the last crossfade to end.
+func (b *jitterCore) compress() {
+	// The lag is searched over all periods, not just up to the drain: a
+	// short range may hold no lag in phase, and a splice out of phase is
+	// heard. Overshooting the drain costs at most a period of margin.
+	if b.drain < plcMinPeriod || b.credit < plcMaxPeriod || b.plc.fading() {
+		return
+	}
+	var ahead [jbSpliceWin + plcMaxPeriod]int16
+	if !b.peekAll(ahead[:], b.playTS) {
+		return // not enough audio without a gap ahead: later
+	}
+	k := int64(plcMinPeriod + bestLag(ahead[:jbSpliceWin], ahead[plcMinPeriod:]))
+	b.playTS += k
+	for len(b.frames) > 0 && b.frames[0].end() <= b.playTS {
+		b.dropHead()
+	}
+	b.plc.fadeFrom(ahead[:k])
+	b.drain = max(0, b.drain-k)
+	b.credit -= k
+	b.stats.Compressed += uint64(k)
+}
+
+// bestLag returns the offset j in y at which y[j:j+len(x)] is most like x
+// (normalised cross-correlation); 0 when nothing correlates.
+func bestLag(x, y []int16) int {
+	best, bestScore := 0, 0.0
+	var yy float64
+	for _, v := range y[:len(x)] {
+		yy += float64(v) * float64(v)
+	}
+	for j := 0; j+len(x) <= len(y); j++ {
+		if j > 0 { // slide the window's energy along
+			o, v := float64(y[j-1]), float64(y[j+len(x)-1])
+			yy += v*v - o*o
+		}
+		var xy float64
+		for i, v := range x {
+			xy += float64(v) * float64(y[j+i])
+		}
+		if yy > 0 && xy > 0 {
+			if s := xy / math.Sqrt(yy); s > bestScore {
+				best, bestScore = j, s
+			}
+		}
+	}
+	return best
+}
+
+// peekAll is peek that reports whether buffered audio covered all of dst.
+func (b *jitterCore) peekAll(dst []int16, ts int64) bool {
+	b.peek(dst, ts)
+	next := ts
+	for _, f := range b.frames {
+		if f.ts > next {
+			break
+		}
+		next = max(next, f.end())
+		if next >= ts+int64(len(dst)) {
+			return true
+		}
+	}
+	return false
 }
 
 // peek copies buffered audio starting at ts into dst; zero where none.

@@ -537,6 +537,32 @@ func BenchmarkJitterPushPop(b *testing.B) {
 	}
 }
 
+// BenchmarkJitterCompress is the per-frame path while latency is being
+// removed: the sender sends a quarter more than is played, so time
+// compression runs whenever its rate allows.
+func BenchmarkJitterCompress(b *testing.B) {
+	clock := newFakeClock()
+	start := clock.now()
+	jb := NewJitterBuffer(WithClock(clock.now))
+	in := toneSamples(440, 0.5, FrameSamples)
+	out := make([]int16, FrameSamples)
+	b.ReportAllocs()
+	seq := 0
+	for i := 0; b.Loop(); i++ {
+		clock.set(start.Add(time.Duration(i) * tick))
+		for range 1 + min(1, i%4/3) {
+			jb.Push(wire.AudioFrame{Seq: uint32(seq), Timestamp: uint32(seq * FrameSamples), Samples: in})
+			seq++
+		}
+		jb.Pop(out)
+	}
+	st := jb.Stats()
+	b.ReportMetric(float64(st.Compressed)/float64(b.N), "compressed/op")
+	if b.N > 100 && st.Compressed == 0 {
+		b.Fatal("nothing was compressed")
+	}
+}
+
 // TestJitterBufferSurvivesGarbage throws random frames at the buffer: any
 // sequence numbers, timestamps, sizes and flags. It must not panic, must
 // always fill Pop's buffer, and must keep its memory bounded.

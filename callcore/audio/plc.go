@@ -15,8 +15,9 @@ const (
 	// plcLength is how long a loss is concealed before going silent:
 	// beyond ~100 ms a repeated sound is worse than a gap.
 	plcLength = 5 * FrameSamples
-	// plcFade is the crossfade into real audio after concealment or a skip
-	// (5 ms), long enough to avoid a click, short enough to be inaudible.
+	// plcFade is the crossfade into real audio after concealment or
+	// silence (5 ms), long enough to avoid a click, short enough to be
+	// inaudible.
 	plcFade = 40
 )
 
@@ -44,7 +45,7 @@ type concealer struct {
 	period int                 // length of the repeated cycle
 	cycle  [plcMaxPeriod]int16 // the cycle, copied when concealment starts
 	pos    int                 // samples concealed so far; 0: not concealing
-	fade   [plcFade]int16      // what to fade out of into real audio
+	fade   [plcMaxPeriod]int16 // what to fade out of into real audio
 	fadeN  int                 // valid samples in fade
 	fadeI  int                 // next fade sample to mix
 }
@@ -132,19 +133,29 @@ func (c *concealer) start() {
 // resume prepares the crossfade from concealment into real audio and ends
 // the concealment.
 func (c *concealer) resume() {
-	if c.concealing() {
+	switch {
+	case c.concealing():
 		c.fadeN, c.fadeI = plcFade, 0
-		for i := range c.fade {
+		for i := range plcFade {
 			c.fade[i] = c.next()
 		}
-	} else if c.pos > 0 {
-		c.fadeN = 0 // resuming from silence: nothing to fade from
+	case c.pos > 0 && c.histValid > 0:
+		// Resuming from the silence concealment faded into: fade in, so
+		// that audio starting mid-wave does not click.
+		c.fadeN, c.fadeI = plcFade, 0
+		clear(c.fade[:plcFade])
+	case c.pos > 0:
+		c.fadeN = 0 // the first audio: nothing to fade from
 	}
 	c.pos = 0
 }
 
+// fading reports whether a crossfade into real audio is under way.
+func (c *concealer) fading() bool { return c.fadeI < c.fadeN }
+
 // fadeFrom makes the next real samples crossfade out of s (what would have
-// played had the buffer not skipped ahead).
+// played had the buffer not skipped ahead), over len(s) samples, at most
+// plcMaxPeriod.
 func (c *concealer) fadeFrom(s []int16) {
 	c.fadeN = copy(c.fade[:], s)
 	c.fadeI = 0

@@ -20,11 +20,12 @@ const DefaultRecording = 30 * time.Second
 type ToneDevice struct {
 	clock frameClock
 
-	mu   sync.Mutex
-	tone dsp.Tone
-	rec  []int16 // ring once full: grows to limit, then wraps
-	next int     // write index once the ring is full
-	max  int
+	mu    sync.Mutex
+	tone  dsp.Tone
+	rec   []int16 // ring once full: grows to limit, then wraps
+	next  int     // write index once the ring is full
+	max   int
+	total int64 // samples played in all
 
 	captured, played atomic.Uint64
 }
@@ -100,6 +101,7 @@ func (d *ToneDevice) fill(in []int16) {
 func (d *ToneDevice) record(out []int16) {
 	d.mu.Lock()
 	d.appendRec(out)
+	d.total += int64(len(out))
 	d.mu.Unlock()
 	d.played.Add(1)
 }
@@ -125,11 +127,26 @@ func (d *ToneDevice) appendRec(s []int16) {
 
 // Recording returns a copy of the played audio kept, oldest first.
 func (d *ToneDevice) Recording() []int16 {
+	rec, _ := d.RecordingAt()
+	return rec
+}
+
+// RecordingAt returns Recording together with how many samples the device
+// had played in all when it was taken: rec[i] is sample total-len(rec)+i of
+// play-out. With PlayedSamples it tells when something was heard.
+func (d *ToneDevice) RecordingAt() (rec []int16, total int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]int16, 0, len(d.rec))
-	out = append(out, d.rec[d.next:]...)
-	return append(out, d.rec[:d.next]...)
+	rec = make([]int16, 0, len(d.rec))
+	rec = append(rec, d.rec[d.next:]...)
+	return append(rec, d.rec[:d.next]...), d.total
+}
+
+// PlayedSamples returns how many samples the device has played in all.
+func (d *ToneDevice) PlayedSamples() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.total
 }
 
 // Last returns a copy of the last dur of played audio (less if not that
