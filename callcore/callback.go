@@ -50,6 +50,9 @@ type CallbackFuncs struct {
 	Declined      func(callType CallType, callFrom string)
 	Listening     func(connected bool) // ListeningCallback
 	RemoteDTMF    func(digit string)   // RemoteDTMFCallback
+
+	Quality        func(CallQuality)                   // QualityCallback
+	QualityWarning func(w QualityWarning, raised bool) // QualityCallback
 }
 
 var (
