@@ -88,6 +88,7 @@ type uiDeps struct {
 var (
 	_ callcore.CallProgressCallback = (*UI)(nil)
 	_ callcore.ListeningCallback    = (*UI)(nil)
+	_ callcore.QualityCallback      = (*UI)(nil)
 )
 
 // NewUI builds the window, its tabs and screens.
@@ -395,6 +396,20 @@ func (u *UI) OnListeningChanged(connected bool) {
 		u.refreshStatus()
 	})
 }
+
+// OnCallQuality shows each second's call quality sample on the in-call
+// screen's indicator.
+func (u *UI) OnCallQuality(q callcore.CallQuality) {
+	fyne.Do(func() {
+		if u.inCall {
+			u.InCall.SetQuality(q)
+		}
+	})
+}
+
+// OnQualityWarning needs nothing more: the sample delivered just before it
+// already lists the warnings active, and the indicator shows them.
+func (u *UI) OnQualityWarning(callcore.QualityWarning, bool) {}
 
 // OnWebSocketStatusChanged shows whether the call's connection is up. (The
 // phone's own sign-in connection is shown by SignedIn; a lost call

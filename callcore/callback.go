@@ -52,6 +52,9 @@ type CallbackFuncs struct {
 	Listening      func(connected bool)     // ListeningCallback
 	RemoteDTMF     func(digit string)       // RemoteDTMFCallback
 	ServerDraining func(left time.Duration) // ServerDrainingCallback
+
+	Quality        func(CallQuality)                   // QualityCallback
+	QualityWarning func(w QualityWarning, raised bool) // QualityCallback
 }
 
 var (

@@ -105,9 +105,12 @@ const (
 
 // call is one call from Start's reservation to its teardown.
 type call struct {
-	s     *SDK
-	p     callParams
-	media *media
+	s       *SDK
+	p       callParams
+	media   *media
+	quality *qualitySampler
+
+	qualityDone sync.WaitGroup // the quality sampler, from the answer on
 
 	ctx    context.Context // the call's life; cancelled at teardown or to abort a start
 	cancel context.CancelFunc
@@ -141,7 +144,7 @@ type call struct {
 
 func (s *SDK) newCall(p callParams) *call {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &call{
+	c := &call{
 		s: s, p: p, ctx: ctx, cancel: cancel,
 		media:     newMedia(s.log),
 		first:     make(chan error, 1),
@@ -149,6 +152,8 @@ func (s *SDK) newCall(p callParams) *call {
 		waiters:   make(map[uint32]chan wire.Message),
 		startedAt: time.Now(),
 	}
+	c.quality = &qualitySampler{c: c}
+	return c
 }
 
 // errEndedWhileConnecting is Start's error when EndCall (or Dispose, or a
@@ -194,6 +199,7 @@ func (s *SDK) startCall(ctx context.Context, p callParams) error {
 		return newError(ErrCallInProgress, nil, "end the current call first")
 	}
 	s.call = c
+	s.quality = CallQuality{}
 	s.mu.Unlock()
 
 	granted, err := s.plat.CheckPermissions(ctx)
@@ -383,6 +389,7 @@ func (c *call) onMessage(m wire.Message) {
 				c.serverID = m.CallID
 			}
 			c.media.setPhase(phaseActive)
+			c.quality.start(c.conn, s.cfg.qualityInterval)
 			p := c.p
 			s.disp.emit(func(cb CallProgressCallback) { cb.OnCallStarted(p.typ, p.to, p.registeredNumber) })
 			s.updateCallStatusLocked(c, func(st CallStatus) CallStatus {
@@ -467,6 +474,8 @@ func (c *call) onMessage(m wire.Message) {
 		}
 		s.mu.Unlock()
 		s.log.Info("callcore: the server is draining; the call goes on", "call_id", id, "at_most", left)
+	case wire.TypePong:
+		c.quality.pong(m.TS, time.Now())
 
 	case wire.TypeDTMF:
 		if !wire.ValidDigit(m.Digit) {
@@ -509,6 +518,7 @@ func (s *SDK) finishCall(c *call, runErr error) {
 		speaker := s.call == c && s.status.IsSpeakerOn
 		statusSent := c.statusSent
 		s.mu.Unlock()
+		c.qualityDone.Wait() // started only while active; it stops with c.ctx
 
 		c.media.setPhase(phaseEnded)
 		if conn != nil {

@@ -77,7 +77,9 @@
 //
 // CallStatus.State, IsRemoteOnHold and CallID; AcceptIncomingCall,
 // DeclineIncomingCall; ListenForIncomingCalls, StopListening, IsListening;
-// CallStats; RegisteredNumber; ServerCode, KindFromServerCode and
+// CallStats; call quality ([SDK.CallQuality], [QualityCallback]: RTT,
+// jitter, loss, concealment and an E-model MOS every second, with
+// warnings); RegisteredNumber; ServerCode, KindFromServerCode and
 // DescribeServerCode; the Store interface for kill-state data.
 //
 // Methods that only touch the device (permissions, tokens, platform name,

@@ -35,6 +35,8 @@ type fakeServer struct {
 	// onControl replies to mute/hold/dtmf/status; the default acks (and
 	// answers status with the call's state).
 	onControl func(fc *fakeCall, m wire.Message)
+	// onPing answers a ping; the default pongs at once.
+	onPing func(fc *fakeCall, m wire.Message)
 	// echo sends every received audio frame back.
 	echo bool
 	// revoked makes every request unauthorized from now on.
@@ -205,6 +207,10 @@ func (fs *fakeServer) onMessage(fc *fakeCall, m wire.Message) {
 	case wire.TypeEnd:
 		fc.conn.Close(wire.CloseNormal, "")
 	case wire.TypePing:
+		if fs.onPing != nil {
+			fs.onPing(fc, m)
+			return
+		}
 		_ = fc.conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
 	}
 }

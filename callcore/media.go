@@ -42,8 +42,9 @@ type media struct {
 	// Capture goroutine only.
 	seq, ts uint32
 
-	// Reader goroutine only.
+	// Reader goroutine only (arrivals' estimate is read by the quality sampler).
 	decodeBuf []int16
+	arrivals  interarrival
 
 	jb *audio.JitterBuffer
 
@@ -55,6 +56,7 @@ type media struct {
 	captured, sent, suppressed, dropped atomic.Uint64
 	received, discarded, malformed      atomic.Uint64
 	played                              atomic.Uint64
+	playedSamples                       atomic.Uint64 // from the jitter buffer, for call quality
 }
 
 func newMedia(log *slog.Logger) *media {
@@ -147,6 +149,7 @@ func (m *media) Playback(out []int16) {
 	case m.phase.Load() == phaseActive && !m.held.Load():
 		m.jb.Pop(out)
 		m.played.Add(1)
+		m.playedSamples.Add(uint64(len(out)))
 	default:
 		clear(out)
 	}
@@ -167,6 +170,7 @@ func (m *media) onAudio(raw []byte) {
 		return
 	}
 	m.decodeBuf = f.Samples[:0]
+	m.arrivals.arrive(f.Timestamp, f.Flags&wire.FlagMarker != 0, time.Now())
 	m.jb.Push(f) // copies; the buffer has its own lock
 }
 

@@ -21,6 +21,8 @@ type config struct {
 	tlsConfig   *tls.Config
 	logger      *slog.Logger
 	ringTimeout time.Duration
+
+	qualityInterval time.Duration // QualityInterval unless a test sets it
 }
 
 // WithPlatform sets the OS integration (default platform.New()); tests and

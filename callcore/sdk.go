@@ -40,6 +40,7 @@ type SDK struct {
 	call      *call        // the current call, from Start's reservation to teardown
 	status    CallStatus
 	lastStats CallStats
+	quality   CallQuality // the current or last call's latest sample
 	regNumber string
 	seen      map[string]seenCall // incoming calls handled recently, by Key
 	listener  *listener
@@ -94,6 +95,9 @@ func New(opts ...Option) *SDK {
 	}
 	if cfg.ringTimeout <= 0 {
 		cfg.ringTimeout = wire.DefaultRingTimeout
+	}
+	if cfg.qualityInterval <= 0 {
+		cfg.qualityInterval = QualityInterval
 	}
 	s := &SDK{
 		cfg:         cfg,

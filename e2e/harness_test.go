@@ -171,6 +171,13 @@ func (l *eventLog) callbacks() callcore.CallbackFuncs {
 		Declined:   func(ct callcore.CallType, from string) { l.add(fmt.Sprintf("declined %s %s", ct, from)) },
 		WebSocket:  func(up bool) { l.add(fmt.Sprintf("websocket %v", up)) },
 		RemoteDTMF: func(d string) { l.add("remote dtmf " + d) },
+		QualityWarning: func(w callcore.QualityWarning, raised bool) {
+			if raised {
+				l.add("warning " + string(w))
+			} else {
+				l.add("cleared " + string(w))
+			}
+		},
 		Error: func(err error, ct callcore.CallType) {
 			l.mu.Lock()
 			l.errs = append(l.errs, err)

@@ -28,6 +28,7 @@ type InCall struct {
 	Who      *widget.Label
 	Kind     *widget.Label
 	Timer    *widget.Label
+	Quality  *QualityIndicator
 	Mute     *widget.Button
 	Hold     *widget.Button
 	Speaker  *widget.Button
@@ -47,6 +48,7 @@ func NewInCall(sdk *callcore.SDK) *InCall {
 	c.Kind = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	c.Timer = widget.NewLabelWithStyle("00:00", fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 	c.Timer.SizeName = theme.SizeNameSubHeadingText
+	c.Quality = NewQualityIndicator()
 	c.Mute = widget.NewButtonWithIcon("Mute", theme.VolumeMuteIcon(), c.onMute)
 	c.Hold = widget.NewButtonWithIcon("Hold", theme.MediaPauseIcon(), c.onHold)
 	c.Speaker = widget.NewButtonWithIcon("Speaker", theme.VolumeUpIcon(), c.onSpeaker)
@@ -56,7 +58,7 @@ func NewInCall(sdk *callcore.SDK) *InCall {
 	c.Message = widget.NewLabel("")
 	c.Message.Wrapping = fyne.TextWrapWord
 	c.content = container.NewBorder(
-		container.NewVBox(c.Who, c.Kind, c.Timer,
+		container.NewVBox(c.Who, c.Kind, c.Timer, c.Quality,
 			tall(container.NewGridWithColumns(3, c.Mute, c.Hold, c.Speaker), toggleH), widget.NewSeparator()),
 		container.NewVBox(tall(c.Hangup, bigButtonH), c.Message),
 		nil, nil,
@@ -79,6 +81,7 @@ func (c *InCall) Begin(who string, t callcore.CallType) {
 	c.Message.SetText("")
 	c.since = time.Time{}
 	c.stopTicker()
+	c.Quality.Reset()
 	c.Hangup.Enable()
 	c.Update(callcore.CallStatus{IsCallOngoing: true, CallType: t, CurrentDID: who}.WithState(callcore.CallStateConnecting))
 }
@@ -87,6 +90,7 @@ func (c *InCall) Begin(who string, t callcore.CallType) {
 func (c *InCall) Started() {
 	c.since = c.now()
 	c.Timer.SetText("00:00")
+	c.Quality.Start()
 	c.stopTicker()
 	stop := make(chan struct{})
 	c.tickStop = stop
@@ -145,10 +149,19 @@ func (c *InCall) Update(s callcore.CallStatus) {
 	c.Kind.SetText(kind)
 }
 
+// SetQuality shows a quality sample from the SDK (QualityCallback).
+func (c *InCall) SetQuality(q callcore.CallQuality) {
+	if c.since.IsZero() {
+		return // not answered, or over: a late sample
+	}
+	c.Quality.Set(q)
+}
+
 // Reset clears everything after onCallEnded.
 func (c *InCall) Reset() {
 	c.stopTicker()
 	c.since = time.Time{}
+	c.Quality.Reset()
 	c.Update(callcore.CallStatus{})
 	c.Who.SetText("")
 	c.Timer.SetText("00:00")

@@ -41,8 +41,9 @@ type printer struct {
 	failure    error  // the first onCallError
 	declinedBy string // onCallDeclined's number, when declined
 	declined   bool
-	hungUp     bool   // run hung up (as opposed to the far end)
-	callID     string // the last call ID printed
+	hungUp     bool                 // run hung up (as opposed to the far end)
+	callID     string               // the last call ID printed
+	quality    callcore.CallQuality // the last quality sample
 }
 
 func newPrinter(out io.Writer) *printer {
@@ -476,6 +477,9 @@ func hangup(sdk *callcore.SDK, p *printer, dev *device, why string) error {
 func finish(sdk *callcore.SDK, p *printer, dev *device, endErr error) error {
 	for _, line := range formatStats(sdk.CallStats()) {
 		p.say("stats", "%s", line)
+	}
+	if q := sdk.CallQuality(); !q.At.IsZero() {
+		p.say("stats", "quality:   last sample %s", describeQuality(q))
 	}
 	outErr := dev.err()
 	if outErr != nil {

@@ -98,6 +98,7 @@ func TestRunInboundEcho(t *testing.T) {
 		"websocket  connected", "status     active, call c_", "started    inbound call with 90000 as 1001",
 		"hangup     after 1.5s (-duration)", "websocket  closed", "status     idle",
 		"ended      inbound call with 90000", "stats      call c_", "stats      audio out: ", "stats      audio in:  ", "stats      jitter:    ",
+		"quality    RTT ", "stats      quality:   last sample RTT ",
 	} {
 		assert.Contains(t, got, want)
 	}
