@@ -190,6 +190,13 @@ func (l *eventLog) callbacks() callcore.CallbackFuncs {
 // waitFor waits until an event equal to want has been recorded.
 func (p *phone) waitFor(want string) {
 	p.t.Helper()
+	p.waitForWithin(want, waitEvent)
+}
+
+// waitForWithin is waitFor with its own bound; a failure also shows the
+// call's last quality sample.
+func (p *phone) waitForWithin(want string, wait time.Duration) {
+	p.t.Helper()
 	require.Eventually(p.t, func() bool {
 		p.log.mu.Lock()
 		defer p.log.mu.Unlock()
@@ -199,7 +206,8 @@ func (p *phone) waitFor(want string) {
 			}
 		}
 		return false
-	}, waitEvent, 10*time.Millisecond, "%s never got %q; got %v", p.number, want, p.snapshot())
+	}, wait, 10*time.Millisecond, "%s never got %q; got %v; last quality %s", p.number, want, p.snapshot(),
+		describe(p.sdk.CallQuality()))
 }
 
 func (p *phone) snapshot() []string {

@@ -16,22 +16,6 @@ import (
 // settling, with room for a loaded machine.
 const waitQuality = 20 * time.Second
 
-// waitForWithin is waitFor with its own bound.
-func (p *phone) waitForWithin(want string, wait time.Duration) {
-	p.t.Helper()
-	require.Eventually(p.t, func() bool {
-		p.log.mu.Lock()
-		defer p.log.mu.Unlock()
-		for _, e := range p.log.events {
-			if e == want {
-				return true
-			}
-		}
-		return false
-	}, wait, 20*time.Millisecond, "%s never got %q; got %v; last quality %s", p.number, want, p.snapshot(),
-		describe(p.sdk.CallQuality()))
-}
-
 func describe(q callcore.CallQuality) string {
 	return fmt.Sprintf("RTT %v jitter %v loss %.1f%% concealed %.1f%% MOS %.2f %v", q.RTT, q.Jitter, q.Loss,
 		q.Concealment, q.MOS, q.Warnings)
