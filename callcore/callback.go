@@ -33,7 +33,8 @@ type CallProgressCallback interface {
 	// digit, a failed incoming-call action. err is an *Error.
 	OnCallError(err error, callType CallType)
 	// OnWebSocketStatusChanged fires when the call's WebSocket opens (true)
-	// and closes (false).
+	// and closes (false): also when a call's connection is lost (false) and
+	// the call resumes on a new one (true); see ReconnectCallback.
 	OnWebSocketStatusChanged(connected bool)
 	// OnCallDeclined fires when the callee declined; callFrom is the number
 	// that was called. OnCallEnded follows.
@@ -55,6 +56,10 @@ type CallbackFuncs struct {
 
 	Quality        func(CallQuality)                   // QualityCallback
 	QualityWarning func(w QualityWarning, raised bool) // QualityCallback
+
+	Reconnecting func(remote bool)                         // ReconnectCallback
+	Reconnected  func(remote bool)                         // ReconnectCallback
+	EndReason    func(callType CallType, reason EndReason) // EndReasonCallback
 }
 
 var (

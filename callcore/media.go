@@ -186,6 +186,8 @@ type CallStats struct {
 	AnsweredAt time.Time // zero if never answered
 	EndedAt    time.Time // zero while live
 	Duration   time.Duration
+	EndReason  EndReason // why it ended; "" while live
+	Resumes    int       // times the call's connection was lost and restored
 
 	FramesCaptured   uint64 // from the microphone
 	FramesSent       uint64 // queued on the socket

@@ -48,6 +48,11 @@ type CallStatus struct {
 	State          CallState // finer than IsCallOngoing
 	IsRemoteOnHold bool      // the far end put this side on hold
 	CallID         string    // the server's call ID once known
+
+	// IsReconnecting: this phone lost the call's connection and is
+	// restoring it; IsRemoteReconnecting: the far party is (ReconnectCallback).
+	IsReconnecting       bool
+	IsRemoteReconnecting bool
 }
 
 // WithCallOngoing returns a copy with IsCallOngoing set.
@@ -81,6 +86,12 @@ func (s CallStatus) WithState(v CallState) CallStatus {
 // WithRemoteOnHold returns a copy with IsRemoteOnHold set.
 func (s CallStatus) WithRemoteOnHold(v bool) CallStatus { s.IsRemoteOnHold = v; return s }
 
+// WithReconnecting returns a copy with IsReconnecting set.
+func (s CallStatus) WithReconnecting(v bool) CallStatus { s.IsReconnecting = v; return s }
+
+// WithRemoteReconnecting returns a copy with IsRemoteReconnecting set.
+func (s CallStatus) WithRemoteReconnecting(v bool) CallStatus { s.IsRemoteReconnecting = v; return s }
+
 // WithCallID returns a copy with CallID set.
 func (s CallStatus) WithCallID(v string) CallStatus { s.CallID = v; return s }
 
@@ -99,6 +110,12 @@ func (s CallStatus) String() string {
 	}
 	if s.CallID != "" {
 		fmt.Fprintf(&b, ", callId: %s", s.CallID)
+	}
+	if s.IsReconnecting {
+		b.WriteString(", isReconnecting: true")
+	}
+	if s.IsRemoteReconnecting {
+		b.WriteString(", isRemoteReconnecting: true")
 	}
 	b.WriteString(")")
 	return b.String()
