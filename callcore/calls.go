@@ -138,6 +138,17 @@ type call struct {
 	endErr     error // reported by onCallError at teardown
 	serverID   string
 	startedAt  time.Time
+
+	// Call resumption (resumption.go).
+	token              string        // from resumable: the call can be resumed
+	grace              time.Duration // how long the server waits for a resume
+	reconnecting       bool          // this side's connection is lost; resuming
+	lostSelf           bool          // this side's connection was lost at some point
+	remoteReconnecting bool          // the far party's is
+	remoteLost         bool          // the far party's was lost at some point
+	resumes            int
+	endReason          EndReason // set when the SDK itself decides why the call ended
+	kick               chan struct{}
 	answeredAt time.Time
 	endedAt    time.Time
 }
@@ -151,6 +162,7 @@ func (s *SDK) newCall(p callParams) *call {
 		done:      make(chan struct{}),
 		waiters:   make(map[uint32]chan wire.Message),
 		startedAt: time.Now(),
+		kick:      make(chan struct{}, 1),
 	}
 	c.quality = &qualitySampler{c: c}
 	return c
@@ -270,11 +282,11 @@ func (s *SDK) startCall(ctx context.Context, p callParams) error {
 	s.disp.emit(func(cb CallProgressCallback) { cb.OnWebSocketStatusChanged(true) })
 	s.mu.Unlock()
 	c.media.attach(conn)
-	go c.run()
+	go c.run(c.open(conn, false))
 
 	start := wire.Message{
 		Type: wire.TypeStart, Kind: p.kind, To: p.to, RegisteredNumber: p.registeredNumber,
-		CallFrom: p.callFrom, CallID: p.callID,
+		CallFrom: p.callFrom, CallID: p.callID, Resumable: true,
 	}
 	if p.kind == wire.KindAppToAppAnswer {
 		if id, err := s.deviceID(); err == nil {
@@ -337,17 +349,18 @@ func (s *SDK) abandonStart(c *call, err error) error {
 	return err
 }
 
-// run is the call's reader goroutine: every server message and audio frame
-// arrives here, in order. Teardown runs on it when the socket closes.
-func (c *call) run() {
-	err := c.conn.Run(c.ctx, wire.Handlers{
-		OnMessage: c.onMessage,
-		OnAudio:   c.media.onAudio,
-		OnBadMessage: func(err error) {
-			c.s.log.Debug("callcore: bad message from server", "err", err)
-		},
-	})
-	c.s.finishCall(c, err)
+// run is the call's goroutine: it waits on each of the call's sockets in
+// turn (their readers deliver every server message and audio frame, in
+// order), restores a lost one (reconnect), and tears the call down when the
+// last one closes.
+func (c *call) run(k *socket) {
+	for {
+		err := c.wait(k)
+		if k = c.reconnect(err); k == nil {
+			c.s.finishCall(c, err)
+			return
+		}
+	}
 }
 
 // replyLocked delivers the first reply (once). Callers hold s.mu.
@@ -389,7 +402,7 @@ func (c *call) onMessage(m wire.Message) {
 				c.serverID = m.CallID
 			}
 			c.media.setPhase(phaseActive)
-			c.quality.start(c.conn, s.cfg.qualityInterval)
+			c.quality.start(s.cfg.qualityInterval)
 			p := c.p
 			s.disp.emit(func(cb CallProgressCallback) { cb.OnCallStarted(p.typ, p.to, p.registeredNumber) })
 			s.updateCallStatusLocked(c, func(st CallStatus) CallStatus {
@@ -477,6 +490,21 @@ func (c *call) onMessage(m wire.Message) {
 	case wire.TypePong:
 		c.quality.pong(m.TS, time.Now())
 
+	case wire.TypeResumable:
+		s.mu.Lock()
+		if c.token == "" {
+			c.token, c.grace = m.Token, time.Duration(m.MS)*time.Millisecond
+			if c.serverID == "" {
+				c.serverID = m.CallID
+			}
+		}
+		s.mu.Unlock()
+
+	case wire.TypeReconnecting, wire.TypeReconnected:
+		if m.Remote {
+			c.onRemoteReconnect(m.Type == wire.TypeReconnecting)
+		}
+
 	case wire.TypeDTMF:
 		if !wire.ValidDigit(m.Digit) {
 			return
@@ -544,7 +572,9 @@ func (s *SDK) finishCall(c *call, runErr error) {
 
 		s.mu.Lock()
 		c.endedAt = time.Now()
+		reason := c.endReasonLocked(runErr)
 		stats := c.statsLocked()
+		stats.EndReason = reason
 		p := c.p
 		if c.wsOpen {
 			s.disp.emit(func(cb CallProgressCallback) { cb.OnWebSocketStatusChanged(false) })
@@ -554,6 +584,11 @@ func (s *SDK) finishCall(c *call, runErr error) {
 			err := c.endErr
 			if err == nil && runErr != nil && !c.localEnd && c.remoteEnd == "" && !c.declined {
 				err = newError(ErrWebSocketConnectionFailed, runErr, "the connection to the server was lost")
+			}
+			if err == nil && (reason == EndReasonNetworkLost || reason == EndReasonRemoteLost || reason == EndReasonKeepaliveTimeout) {
+				// The far party's (or this side's) connection was lost past
+				// the grace: an error the app shows, never a plain hang-up.
+				err = newError(ErrWebSocketConnectionFailed, &ServerError{Code: wire.Code(c.remoteEnd)}, "%s", reason.Describe())
 			}
 			if err != nil {
 				s.emitErrorLocked(err, p.typ)
@@ -574,11 +609,16 @@ func (s *SDK) finishCall(c *call, runErr error) {
 		// Last, so that when onCallEnded runs the idle status has been
 		// delivered too and the UI can reset from either.
 		if reported {
+			s.disp.emit(func(cb CallProgressCallback) {
+				if ec, ok := cb.(EndReasonCallback); ok {
+					ec.OnCallEndReason(p.typ, reason)
+				}
+			})
 			s.disp.emit(func(cb CallProgressCallback) { cb.OnCallEnded(p.typ, p.to) })
 		}
 		s.mu.Unlock()
 		close(c.done)
-		s.log.Info("callcore: call ended", "call_id", stats.CallID, "reason", c.remoteEnd,
+		s.log.Info("callcore: call ended", "call_id", stats.CallID, "reason", reason, "resumes", stats.Resumes,
 			"frames_sent", stats.FramesSent, "frames_received", stats.FramesReceived)
 	})
 }
@@ -655,6 +695,10 @@ var errNoReply = fmt.Errorf("no reply from the server within %v", wire.ReplyTime
 // errCallGone is a request's error when the call ended while it waited.
 var errCallGone = errors.New("the call ended")
 
+// errReconnecting is a request's error while the call's connection is being
+// restored.
+var errReconnecting = errors.New("the call is reconnecting")
+
 // request sends m with a fresh ref and waits for its ack (or status reply)
 // up to wire.ReplyTimeout. A server error comes back as *ServerError.
 func (c *call) request(ctx context.Context, m wire.Message) (wire.Message, error) {
@@ -687,10 +731,13 @@ func (c *call) send(m wire.Message) (*pendingRequest, error) {
 	c.refMu.Unlock()
 	m.Ref = r.ref
 	c.s.mu.Lock()
-	conn := c.conn
+	conn, reconnecting := c.conn, c.reconnecting
 	c.s.mu.Unlock()
 	if conn == nil {
 		r.forget()
+		if reconnecting {
+			return nil, errReconnecting
+		}
 		return nil, errCallGone
 	}
 	if err := conn.Send(m); err != nil {

@@ -71,8 +71,17 @@ func newMedia(log *slog.Logger) *media {
 	return m
 }
 
-// attach sets the socket frames go out on.
+// attach sets the socket frames go out on; nil drops them (reconnecting).
 func (m *media) attach(c *wire.Conn) { m.conn.Store(c) }
+
+// resumed attaches the socket a resumed call goes on with. What was
+// buffered before the loss is stale, and what is sent next starts a talk
+// spurt.
+func (m *media) resumed(c *wire.Conn) {
+	m.jb.Reset()
+	m.marker.Store(true)
+	m.conn.Store(c)
+}
 
 // setPhase switches what plays and whether audio is sent. Entering the
 // active phase starts a fresh talk spurt and a fresh jitter buffer.
@@ -119,6 +128,10 @@ func (m *media) Capture(frame []int16) {
 	}
 	c := m.conn.Load()
 	if c == nil || len(frame) == 0 {
+		if c == nil {
+			m.suppressed.Add(1) // reconnecting: nowhere to send it
+			m.marker.Store(true)
+		}
 		return
 	}
 	var flags byte
@@ -231,6 +244,7 @@ func (c *call) statsLocked() CallStats {
 		FramesDiscarded:  m.discarded.Load(),
 		FramesMalformed:  m.malformed.Load(),
 		FramesPlayed:     m.played.Load(),
+		Resumes:          c.resumes,
 	}
 	switch c.phase {
 	case phaseConnecting:

@@ -367,19 +367,29 @@ type qualitySampler struct {
 
 // start runs the sampler until the call ends. Callers hold s.mu, with the
 // call just answered; finishCall waits for it.
-func (q *qualitySampler) start(conn *wire.Conn, interval time.Duration) {
+func (q *qualitySampler) start(interval time.Duration) {
 	q.c.qualityDone.Add(1)
 	go func() {
 		defer q.c.qualityDone.Done()
-		q.run(conn, interval)
+		q.run(interval)
 	}()
 }
 
-func (q *qualitySampler) run(conn *wire.Conn, interval time.Duration) {
+// conn is the call's socket now (a resumed call changes it), or nil while
+// reconnecting.
+func (q *qualitySampler) conn() *wire.Conn {
+	q.c.s.mu.Lock()
+	defer q.c.s.mu.Unlock()
+	return q.c.conn
+}
+
+func (q *qualitySampler) run(interval time.Duration) {
 	m := q.c.media
 	q.prevJB = m.jb.Stats()
 	q.prevPlayed = m.playedSamples.Load()
-	q.ping(conn, time.Now())
+	if conn := q.conn(); conn != nil {
+		q.ping(conn, time.Now())
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -391,7 +401,9 @@ func (q *qualitySampler) run(conn *wire.Conn, interval time.Duration) {
 			if !q.sample(now) {
 				return
 			}
-			q.ping(conn, now)
+			if conn := q.conn(); conn != nil {
+				q.ping(conn, now)
+			}
 		}
 	}
 }

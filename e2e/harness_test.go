@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,15 @@ const (
 	waitAudio = 5 * time.Second
 	waitEvent = 5 * time.Second
 )
+
+// testLogger discards logs, unless E2E_LOG is set (debugging a test: then
+// everything at debug level goes to stderr, tagged with who).
+func testLogger(who string) *slog.Logger {
+	if os.Getenv("E2E_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", who)
+}
 
 // env is one running reference server.
 type env struct {
@@ -55,7 +65,7 @@ func startServerWith(t testing.TB, extra []server.Option, opts ...envOption) *en
 	for _, o := range opts {
 		o(&cfg)
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := testLogger("server")
 	sim, err := trunk.NewSimulated(cfg.Trunk.Simulated(), log)
 	require.NoError(t, err)
 	e := &env{key: key, trunk: sim}
@@ -117,7 +127,7 @@ func (e *env) newPhone(t testing.TB, number string, freq float64, opts ...phoneO
 	p.sdk = callcore.New(
 		callcore.WithPlatform(p.plat),
 		callcore.WithStore(callcore.NewMemoryStore()),
-		callcore.WithLogger(slog.New(slog.DiscardHandler)),
+		callcore.WithLogger(testLogger("phone "+number)),
 		callcore.WithAudioDevice(func() (audio.Device, error) { return p.dev, nil }),
 	)
 	p.sdk.SetCallProgressCallback(p.log.callbacks())
@@ -166,11 +176,14 @@ func (l *eventLog) callbacks() callcore.CallbackFuncs {
 			l.status = append(l.status, s)
 			l.mu.Unlock()
 		},
-		Started:    func(ct callcore.CallType, did, reg string) { l.add(fmt.Sprintf("started %s %s %s", ct, did, reg)) },
-		Ended:      func(ct callcore.CallType, did string) { l.add(fmt.Sprintf("ended %s %s", ct, did)) },
-		Declined:   func(ct callcore.CallType, from string) { l.add(fmt.Sprintf("declined %s %s", ct, from)) },
-		WebSocket:  func(up bool) { l.add(fmt.Sprintf("websocket %v", up)) },
-		RemoteDTMF: func(d string) { l.add("remote dtmf " + d) },
+		Started:      func(ct callcore.CallType, did, reg string) { l.add(fmt.Sprintf("started %s %s %s", ct, did, reg)) },
+		Ended:        func(ct callcore.CallType, did string) { l.add(fmt.Sprintf("ended %s %s", ct, did)) },
+		Declined:     func(ct callcore.CallType, from string) { l.add(fmt.Sprintf("declined %s %s", ct, from)) },
+		WebSocket:    func(up bool) { l.add(fmt.Sprintf("websocket %v", up)) },
+		RemoteDTMF:   func(d string) { l.add("remote dtmf " + d) },
+		Reconnecting: func(remote bool) { l.add("reconnecting " + side(remote)) },
+		Reconnected:  func(remote bool) { l.add("reconnected " + side(remote)) },
+		EndReason:    func(_ callcore.CallType, r callcore.EndReason) { l.add("reason " + string(r)) },
 		QualityWarning: func(w callcore.QualityWarning, raised bool) {
 			if raised {
 				l.add("warning " + string(w))
@@ -185,6 +198,14 @@ func (l *eventLog) callbacks() callcore.CallbackFuncs {
 			l.add("error " + callcore.KindOf(err).String())
 		},
 	}
+}
+
+// side names whose connection a reconnect event is about.
+func side(remote bool) string {
+	if remote {
+		return "remote"
+	}
+	return "local"
 }
 
 // waitFor waits until an event equal to want has been recorded.

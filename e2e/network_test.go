@@ -9,6 +9,7 @@ import (
 
 	"github.com/onecxi/phone/callcore"
 	"github.com/onecxi/phone/platform"
+	"github.com/onecxi/phone/server"
 )
 
 // newPhoneVia is newPhone signed in through p instead of directly.
@@ -22,9 +23,9 @@ func (e *env) newPhoneVia(t *testing.T, p *proxy, number string, freq float64, o
 
 // proxiedAppCall connects A, whose network runs through the returned proxy,
 // to B, connected directly, in an answered app-to-app call.
-func proxiedAppCall(t *testing.T) (p *proxy, a, b *phone) {
+func proxiedAppCall(t *testing.T, opts ...envOption) (p *proxy, a, b *phone) {
 	t.Helper()
-	e := startServer(t)
+	e := startServer(t, opts...)
 	p = startProxy(t, e.url[len("http://"):])
 	a = e.newPhoneVia(t, p, "1001", toneA)
 	b = e.newPhone(t, "1002", toneB, answering(platform.ActionAccept))
@@ -53,15 +54,20 @@ func TestCallSurvivesANetworkStall(t *testing.T) {
 	assert.Zero(t, st.FramesMalformed)
 }
 
-func TestLostNetworkEndsTheCallOnBothSides(t *testing.T) {
+// A server that does not resume calls ends one at once when a party's
+// connection fails, and says so to both: network_lost, not a hang-up.
+func TestLostNetworkEndsTheCallOnBothSidesWithoutResumption(t *testing.T) {
 	t.Parallel()
-	p, a, b := proxiedAppCall(t)
+	p, a, b := proxiedAppCall(t, func(c *server.Config) { c.ResumeGrace = server.NoResume })
 	b.hears(toneA)
 
 	p.cut()
 	a.waitFor("websocket false")
 	a.waitFor("ended app_to_app 1002")
 	b.waitFor("ended app_to_app 1001")
+	a.waitFor("reason network_lost")
+	b.waitFor("reason remote_network_lost")
+	assert.NotContains(t, a.snapshot(), "reconnecting local")
 	assert.False(t, a.sdk.IsCallActive())
 	assert.False(t, b.sdk.IsCallActive())
 	a.log.mu.Lock()

@@ -46,8 +46,11 @@ type call struct {
 	name    string // a trunk caller's display name, if any
 	to      string // what the caller dialled
 	created time.Time
-	state   callState
-	legs    [2]*leg // caller, callee (app calls, once answered)
+	// answeredAt is when the call connected: a resumable leg's silence is
+	// counted from then at the earliest (it does not ping while ringing).
+	answeredAt time.Time
+	state      callState
+	legs       [2]*leg // caller, callee (app calls, once answered)
 
 	// App calls: who rings, and what their push payload says.
 	callee      string
@@ -178,7 +181,8 @@ func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *ca
 	r.calls[id] = c
 	r.stats.activeCalls.Add(1)
 	l.log = l.log.With("callId", id)
-	l.log.Info("call started", "kind", c.kind, "from", c.from, "to", c.to)
+	l.log.Info("call started", "kind", c.kind, "from", c.from, "to", c.to, "resumable", l.resumable)
+	r.issueResume(l, c)
 	r.emit(c.event(EventCallStarted, ""))
 	return c
 }
@@ -186,6 +190,7 @@ func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *ca
 // connectEndpoint answers a call whose far end is the server's own.
 func (r *registry) connectEndpoint(c *call) {
 	c.state = stateActive
+	c.answeredAt = time.Now()
 	l := c.legs[sideCaller]
 	l.route.Store(&route{sink: c.ep, held: &c.held})
 	post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
@@ -247,11 +252,13 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
 		return
 	}
 	c.state = stateActive
+	c.answeredAt = time.Now()
 	c.ringTimer.Stop()
 	c.legs[sideCallee] = l
 	l.call, l.number, l.side = c, m.RegisteredNumber, sideCallee
 	l.log = l.log.With("callId", c.id)
 	st.inUse[l.number] = l
+	r.issueResume(l, c)
 	caller := c.legs[sideCaller]
 	caller.route.Store(&route{sink: l.conn, held: &c.held})
 	l.route.Store(&route{sink: caller.conn, held: &c.held})
@@ -396,20 +403,18 @@ func (r *registry) trunkDTMF(c *call, digit byte) {
 	r.emit(e)
 }
 
-// hangup ends l's call because l hung up (end, or its connection closed).
-func (r *registry) hangup(l *leg) {
-	// It closes its own connection (normally) next: a shutdown meanwhile,
-	// say the one a drain ending with this call starts, leaves it alone.
-	l.closing = true
-	if c := l.call; c != nil && c.state != stateEnded {
-		r.finish(c, l, wire.ReasonHangup, nil, wire.CloseNormal)
-	}
-}
+// hangup ends l's call because l hung up (end, or its connection closed
+// cleanly). It closes its own connection (normally) next: a shutdown
+// meanwhile, say the one a drain ending with this call starts, leaves it
+// alone.
+func (r *registry) hangup(l *leg) { r.hangupBecause(l, wire.ReasonHangup) }
 
-// finish ends c. Every party but by (who hung up and is closing anyway) gets
-// first (an error or declined, if any), then end, then a close with
-// closeCode once those are written. reason is the end reason when the server
-// ends the call; a party hanging up makes it "remote" for the other.
+// finish ends c. Every party but by (who hung up, or whose connection
+// failed, and is closing anyway) gets first (an error or declined, if any),
+// then end, then a close with closeCode once those are written. reason is
+// the end reason: a party hanging up makes it "remote" for the other; a
+// party's lost connection (network_lost, keepalive_timeout) is passed on
+// as it is.
 func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, closeCode int) {
 	if c.state == stateEnded {
 		return
@@ -427,7 +432,7 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		c.ep.Close()
 	}
 	endReason := reason
-	if by != nil {
+	if by != nil && reason == wire.ReasonHangup {
 		endReason = wire.ReasonRemote
 	}
 	for _, l := range c.legs {
@@ -435,6 +440,12 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 			continue
 		}
 		l.route.Store(nil)
+		if l.lostTimer != nil {
+			l.lostTimer.Stop()
+		}
+		if l.sock != nil && l.sock.conn() == nil {
+			r.forgetLeg(l) // lost: no socket will tell the registry it is gone
+		}
 		if c.st.inUse[l.number] == l {
 			delete(c.st.inUse, l.number)
 		}
@@ -459,7 +470,7 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 	}
 	delete(r.calls, c.id)
 	delete(c.st.calls, c.id)
-	r.tombstone(c)
+	r.tombstone(c, endReason)
 	r.stats.activeCalls.Add(-1)
 	c.legs[sideCaller].log.Info("call ended", "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond))
 	r.emit(c.event(EventEnded, reason))

@@ -82,6 +82,12 @@ type Config struct {
 	// reason "shutdown": default DefaultDrainTimeout, at most wire.MaxDrain;
 	// NoDrain (any negative value; "0s" in JSON) ends them at once.
 	DrainTimeout time.Duration
+	// ResumeGrace is how long a call whose party's connection is lost
+	// waits for that party to resume it (PROTOCOL.md, "Call resumption")
+	// before it ends with network_lost: default wire.DefaultResumeGrace, at
+	// most wire.MaxResumeGrace; NoResume (any negative value; "0s" in
+	// JSON) turns resumption off.
+	ResumeGrace time.Duration
 	// Accounts are the tenants; at least one.
 	Accounts []Account
 	// Trunk carries outbound calls.
@@ -137,6 +143,7 @@ type configFile struct {
 	RingTimeout  string      `json:"ringTimeout"`
 	MaxCalls     int         `json:"maxCalls"`
 	DrainTimeout *string     `json:"drainTimeout"`
+	ResumeGrace  *string     `json:"resumeGrace"`
 	Accounts     []Account   `json:"accounts"`
 	Trunk        trunkFile   `json:"trunk"`
 	DeviceDB     string      `json:"deviceDb"`
@@ -208,6 +215,13 @@ func ParseConfig(data []byte) (Config, error) {
 			errs = append(errs, fmt.Errorf("drainTimeout: %w", err))
 		}
 		cfg.DrainTimeout = d
+	}
+	if f.ResumeGrace != nil {
+		d, err := ParseResumeGrace(*f.ResumeGrace)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resumeGrace: %w", err))
+		}
+		cfg.ResumeGrace = d
 	}
 	if f.Trunk.AnswerDelay != nil {
 		d, err := time.ParseDuration(*f.Trunk.AnswerDelay)
@@ -290,6 +304,9 @@ func (c Config) Validate() error {
 	}
 	if c.DrainTimeout > wire.MaxDrain {
 		bad("drainTimeout: %v is over %v", c.DrainTimeout, wire.MaxDrain)
+	}
+	if c.ResumeGrace > wire.MaxResumeGrace {
+		bad("resumeGrace: %v is over %v", c.ResumeGrace, wire.MaxResumeGrace)
 	}
 	errs = append(errs, c.Push.Validate()...)
 	errs = append(errs, c.Limits.validate()...)
@@ -378,6 +395,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.ResumeGrace == 0 {
+		c.ResumeGrace = wire.DefaultResumeGrace
 	}
 	if c.Trunk.Type == "" {
 		c.Trunk.Type = TrunkSimulated
@@ -500,6 +520,7 @@ func DemoConfig() (Config, string) {
 		RingTimeout:  wire.DefaultRingTimeout,
 		MaxCalls:     DefaultMaxCalls,
 		DrainTimeout: DefaultDrainTimeout,
+		ResumeGrace:  wire.DefaultResumeGrace,
 		Accounts: []Account{{
 			Name:         "demo",
 			APIKeyHashes: []string{HashKey(key)},

@@ -47,6 +47,7 @@
 //	  "ringTimeout": "45s",                 // app-to-app ringing
 //	  "maxCalls": 2000,                     // concurrent calls, all accounts
 //	  "drainTimeout": "30s",                // live calls' grace on SIGTERM (Drain); "0s": none
+//	  "resumeGrace": "30s",                 // a lost party's time to resume its call; "0s": none
 //	  "accounts": [{
 //	    "name": "acme",                     // X-OneCxi-Account
 //	    "apiKeyHashes": ["sha256:<64 hex>"],  // onecxi-server gen-key / hash-key

@@ -140,11 +140,12 @@ func (s *Server) refusedWhileDraining(r *http.Request) bool {
 		return r.Method == http.MethodPost
 	case wire.PathCall:
 		// Which kind of call a connection is for is known only at its start,
-		// so while an app call rings (its callee may answer) the upgrade is
-		// let through and the start decides (registry.start).
-		ringing := false
-		_ = s.reg.do(func() { ringing = s.reg.appCallRinging() })
-		return !ringing
+		// so while an app call rings (its callee may answer) or a call waits
+		// for a lost party to resume, the upgrade is let through and the
+		// first message decides (registry.start, registry.resume).
+		open := false
+		_ = s.reg.do(func() { open = s.reg.appCallRinging() || s.reg.legLost() })
+		return !open
 	}
 	return false
 }
@@ -169,8 +170,8 @@ func (r *registry) beginDrain(left time.Duration) (idle <-chan struct{}, calls i
 		for _, c := range r.calls {
 			for _, l := range c.legs {
 				// WebSocket legs only: a trunk's caller has no such message.
-				if conn, ok := l.connIfWire(); ok && !l.closing {
-					post(conn, msg)
+				if l != nil && l.sock != nil && !l.closing {
+					post(l.sock, msg) // a lost leg gets it when it resumes
 				}
 			}
 		}
@@ -186,15 +187,6 @@ func (r *registry) beginDrain(left time.Duration) (idle <-chan struct{}, calls i
 	return r.drain.idle, len(r.calls), first
 }
 
-// connIfWire returns l's WebSocket, if l is a WebSocket leg.
-func (l *leg) connIfWire() (*wire.Conn, bool) {
-	if l == nil {
-		return nil, false
-	}
-	conn, ok := l.conn.(*wire.Conn)
-	return conn, ok
-}
-
 // checkDrained closes the drain's idle channel once no call is left. Calls
 // ended by shutdown do not count: the drain did not finish, it was cut.
 func (r *registry) checkDrained() {
@@ -202,6 +194,18 @@ func (r *registry) checkDrained() {
 		r.drain.done = true
 		close(r.drain.idle)
 	}
+}
+
+// legLost reports whether some call waits for a lost party to resume.
+func (r *registry) legLost() bool {
+	for _, c := range r.calls {
+		for _, l := range c.legs {
+			if l != nil && l.lost {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // appCallRinging reports whether some app call is ringing, that is whether a

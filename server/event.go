@@ -15,6 +15,13 @@ const (
 	EventMute        = "mute"         // a party muted (On) or unmuted
 	EventDeclined    = "declined"     // the callee declined
 	EventEnded       = "ended"        // the call is over; Reason says why
+	// Call resumption (PROTOCOL.md): a party's connection was lost (From is
+	// the party, Reason how it was noticed: "socket" or "silent"), and it
+	// came back (EventResumed on a new socket; EventRecovered on the same
+	// one after a stall).
+	EventConnLost  = "conn_lost"
+	EventResumed   = "resumed"
+	EventRecovered = "recovered"
 )
 
 // Event is something that happened to a call, for tests and metrics. It never
@@ -28,8 +35,10 @@ type Event struct {
 	To      string // what the caller dialled
 	Digit   string // dtmf
 	On      bool   // hold, mute
-	// Reason: ended: hangup, remote, no_answer, declined, shutdown, busy, …;
-	// rejected: the error code.
+	// Reason: ended: hangup (a party hung up), network_lost (a party's
+	// connection was lost past the resume grace, or failed outright for a
+	// party that cannot resume), keepalive_timeout, no_answer, declined,
+	// cancelled, shutdown, busy, trunk_failed, …; rejected: the error code.
 	Reason string
 }
 

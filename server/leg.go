@@ -27,7 +27,8 @@ type leg struct {
 	reg   *registry
 	stats *counters
 	acct  *account
-	conn  LegConn      // a *wire.Conn, or a trunk's inbound caller (ExternalLeg)
+	conn  LegConn      // a *legSocket, or a trunk's inbound caller (ExternalLeg)
+	sock  *legSocket   // a /v1/call leg's socket(s); nil for a trunk caller
 	log   *slog.Logger // registry-owned after start
 	phase atomic.Int32
 
@@ -39,19 +40,39 @@ type leg struct {
 	side       int
 	closing    bool // an end or error has been sent; a close follows
 
+	// Call resumption (resume.go), registry-owned.
+	resumable  bool                 // start{resumable}, and the server resumes
+	token      wire.ResumeTokenHash // of the token sent in resumable
+	lost       bool                 // the connection is lost; the call waits
+	lostAt     time.Time
+	lostGen    uint64 // counts losses and recoveries, so a stale grace timer does nothing
+	lostTimer  *time.Timer
+	attachedAt time.Time // the current socket was spliced in
+	backSince  time.Time // a lost leg's socket was heard from again since
+	resumes    int
+
 	// The per-frame path.
 	route atomic.Pointer[route]
 	muted atomic.Bool
 
 	// The reader goroutine's: its control message rate (limits.go).
 	bucket tokenBucket
+
+	// carried is the leg this leg's first socket carries: itself, or the
+	// leg a resume on it took over. Set for /v1/call legs.
+	carried *atomic.Pointer[leg]
 }
 
 // serveCall runs an upgraded /v1/call connection until it closes.
 func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
 	log := s.log.With("account", acct.name, "remote", remote)
 	conn := wire.NewConn(ws, log)
-	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: conn, log: log, bucket: newTokenBucket(s.cfg.Limits)}
+	sock := newLegSocket(conn)
+	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: sock, sock: sock, log: log, bucket: newTokenBucket(s.cfg.Limits)}
+	// The socket carries l, or, once a resume succeeds, the leg it resumed.
+	var carried atomic.Pointer[leg]
+	carried.Store(l)
+	l.carried = &carried
 	var err error
 	if e := s.reg.do(func() { err = s.reg.addLeg(l) }); e != nil || err != nil {
 		conn.Close(wire.CloseGoingAway, "server shutting down")
@@ -63,13 +84,28 @@ func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
 			conn.Close(wire.CloseStartTimeout, "no start message")
 		}
 	})
-	err = conn.Run(s.base, wire.Handlers{OnMessage: l.onMessage, OnAudio: l.onAudio, OnBadMessage: l.onBadMessage,
-		OnBadAudio: func(error) { l.stats.framesMalformed.Add(1) }, OnPing: func() { l.allowControl() }})
+	err = conn.Run(s.base, wire.Handlers{
+		// The control rate is the socket's: l's bucket, whichever leg it
+		// carries.
+		OnMessage: func(m wire.Message) {
+			if l.allowControl() {
+				carried.Load().handle(m)
+			}
+		},
+		OnAudio: func(raw []byte) { carried.Load().onAudio(raw) },
+		OnBadMessage: func(err error) {
+			if l.allowControl() {
+				carried.Load().handleBad(err)
+			}
+		},
+		OnBadAudio: func(error) { l.stats.framesMalformed.Add(1) },
+		OnPing:     func() { l.allowControl() },
+	})
 	timer.Stop()
 	if err != nil {
 		log.Debug("call connection closed", "err", err)
 	}
-	_ = s.reg.do(func() { s.reg.legGone(l) })
+	_ = s.reg.do(func() { s.reg.socketGone(carried.Load(), l, conn, err) })
 }
 
 // route is where a leg's audio goes. It is swapped atomically as the call
@@ -97,19 +133,31 @@ func (l *leg) onAudio(raw []byte) {
 	}
 }
 
-func (l *leg) onMessage(m wire.Message) {
-	if !l.allowControl() {
-		return
-	}
+// handle acts on a control message read on l's socket (its rate already
+// counted).
+func (l *leg) handle(m wire.Message) {
 	switch l.phase.Load() {
 	case legRefused:
 		return
 	case legWaiting:
+		if m.Type == wire.TypeResume && l.carried != nil {
+			if l.phase.CompareAndSwap(legWaiting, legStarted) {
+				var to *leg
+				if err := l.reg.do(func() { to = l.reg.resume(l, m) }); err != nil {
+					l.conn.Close(wire.CloseGoingAway, "server shutting down")
+				}
+				if to != nil {
+					l.carried.Store(to)
+				}
+			}
+			return
+		}
 		if m.Type != wire.TypeStart {
-			l.refuse(fmt.Sprintf("the first message must be start, not %s", m.Type))
+			l.refuse(fmt.Sprintf("the first message must be start or resume, not %s", m.Type))
 			return
 		}
 		if l.phase.CompareAndSwap(legWaiting, legStarted) {
+			l.resumable = m.Resumable
 			// Looked up here, on the leg's own goroutine: the registry
 			// goroutine never waits on the database.
 			targets := l.reg.pushTargets(l.acct, m)
@@ -137,7 +185,7 @@ func (l *leg) onMessage(m wire.Message) {
 		_ = r.do(func() { reply = r.status(l) })
 		reply.Ref = m.Ref
 		_ = l.conn.Send(reply)
-	case wire.TypeStart:
+	case wire.TypeStart, wire.TypeResume:
 		l.sendError(m.Ref, wire.CodeBadRequest, "the call has already started")
 	default:
 		l.sendError(m.Ref, wire.CodeBadRequest, fmt.Sprintf("%s is not a message a client sends on a call", m.Type))
@@ -159,12 +207,9 @@ func (l *leg) control(ref uint32, f func() (wire.Code, string)) {
 	l.sendError(ref, code, msg)
 }
 
-// onBadMessage answers bad_request and keeps the connection, except before
+// handleBad answers bad_request and keeps the connection, except before
 // start: a client whose first message is wrong is not going to place a call.
-func (l *leg) onBadMessage(err error) {
-	if !l.allowControl() {
-		return
-	}
+func (l *leg) handleBad(err error) {
 	switch l.phase.Load() {
 	case legRefused:
 	case legWaiting:

@@ -287,20 +287,28 @@ func (b *tokenBucket) take(now time.Time) bool {
 	return true
 }
 
-// allowControl counts one control message of the leg (on its reader
-// goroutine). Over the rate the leg hangs up — the far party gets the
-// normal end{reason:"remote"} — and closes with 1008; false then, and for
-// anything read after.
+// allowControl counts one control message read on the socket l was created
+// with (on its reader goroutine). Over the rate the leg that socket carries
+// (l, or the leg it resumed) hangs up — the far party gets the normal
+// end{reason:"remote"} — and the socket closes with 1008; false then, and
+// for anything read after.
 func (l *leg) allowControl() bool {
+	if l.phase.Load() == legRefused {
+		return false
+	}
 	if l.bucket.take(time.Now()) {
 		return true
 	}
 	if l.phase.Swap(legRefused) == legRefused {
 		return false
 	}
-	l.log.Info("control message rate exceeded; closing")
-	_ = l.reg.do(func() { l.reg.hangup(l) })
-	l.conn.Close(wire.ClosePolicy, reasonControlRate)
+	target := l
+	if l.carried != nil {
+		target = l.carried.Load()
+	}
+	target.log.Info("control message rate exceeded; closing")
+	_ = l.reg.do(func() { l.reg.hangup(target) })
+	target.conn.Close(wire.ClosePolicy, reasonControlRate)
 	return false
 }
 

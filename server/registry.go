@@ -30,8 +30,9 @@ type routing struct {
 	accounts    map[string]*account
 	ringTimeout time.Duration
 	maxCalls    int
-	limits      Limits // with defaults
-	environment string // goes into push payloads
+	limits      Limits        // with defaults
+	resumeGrace time.Duration // how long a lost resumable leg's call waits; 0: no resumption
+	environment string        // goes into push payloads
 	trunk       trunk.Trunk
 	push        pushSender
 	hook        func(Event)
@@ -64,7 +65,7 @@ type registry struct {
 	byName     map[string]*acctState
 	calls      map[string]*call
 	legs       map[*leg]struct{}
-	ended      map[string]*account // tombstones of ended calls
+	ended      map[string]tomb // tombstones of ended calls
 	endedOrder []string
 	closing    bool
 	drain      drainState // see drain.go
@@ -98,7 +99,7 @@ func newRegistry(rt routing) *registry {
 		byName:  make(map[string]*acctState),
 		calls:   make(map[string]*call),
 		legs:    make(map[*leg]struct{}),
-		ended:   make(map[string]*account),
+		ended:   make(map[string]tomb),
 	}
 	for _, a := range rt.accounts {
 		st := &acctState{
@@ -116,12 +117,16 @@ func newRegistry(rt routing) *registry {
 // run executes requests one at a time until ctx ends.
 func (r *registry) run(ctx context.Context) {
 	defer close(r.done)
+	tick := time.NewTicker(watchPeriod)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case f := <-r.reqs:
 			f()
+		case now := <-tick.C:
+			r.watch(now)
 		}
 	}
 }
@@ -158,13 +163,10 @@ func (r *registry) addLeg(l *leg) error {
 	return nil
 }
 
-// legGone is told that a leg's connection has closed: hanging up without
-// end is hanging up.
+// legGone is told that a trunk caller is gone (it hung up, or the server
+// closed it): hanging up. WebSocket legs go through socketGone.
 func (r *registry) legGone(l *leg) {
-	if _, ok := r.legs[l]; ok {
-		delete(r.legs, l)
-		r.stats.callLegs.Add(-1)
-	}
+	r.forgetLeg(l)
 	r.hangup(l)
 }
 
@@ -198,8 +200,14 @@ func (r *registry) removeEvents(ec *eventConn) {
 	r.stats.eventConns.Add(-1)
 }
 
-func (r *registry) tombstone(c *call) {
-	r.ended[c.id] = c.st.acct
+func (r *registry) tombstone(c *call, reason string) {
+	tb := tomb{acct: c.st.acct, reason: reason}
+	for i, l := range c.legs {
+		if l != nil && l.resumable {
+			tb.tokens[i] = l.token
+		}
+	}
+	r.ended[c.id] = tb
 	r.endedOrder = append(r.endedOrder, c.id)
 	if len(r.endedOrder) > maxTombstones {
 		delete(r.ended, r.endedOrder[0])
@@ -244,7 +252,7 @@ func (r *registry) decline(acct *account, id string) (status int, code wire.Code
 	st := r.byAcct[acct]
 	c := st.calls[id]
 	switch {
-	case c == nil && r.ended[id] == acct:
+	case c == nil && r.ended[id].acct == acct:
 		return 409, wire.CodeCallEnded, "the call has already ended"
 	case c == nil || c.callee == "":
 		return 404, wire.CodeNotFound, "no such ringing call"

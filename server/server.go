@@ -148,6 +148,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		ringTimeout: cfg.RingTimeout,
 		maxCalls:    cfg.MaxCalls,
 		limits:      cfg.Limits,
+		resumeGrace: cfg.ResumeGrace,
 		environment: cfg.Environment,
 		trunk:       tr,
 		push:        s.push,

@@ -38,4 +38,5 @@ const (
 	CloseUnsupported   = 4002 // protocol version not supported
 	CloseStartTimeout  = 4003 // no start message in time
 	CloseKeepAlive     = 4008 // no pong within PongWait
+	CloseReplaced      = 4009 // the call resumed on another connection
 )

@@ -59,6 +59,7 @@ type Conn struct {
 	finishOnce  sync.Once
 	closeCode   int
 	closeReason string
+	failure     error // why abort closed it; set before closing is closed
 	writing     atomic.Bool // the writer goroutine is running
 
 	dropped  atomic.Uint64
@@ -157,7 +158,7 @@ func (c *Conn) readLoop(h Handlers) error {
 			}
 			select {
 			case <-c.closing:
-				return nil // we closed it
+				return c.failure // we closed it: on purpose (nil), or because writing failed
 			default:
 			}
 			var ce *websocket.CloseError
@@ -208,6 +209,9 @@ func (c *Conn) readLoop(h Handlers) error {
 }
 
 func (c *Conn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
+
+// LastRead is when anything (a message, a frame, a pong) last arrived.
+func (c *Conn) LastRead() time.Time { return time.Unix(0, c.lastRead.Load()) }
 
 // badAudio drops a malformed binary message: counted, reported to
 // OnBadAudio, never answered.
@@ -395,10 +399,29 @@ func (c *Conn) Close(code int, reason string) {
 	}
 }
 
-// abort closes at once, for when writing has failed.
+// Drop closes the socket at once, without the closing handshake: for a
+// connection found dead (nothing has arrived for too long), whose peer would
+// never answer a close frame and whose writes may block. Run returns nil or
+// the read error the close caused. Safe from any goroutine.
+func (c *Conn) Drop() {
+	// The socket first: the writer, seeing closing, must find nothing to
+	// write a close frame on. One that got through would read, once the
+	// network is back, as the peer leaving on purpose.
+	_ = c.ws.UnderlyingConn().Close() // unblocks the reader and any write
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason = CloseGoingAway, "connection dropped"
+		close(c.closing)
+	})
+	c.finish()
+}
+
+// abort closes at once, for when writing has failed: Run then returns an
+// error saying so (ErrClosed), as the connection is broken, not closed by
+// anyone's choice.
 func (c *Conn) abort(code int, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
+		c.failure = fmt.Errorf("wire: connection aborted, %s: %w", reason, ErrClosed)
 		close(c.closing)
 	})
 	c.finish()

@@ -33,6 +33,13 @@ const (
 	TypeIncoming Type = "incoming" // S (events): a call for this number, or its end
 	TypeHello    Type = "hello"    // S (events): registration accepted
 	TypeDraining Type = "draining" // S (call, events): the server is draining; MS until it cuts calls
+
+	// Call resumption (resume.go).
+	TypeResumable    Type = "resumable"    // S: the call's ID, resume token and grace (MS), before the first reply
+	TypeResume       Type = "resume"       // C: first message on a new /v1/call socket: take over a lost one
+	TypeResumed      Type = "resumed"      // S: the resume succeeded; State says where the call is
+	TypeReconnecting Type = "reconnecting" // S: the far party lost its connection (Remote)
+	TypeReconnected  Type = "reconnected"  // S: the far party is back (Remote)
 )
 
 // CallKind is a call type as the wire names it.
@@ -64,7 +71,15 @@ const (
 	ReasonCancelled = "cancelled" // caller hung up while ringing
 	ReasonAnswered  = "answered_elsewhere"
 	ReasonError     = "error"
-	ReasonShutdown  = "shutdown"
+	ReasonShutdown  = "shutdown" // the server shut down (after its drain): "server_shutdown"
+	// ReasonNetworkLost: a party's connection was lost and not resumed
+	// within the server's resume grace (or, for a client that cannot
+	// resume, failed outright).
+	ReasonNetworkLost = "network_lost"
+	// ReasonKeepaliveTimeout: the server heard nothing from a party that
+	// cannot resume for PongWait.
+	ReasonKeepaliveTimeout = "keepalive_timeout"
+	ReasonTrunkFailed      = "trunk_failed" // the telephone network side failed
 )
 
 // Message is every control message. Fields unused by a Type are omitted.
@@ -82,6 +97,12 @@ type Message struct {
 	RegisteredNumber string   `json:"registeredNumber,omitempty"` // the sender's own number
 	CallFrom         string   `json:"callFrom,omitempty"`         // caller ID to show (answer)
 	DeviceID         string   `json:"deviceId,omitempty"`         // the answering install (answer), see CheckDeviceID
+	// Resumable (start): this client resumes a lost socket (resume) and
+	// pings at least once a second while answered.
+	Resumable bool `json:"resumable,omitempty"`
+
+	// resumable, resume: the call's resume token (see CheckResumeToken).
+	Token string `json:"token,omitempty"`
 
 	// mute, hold
 	On     *bool `json:"on,omitempty"`
@@ -107,7 +128,8 @@ type Message struct {
 	TS int64 `json:"ts,omitempty"`
 
 	// draining: milliseconds until the server ends the calls still up
-	// (with end{reason:"shutdown"}), 1 to MaxDrain.
+	// (with end{reason:"shutdown"}), 1 to MaxDrain. resumable: the resume
+	// grace, 1 to MaxResumeGrace.
 	MS int64 `json:"ms,omitempty"`
 
 	// incoming: the guide's push payload, field for field.
@@ -236,8 +258,12 @@ func (m Message) Validate() error {
 		if m.MS < 1 || m.MS > MaxDrain.Milliseconds() {
 			return malformed("draining: ms %d is outside 1..%d", m.MS, MaxDrain.Milliseconds())
 		}
+	case TypeResumable, TypeResume, TypeResumed:
+		if err := validateResume(m); err != nil {
+			return err
+		}
 	case TypeRinging, TypeAnswered, TypeDeclined, TypeEnd, TypeAck,
-		TypeStatus, TypePing, TypePong, TypeHello:
+		TypeStatus, TypePing, TypePong, TypeHello, TypeReconnecting, TypeReconnected:
 	case "":
 		return malformed("missing type")
 	default:

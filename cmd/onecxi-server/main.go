@@ -2,7 +2,7 @@
 //
 //	onecxi-server [-config file.json] [-listen host:port] [-tls-cert f -tls-key f]
 //	              [-log-level debug|info|warn|error] [-ring-timeout 45s]
-//	              [-device-db devices.db] [-drain-timeout 30s]
+//	              [-device-db devices.db] [-drain-timeout 30s] [-resume-grace 30s]
 //	onecxi-server gen-key      print a new API key and its hash
 //	onecxi-server hash-key     read an API key on stdin, print its hash
 //	onecxi-server test-push -config f -account a -number n [-ring 5s]

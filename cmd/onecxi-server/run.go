@@ -70,7 +70,17 @@ flags:
 		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
 		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
 		drain       *time.Duration
+		resumeGrace *time.Duration
 	)
+	fs.Func("resume-grace", "how long a call whose party lost its connection waits for it to resume (`duration`, 0: resumption off; default: configuration, else 30s)",
+		func(v string) error {
+			d, err := server.ParseResumeGrace(v)
+			if err != nil {
+				return err
+			}
+			resumeGrace = &d
+			return nil
+		})
 	fs.Func("drain-timeout", "on SIGTERM/SIGINT, how long live calls may go on before they are ended (`duration`, 0: at once; default: configuration, else 30s; a second signal cuts it short)",
 		func(v string) error {
 			d, err := server.ParseDrainTimeout(v)
@@ -124,6 +134,9 @@ flags:
 	}
 	if drain != nil {
 		cfg.DrainTimeout = *drain
+	}
+	if resumeGrace != nil {
+		cfg.ResumeGrace = *resumeGrace
 	}
 	prov, err := providers.Open(ctx, cfg, nil)
 	if err != nil {

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/onecxi/phone/wire"
+)
+
+// maxPending bounds the control messages kept for a leg whose connection is
+// lost, to be delivered when it resumes. A call sends few (answered, hold,
+// dtmf, end); past the bound the oldest are dropped.
+const maxPending = 64
+
+// legSocket is the LegConn of a /v1/call leg: the leg's current WebSocket,
+// which a resume swaps (Call resumption, resume.go). Everything that sends
+// to a leg — the other party's relay, the echo, IVR and trunk far ends,
+// hold music, the registry — holds the legSocket, never the *wire.Conn, so
+// a resumed leg needs no rewiring.
+//
+// While the leg has no socket (lost, waiting for a resume) audio toward it
+// is dropped and control messages are kept (up to maxPending) to be sent
+// first thing on the new socket.
+type legSocket struct {
+	cur atomic.Pointer[wire.Conn] // nil while lost
+
+	mu      sync.Mutex
+	pending []wire.Message
+	closed  bool // Close was called: the leg is over
+}
+
+func newLegSocket(c *wire.Conn) *legSocket {
+	s := &legSocket{}
+	s.cur.Store(c)
+	return s
+}
+
+// SendAudioRaw implements endpoint.AudioSink: the per-frame path, one
+// atomic load.
+func (s *legSocket) SendAudioRaw(raw []byte) bool {
+	c := s.cur.Load()
+	if c == nil {
+		wire.ReleaseAudioBuffer(raw)
+		return false
+	}
+	return c.SendAudioRaw(raw)
+}
+
+// Send implements LegConn.
+func (s *legSocket) Send(m wire.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return wire.ErrClosed
+	}
+	if c := s.cur.Load(); c != nil {
+		return c.Send(m)
+	}
+	if len(s.pending) == maxPending {
+		copy(s.pending, s.pending[1:])
+		s.pending = s.pending[:maxPending-1]
+	}
+	s.pending = append(s.pending, m)
+	return nil
+}
+
+// Close implements LegConn: the leg is over. A lost leg has no socket to
+// close; its pending messages are dropped (a late resume is answered from
+// the call's tombstone instead).
+func (s *legSocket) Close(code int, reason string) {
+	s.mu.Lock()
+	s.closed = true
+	s.pending = nil
+	c := s.cur.Load()
+	s.mu.Unlock()
+	if c != nil {
+		c.Close(code, reason)
+	}
+}
+
+// conn is the current socket, nil while lost.
+func (s *legSocket) conn() *wire.Conn { return s.cur.Load() }
+
+// detach forgets c if it is still the current socket, and reports whether
+// it was.
+func (s *legSocket) detach(c *wire.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.CompareAndSwap(c, nil)
+}
+
+// attach makes c the current socket: first is sent on it, then every
+// pending message, in order, and the socket it replaces (one the server
+// had not yet noticed was dead) is closed. It fails once the leg is over.
+func (s *legSocket) attach(c *wire.Conn, first wire.Message) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	_ = c.Send(first)
+	for _, m := range s.pending {
+		_ = c.Send(m)
+	}
+	s.pending = nil
+	old := s.cur.Swap(c)
+	s.mu.Unlock()
+	if old != nil {
+		old.Close(wire.CloseReplaced, "the call resumed on another connection")
+	}
+	return true
+}
