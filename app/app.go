@@ -73,6 +73,9 @@ type Phone struct {
 	signInN  int                // generation of the latest sign-in
 	cancel   context.CancelFunc // ends the latest sign-in and its listener
 	signInWG sync.WaitGroup
+
+	stopWatch context.CancelFunc // ends watchNetwork; nil when not watching
+	watchWG   sync.WaitGroup
 	// registered is the server and account this install is registered with
 	// for calls (RegisterDevice); zero when none.
 	registered registration
@@ -190,6 +193,9 @@ func Start(a fyne.App, cfg Config, log *slog.Logger, banner io.Writer) (*Phone, 
 	})
 	a.Lifecycle().SetOnExitedForeground(func() { ui.foreground.Store(false) })
 	p.signIn()
+	if w := networkWatcher(cfg, plat.Platform); w != nil {
+		p.watchNetwork(w)
+	}
 	return p, nil
 }
 
@@ -470,6 +476,10 @@ func (p *Phone) Stop() {
 		p.cancel()
 	}
 	p.mu.Unlock()
+	if p.stopWatch != nil {
+		p.stopWatch()
+	}
+	p.watchWG.Wait()
 	p.ring.close()
 	p.SDK.Dispose()
 	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)

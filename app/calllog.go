@@ -12,6 +12,11 @@ import (
 // UI goroutine. A placed call's record is done when both its Start has
 // returned and the call is over, in either order: the dialer's result and
 // the SDK's events arrive through separate fyne.Do calls.
+//
+// The SDK tells why a call ended just before onCallEnded, which is usually
+// after the idle status has ended the call here and its record is done: the
+// record then goes to done a second time, with its EndReason, and the
+// history replaces the first version.
 type callLog struct {
 	now  func() time.Time
 	done func(screens.CallRecord)
@@ -23,6 +28,8 @@ type callLog struct {
 	answeredAt time.Time
 	declined   bool
 	failed     bool
+	reason     callcore.EndReason            // the SDK's end reason for cur, if it came first
+	last       *screens.CallRecord           // cur's record once done, until the next call begins
 	ringing    map[string]screens.CallRecord // incoming calls on screen, by call ID
 }
 
@@ -147,6 +154,18 @@ func (l *callLog) callFailed() {
 	}
 }
 
+// endReason is the SDK's reason for the end of the call on screen
+// (onCallEndReason).
+func (l *callLog) endReason(r callcore.EndReason) {
+	switch {
+	case l.cur != nil:
+		l.reason = r
+	case l.last != nil && l.last.EndReason == "":
+		l.last.EndReason = r
+		l.done(*l.last)
+	}
+}
+
 // ended is the call leaving the in-call screen.
 func (l *callLog) ended() {
 	if l.cur == nil {
@@ -167,12 +186,13 @@ func (l *callLog) begin(r screens.CallRecord) {
 	r.Start = l.stamp()
 	l.cur = &r
 	l.dialled, l.started, l.over, l.declined, l.failed = false, false, false, false, false
-	l.answeredAt = time.Time{}
+	l.answeredAt, l.reason, l.last = time.Time{}, "", nil
 }
 
 func (l *callLog) finish() {
 	r := *l.cur
 	l.cur = nil
+	r.EndReason = l.reason
 	switch {
 	case !l.answeredAt.IsZero():
 		r.Outcome = screens.Answered
@@ -184,5 +204,6 @@ func (l *callLog) finish() {
 	default:
 		r.Outcome = screens.Missed
 	}
+	l.last = &r
 	l.done(r)
 }

@@ -28,6 +28,8 @@ func TestCallLogOutcomes(t *testing.T) {
 		return screens.CallRecord{Direction: screens.DirectionOutgoing, Type: callcore.CallTypeInbound, Number: "90000",
 			Start: t0.Add(time.Second), Duration: d, Outcome: o}
 	}
+	reason := func(r callcore.EndReason) step { return func(l *callLog) { l.endReason(r) } }
+	because := func(r screens.CallRecord, why callcore.EndReason) screens.CallRecord { r.EndReason = why; return r }
 	in := func(o screens.Outcome, d time.Duration) screens.CallRecord {
 		return screens.CallRecord{Direction: screens.DirectionIncoming, Type: callcore.CallTypeAppToApp, Number: "1002", Name: "Ada",
 			Start: t0.Add(time.Second), Duration: d, Outcome: o}
@@ -47,6 +49,17 @@ func TestCallLogOutcomes(t *testing.T) {
 		{"an invalid number is not a call", []step{dial, dialed(invalid)}, nil},
 		{"a connection lost after the answer is still answered", []step{dial, dialed(nil), answered, func(l *callLog) { l.callFailed() }, ended},
 			[]screens.CallRecord{out(screens.Answered, 2*time.Second)}},
+
+		// The SDK's end reason comes just before onCallEnded: usually after
+		// the idle status ended the call here (the record is sent again,
+		// with it), sometimes before Start has returned.
+		{"end reason after the end", []step{dial, dialed(nil), answered, ended, reason(callcore.EndReasonNetworkLost)},
+			[]screens.CallRecord{out(screens.Answered, time.Second), because(out(screens.Answered, time.Second), callcore.EndReasonNetworkLost)}},
+		{"end reason before Start returned", []step{dial, answered, ended, reason(callcore.EndReasonRemoteHangup), dialed(nil)},
+			[]screens.CallRecord{because(out(screens.Answered, 3*time.Second), callcore.EndReasonRemoteHangup)}},
+		{"a second end reason is not news", []step{dial, dialed(nil), ended, reason(callcore.EndReasonNoAnswer), reason(callcore.EndReasonFailed)},
+			[]screens.CallRecord{out(screens.Missed, 0), because(out(screens.Missed, 0), callcore.EndReasonNoAnswer)}},
+		{"an end reason with no call is dropped", []step{reason(callcore.EndReasonHangup)}, nil},
 
 		{"incoming answered", []step{func(l *callLog) { l.ringingCall(ring) }, func(l *callLog) { l.accepted("c1") }, answered,
 			func(l *callLog) { l.gone("c1") }, ended}, []screens.CallRecord{in(screens.Answered, 2*time.Second)}},

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/onecxi/phone/internal/flagparse"
+	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -52,10 +53,11 @@ type Config struct {
 	Audio     string // "auto", "none" or "tone:<hz>"
 	Listen    string // embedded server address
 
-	// Tests replace the sound system and the secret store; nil picks them
-	// from Audio and the OS.
+	// Tests replace the sound system, the secret store and the network
+	// watcher; nil picks them from Audio and the OS.
 	sound   soundSystem
 	secrets secretStore
+	network platform.NetworkWatcher
 }
 
 // Embedded reports whether the app runs its own server.

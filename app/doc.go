@@ -4,6 +4,9 @@
 // else the embedded reference server; the SDK; the platform; the sound
 // devices (callaudio.go: the in-call Speaker toggle moves the call between
 // the chosen headset and loudspeaker); the call history; the ringtone; the
-// tray; and the Fyne window with its Phone, History and Settings tabs, which
-// it feeds SDK events through fyne.Do.
+// tray; the network watcher (network.go: a change of the machine's network
+// has the SDK redial a lost events connection at once); and the Fyne window
+// with its Phone, History and Settings tabs, which it feeds SDK events
+// through fyne.Do, banners for a call reconnecting and for being offline
+// included.
 package app

@@ -34,8 +34,17 @@ func loadHistory(prefs fyne.Preferences, log *slog.Logger) *callHistory {
 	return h
 }
 
-// add puts r first and saves.
+// add puts r first and saves; a record of the same call (same start,
+// number and direction: the call log sends a record again once it knows
+// why the call ended) is replaced where it is instead.
 func (h *callHistory) add(r screens.CallRecord) {
+	for i, old := range h.records {
+		if old.Start.Equal(r.Start) && old.Number == r.Number && old.Direction == r.Direction {
+			h.records[i] = r
+			h.save()
+			return
+		}
+	}
 	h.records = append([]screens.CallRecord{r}, h.records...)
 	if len(h.records) > historyMax {
 		h.records = h.records[:historyMax]

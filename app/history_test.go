@@ -38,6 +38,28 @@ func TestHistoryPersists(t *testing.T) {
 	assert.Empty(t, loadHistory(prefs, log).all())
 }
 
+// The call log sends a record again once it knows why the call ended: the
+// history replaces the record of that call rather than listing it twice.
+func TestHistoryReplacesARecordSentAgain(t *testing.T) {
+	prefs := test.NewTempApp(t).Preferences()
+	log := slog.New(slog.DiscardHandler)
+	start := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+	call := screens.CallRecord{Direction: screens.DirectionOutgoing, Type: callcore.CallTypeAppToApp, Number: "1002",
+		Start: start, Duration: 5 * time.Second, Outcome: screens.Answered}
+	missed := screens.CallRecord{Direction: screens.DirectionIncoming, Type: callcore.CallTypeAppToApp, Number: "1003",
+		Start: start.Add(time.Second), Outcome: screens.Missed}
+	h := loadHistory(prefs, log)
+	h.add(call)
+	h.add(missed) // rang meanwhile
+	again := call
+	again.EndReason = callcore.EndReasonNetworkLost
+	h.add(again)
+
+	saved := loadHistory(prefs, log).all()
+	assert.Equal(t, []screens.CallRecord{missed, again}, saved, "replaced in place, reason saved")
+	assert.Contains(t, prefs.String(prefHistory), `"endReason":"network_lost"`)
+}
+
 func TestHistoryKeepsTheLatest(t *testing.T) {
 	prefs := test.NewTempApp(t).Preferences()
 	h := loadHistory(prefs, slog.New(slog.DiscardHandler))

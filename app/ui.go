@@ -16,11 +16,13 @@ import (
 	"github.com/onecxi/phone/screens"
 )
 
-// UI is the main window: the connection state on top, the Phone, History
-// and Settings tabs, and an error line at the bottom, so the state and the
-// last error are visible whatever the tab. It implements
-// callcore.CallProgressCallback; every callback hops to the Fyne goroutine
-// with fyne.Do before touching a widget.
+// UI is the main window: the connection state on top (and a banner under it
+// while the phone is offline), the Phone, History and Settings tabs, and an
+// error line at the bottom, so the state and the last error are visible
+// whatever the tab. It implements callcore.CallProgressCallback and the
+// SDK's optional callbacks (listening, quality, reconnecting, end reason);
+// every callback hops to the Fyne goroutine with fyne.Do before touching a
+// widget.
 type UI struct {
 	app    fyne.App
 	deps   uiDeps
@@ -38,6 +40,7 @@ type UI struct {
 	HistoryTab  *container.TabItem
 	SettingsTab *container.TabItem
 	Status      *widget.Label
+	Offline     *screens.Banner // shown while signed in but not listening: calls cannot ring
 	Errors      *widget.Label
 	body        *fyne.Container
 	current     fyne.CanvasObject
@@ -89,6 +92,8 @@ var (
 	_ callcore.CallProgressCallback = (*UI)(nil)
 	_ callcore.ListeningCallback    = (*UI)(nil)
 	_ callcore.QualityCallback      = (*UI)(nil)
+	_ callcore.ReconnectCallback    = (*UI)(nil)
+	_ callcore.EndReasonCallback    = (*UI)(nil)
 )
 
 // NewUI builds the window, its tabs and screens.
@@ -105,6 +110,7 @@ func NewUI(a fyne.App, d uiDeps) *UI {
 	u.Audio = screens.NewAudioSettings(d.chooseDevices, d.testMic)
 	u.Status = widget.NewLabel("")
 	u.Status.Truncation = fyne.TextTruncateEllipsis
+	u.Offline = screens.NewBanner(theme.WarningIcon(), theme.ColorNameWarning, theme.ColorNameForegroundOnWarning)
 	u.Errors = widget.NewLabel("")
 	u.Errors.Wrapping = fyne.TextWrapWord
 	u.Errors.Importance = widget.DangerImportance
@@ -119,7 +125,7 @@ func NewUI(a fyne.App, d uiDeps) *UI {
 	)))
 	u.Tabs = container.NewAppTabs(u.PhoneTab, u.HistoryTab, u.SettingsTab)
 	u.Tabs.OnSelected = u.onTab
-	u.Window.SetContent(container.NewBorder(u.Status, u.Errors, nil, nil, u.Tabs))
+	u.Window.SetContent(container.NewBorder(container.NewVBox(u.Status, u.Offline), u.Errors, nil, nil, u.Tabs))
 	u.Window.Resize(fyne.NewSize(400, 680))
 	u.Window.Canvas().SetOnTypedKey(u.onTypedKey)
 	u.Window.Canvas().SetOnTypedRune(u.onTypedRune)
@@ -220,10 +226,22 @@ func (u *UI) SignedIn(account, server string, err error) {
 	u.refreshStatus()
 }
 
-// refreshStatus shows the sign-in and call connection state, in the window
-// and the tray.
+// Texts of the connection state.
+const (
+	// offlineStatus is the status line while the events connection is
+	// down; offlineBanner, under it, says what that means.
+	offlineStatus = "○ Offline: reconnecting…"
+	offlineBanner = "Offline — incoming calls can't ring here until the connection is back. Reconnecting…"
+	// callReconnectingStatus is the status line while the call's own
+	// connection is being restored (the in-call screen's banner says so too).
+	callReconnectingStatus = "○ Call connection lost: reconnecting…"
+)
+
+// refreshStatus shows the sign-in and connection state, in the window and
+// the tray, and the offline banner while incoming calls cannot ring.
 func (u *UI) refreshStatus() {
 	var text string
+	offline := false
 	switch u.signIn {
 	case signingIn:
 		text = "Signing in…"
@@ -235,13 +253,24 @@ func (u *UI) refreshStatus() {
 		text = u.online
 		u.Status.Importance = widget.SuccessImportance
 		if !u.listening {
-			text = "○ Connection lost: reconnecting… incoming calls cannot ring until it is back"
+			text, offline = offlineStatus, true
 			u.Status.Importance = widget.WarningImportance
 		}
 		if u.inCall && u.callConnected && u.listening {
 			// The account and server would push this off a narrow window.
 			text = fmt.Sprintf("● Online as %s · call connected", u.number)
 		}
+	}
+	if u.inCall && u.InCall.IsReconnecting() {
+		text = callReconnectingStatus
+		u.Status.Importance = widget.WarningImportance
+	}
+	banner := ""
+	if offline {
+		banner = offlineBanner
+	}
+	if u.Offline.Set(banner) {
+		u.Window.Content().Refresh()
 	}
 	u.Status.SetText(text)
 	if u.tray != nil {
@@ -350,6 +379,7 @@ func (u *UI) OnCallStatusChanged(s callcore.CallStatus) {
 		if !s.IsCallOngoing && u.inCall && !u.accepting {
 			u.endCall()
 		}
+		u.refreshStatus() // a call reconnecting, or back
 	})
 }
 
@@ -412,8 +442,9 @@ func (u *UI) OnCallQuality(q callcore.CallQuality) {
 func (u *UI) OnQualityWarning(callcore.QualityWarning, bool) {}
 
 // OnWebSocketStatusChanged shows whether the call's connection is up. (The
-// phone's own sign-in connection is shown by SignedIn; a lost call
-// connection also arrives as OnCallError.)
+// phone's own sign-in connection is shown by SignedIn. A lost call
+// connection is being restored, OnCallReconnecting, or if it cannot be,
+// arrives as OnCallError.)
 func (u *UI) OnWebSocketStatusChanged(connected bool) {
 	fyne.Do(func() {
 		u.callConnected = connected

@@ -77,7 +77,8 @@
 //
 // CallStatus.State, IsRemoteOnHold and CallID; AcceptIncomingCall,
 // DeclineIncomingCall; ListenForIncomingCalls, StopListening, IsListening;
-// CallStats; call quality ([SDK.CallQuality], [QualityCallback]: RTT,
+// NetworkChanged (the device's network changed: a lost events connection
+// redials at once); CallStats; call quality ([SDK.CallQuality], [QualityCallback]: RTT,
 // jitter, loss, concealment and an E-model MOS every second, with
 // warnings); RegisteredNumber; ServerCode, KindFromServerCode and
 // DescribeServerCode; the Store interface for kill-state data.

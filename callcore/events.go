@@ -33,6 +33,10 @@ type listener struct {
 	// follows is expected, and reconnecting starts over from the shortest
 	// backoff.
 	draining atomic.Bool
+	// wake and backingOff let a network change cut the reconnect backoff
+	// short (network.go).
+	wake       chan struct{} // buffered 1
+	backingOff atomic.Bool   // between a loss and the next registered connection
 }
 
 func (l *listener) markReady() { l.readyOnce.Do(func() { close(l.ready) }) }
@@ -72,6 +76,10 @@ func (l *listener) stop() {
 // (OnListeningChanged(false)), and reconnects from its shortest backoff
 // (0.25-0.5 s, then doubling while the server is unreachable), so the app
 // is listening again as soon as a server takes it (OnListeningChanged(true)).
+//
+// An app that learns the device's network has changed calls
+// [SDK.NetworkChanged]: a listener waiting out its backoff then redials at
+// once instead of up to 30 s later.
 func (s *SDK) ListenForIncomingCalls(ctx context.Context, registeredNumber string) error {
 	cr, err := s.initialized()
 	if err != nil {
@@ -91,7 +99,8 @@ func (s *SDK) ListenForIncomingCalls(ctx context.Context, registeredNumber strin
 		cancel()
 		return err
 	}
-	l := &listener{number: n, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
+	l := &listener{number: n, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}),
+		wake: make(chan struct{}, 1)}
 	s.mu.Lock()
 	if s.disposed {
 		s.mu.Unlock()
@@ -200,6 +209,9 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 		} else {
 			s.log.Info("callcore: events connection lost; reconnecting", "err", err)
 		}
+		// Backing off before the app hears of the loss: a NetworkChanged
+		// the app calls on hearing it finds the listener waiting.
+		l.startBackoff()
 		s.emitListening(false)
 		if time.Since(since) > listenStableAfter {
 			backoff = listenMinBackoff
@@ -211,15 +223,22 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 			case <-ctx.Done():
 				t.Stop()
 				return
+			case <-l.wake:
+				t.Stop()
+				// The network the last attempts failed on is gone: what
+				// they taught the backoff no longer holds.
+				backoff = listenMinBackoff
+				s.log.Info("callcore: the network changed; reconnecting the events connection now")
 			case <-t.C:
+				backoff = min(backoff*2, listenMaxBackoff)
 			}
-			backoff = min(backoff*2, listenMaxBackoff)
 			cr, err := s.initialized()
 			if err != nil {
 				return // disposed
 			}
 			c, err := s.dialEvents(ctx, cr, l.number)
 			if err == nil {
+				l.backingOff.Store(false)
 				conn = c
 				break
 			}

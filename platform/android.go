@@ -20,7 +20,10 @@ import (
 //   - the foreground service (type phoneCall|microphone) that keeps the
 //     microphone alive in the background needs a Service subclass;
 //   - switching earpiece/loudspeaker needs AudioManager
-//     (setCommunicationDevice / setSpeakerphoneOn).
+//     (setCommunicationDevice / setSpeakerphoneOn);
+//   - network changes need a ConnectivityManager.NetworkCallback, so this
+//     platform does not implement NetworkWatcher (polling addresses, as the
+//     desktop does, would keep the radio awake).
 //
 // Each of those returns an error wrapping ErrUnsupported rather than
 // pretending to succeed. What works: Name, the app's own incoming-call screen

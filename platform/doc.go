@@ -7,7 +7,9 @@
 // implementation is chosen at compile time by build-tagged twin files:
 //
 //   - desktop.go (linux, darwin, windows): the app's own in-window incoming
-//     call screen plus an optional OS notification; nothing to request.
+//     call screen plus an optional OS notification; nothing to request;
+//     network changes found by polling the interface addresses
+//     (network_desktop.go).
 //   - android.go: Go-side bookkeeping; the JNI glue (FCM, foreground
 //     service, full-screen intent) is not written yet and reports
 //     [ErrUnsupported].
@@ -18,10 +20,16 @@
 // once and callers never branch on the OS: they call the interface and handle
 // errors wrapping [ErrUnsupported] or [ErrPermission].
 //
+// One extension is optional, found with a type assertion: [NetworkWatcher]
+// reports changes of the device's network, so the app can have the SDK
+// reconnect its events connection at once. The desktop platform polls its
+// interface addresses; the Android and iOS twins do not implement it yet.
+//
 // [Headless] is a complete implementation with no UI at all, for command-line
 // tools, server-side tools and tests: permissions and tokens are settable,
 // everything shown, dismissed and routed is recorded, and [Headless.Respond]
-// plays the user tapping accept or decline.
+// plays the user tapping accept or decline, [Headless.SimulateNetworkChange]
+// the network changing.
 //
 // Every implementation is safe for concurrent use. Call actions are delivered
 // at most once per shown call: the first answer wins, and answers for calls

@@ -15,6 +15,8 @@ import (
 // shown (ShownCalls), the dismissals (Dismissed), the audio route (Route) and
 // the foreground service (ForegroundService). Respond plays a user tapping
 // accept or decline; WithAutoAnswer answers every call automatically.
+// SimulateNetworkChange plays the OS reporting a network change to
+// WatchNetwork (NetworkWatcher).
 //
 // The zero value is not usable; call NewHeadless. A Headless is safe for
 // concurrent use.
@@ -33,6 +35,7 @@ type Headless struct {
 	route     Route
 	fgActive  bool
 	fgTitle   string
+	watchers  map[*int]func() // running WatchNetwork calls (headless_network.go)
 }
 
 var _ Platform = (*Headless)(nil)

@@ -23,7 +23,10 @@ import (
 //   - keeping audio alive in the background needs an AVAudioSession activated
 //     for CallKit (provider:didActivateAudioSession:);
 //   - switching earpiece/loudspeaker needs AVAudioSession
-//     overrideOutputAudioPort.
+//     overrideOutputAudioPort;
+//   - network changes need an NWPathMonitor, so this platform does not
+//     implement NetworkWatcher (polling addresses, as the desktop does,
+//     would keep the radio awake).
 //
 // Each of those returns an error wrapping ErrUnsupported rather than
 // pretending to succeed. What works: Name, the app's own incoming-call screen

@@ -47,7 +47,7 @@ func NewDialer(sdk *callcore.SDK, own func() string, track DialTracker) *Dialer 
 	d.Number.OnSubmitted = func(string) { d.onCall() }
 	d.Number.OnChanged = func(string) { // a new number: the last error no longer applies
 		if !d.placing {
-			d.Message.SetText("")
+			d.say("")
 		}
 	}
 	labels := make([]string, len(CallChoices))
@@ -76,6 +76,20 @@ func (d *Dialer) Content() fyne.CanvasObject { return d.content }
 
 func (d *Dialer) onDigit(digit string) { d.Number.SetText(d.Number.Text + digit) }
 
+// say shows a message under the Call button in the ordinary colour.
+func (d *Dialer) say(text string) {
+	d.Message.Importance = widget.MediumImportance
+	d.Message.SetText(text)
+}
+
+// ShowEnded says why the last call ended, in the warning colour when it
+// failed (the connection lost, the server gone) rather than was hung up.
+// The next number typed or call placed replaces it.
+func (d *Dialer) ShowEnded(r callcore.EndReason) {
+	d.Message.Importance = endedImportance(r)
+	d.Message.SetText(EndedText(r))
+}
+
 // onCall places the call. It runs the SDK call off the UI goroutine: placing
 // an app-to-app call waits for the server's first reply. The SDK checks the
 // number; its ErrInvalidInput is shown like any other error.
@@ -87,14 +101,14 @@ func (d *Dialer) onCall() {
 	choice := choiceByLabel(d.Kind.Selected)
 	own := d.own()
 	if choice.Type == callcore.CallTypeAppToApp && number != "" && number == own {
-		d.Message.SetText("That is your own number. Enter a colleague's registered number.")
+		d.say("That is your own number. Enter a colleague's registered number.")
 		return
 	}
 	d.placing = true
 	if d.track != nil {
 		d.track.Dialing(number, choice.Type)
 	}
-	d.Message.SetText(strings.TrimSpace("Calling "+number) + "…")
+	d.say(strings.TrimSpace("Calling "+number) + "…")
 	d.Call.Disable()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
@@ -119,10 +133,10 @@ func (d *Dialer) onCall() {
 				d.track.Dialed(err)
 			}
 			if err != nil {
-				d.Message.SetText(ErrorText(err))
+				d.say(ErrorText(err))
 				return
 			}
-			d.Message.SetText("")
+			d.say("")
 		})
 	}()
 }

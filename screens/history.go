@@ -41,9 +41,13 @@ type CallRecord struct {
 	Start     time.Time         `json:"start"`
 	Duration  time.Duration     `json:"duration"` // talk time; 0 when not answered
 	Outcome   Outcome           `json:"outcome"`
+	// EndReason is why the call ended, as the SDK said; "" for calls that
+	// never began, and in histories saved before it was recorded.
+	EndReason callcore.EndReason `json:"endReason,omitempty"`
 }
 
-// Summary is the record's second line: "Service number · outgoing · 01:05".
+// Summary is the record's second line: "Service number · outgoing · 01:05",
+// and why it ended when its outcome does not say ("· connection lost").
 func (r CallRecord) Summary() string {
 	s := describeType(r.Type)
 	if s == "" {
@@ -56,6 +60,9 @@ func (r CallRecord) Summary() string {
 		s += " · no answer"
 	default:
 		s += " · " + string(r.Outcome)
+	}
+	if note := endReasonNote(r.EndReason, r.Outcome); note != "" {
+		s += " · " + note
 	}
 	return s
 }

@@ -18,30 +18,39 @@ const controlTimeout = 5 * time.Second
 
 // InCall is the screen of a live call. Its toggles show the state last
 // reported by onCallStatusChanged and request the opposite explicitly, the
-// guide's pattern: they never flip local state themselves.
+// guide's pattern: they never flip local state themselves. A banner on top
+// says when the call's connection, this side's or the far party's, is lost
+// and being restored; the timer runs on meanwhile, since the call does.
 type InCall struct {
 	sdk    *callcore.SDK
 	status callcore.CallStatus
 	since  time.Time // answered; zero while connecting or ringing
 	now    func() time.Time
 
-	Who      *widget.Label
-	Kind     *widget.Label
-	Timer    *widget.Label
-	Quality  *QualityIndicator
-	Mute     *widget.Button
-	Hold     *widget.Button
-	Speaker  *widget.Button
-	Keypad   *Keypad
-	Hangup   *widget.Button
-	Message  *widget.Label
-	content  fyne.CanvasObject
-	tickStop chan struct{}
+	// The call is being resumed: this phone's connection (reconnecting) or
+	// the far party's (remoteReconnecting). Set by the status and by the
+	// SDK's ReconnectCallback, which agree.
+	reconnecting, remoteReconnecting bool
+
+	Reconnecting *Banner
+	Who          *widget.Label
+	Kind         *widget.Label
+	Timer        *widget.Label
+	Quality      *QualityIndicator
+	Mute         *widget.Button
+	Hold         *widget.Button
+	Speaker      *widget.Button
+	Keypad       *Keypad
+	Hangup       *widget.Button
+	Message      *widget.Label
+	content      fyne.CanvasObject
+	tickStop     chan struct{}
 }
 
 // NewInCall builds the in-call screen.
 func NewInCall(sdk *callcore.SDK) *InCall {
 	c := &InCall{sdk: sdk, now: time.Now}
+	c.Reconnecting = NewBanner(theme.ViewRefreshIcon(), theme.ColorNameWarning, theme.ColorNameForegroundOnWarning)
 	c.Who = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	c.Who.SizeName = theme.SizeNameHeadingText
 	c.Who.Truncation = fyne.TextTruncateEllipsis
@@ -58,7 +67,7 @@ func NewInCall(sdk *callcore.SDK) *InCall {
 	c.Message = widget.NewLabel("")
 	c.Message.Wrapping = fyne.TextWrapWord
 	c.content = container.NewBorder(
-		container.NewVBox(c.Who, c.Kind, c.Timer, c.Quality,
+		container.NewVBox(c.Reconnecting, c.Who, c.Kind, c.Timer, c.Quality,
 			tall(container.NewGridWithColumns(3, c.Mute, c.Hold, c.Speaker), toggleH), widget.NewSeparator()),
 		container.NewVBox(tall(c.Hangup, bigButtonH), c.Message),
 		nil, nil,
@@ -147,6 +156,54 @@ func (c *InCall) Update(s callcore.CallStatus) {
 		kind += " · muted"
 	}
 	c.Kind.SetText(kind)
+	c.reconnecting = s.IsCallOngoing && s.IsReconnecting
+	c.remoteReconnecting = s.IsCallOngoing && s.IsRemoteReconnecting
+	c.showReconnecting()
+}
+
+// SetReconnecting shows that the call's connection is lost and being
+// restored (on), or is back: this phone's, or with remote the far party's
+// (ReconnectCallback).
+func (c *InCall) SetReconnecting(remote, on bool) {
+	if remote {
+		c.remoteReconnecting = on
+	} else {
+		c.reconnecting = on
+	}
+	c.showReconnecting()
+}
+
+// IsReconnecting reports whether this phone's connection to the call is
+// being restored (for the window's status line).
+func (c *InCall) IsReconnecting() bool { return c.reconnecting }
+
+// showReconnecting puts up the banner for a connection being restored, or
+// takes it down. This phone's own loss comes first: while it lasts, the
+// far party's state is not known here anyway.
+func (c *InCall) showReconnecting() {
+	text := ""
+	switch {
+	case c.reconnecting:
+		text = ReconnectingText
+	case c.remoteReconnecting:
+		text = RemoteReconnectingText(c.Who.Text)
+	}
+	if c.Reconnecting.Set(text) {
+		c.content.Refresh()
+	}
+}
+
+// ReconnectingText is the banner while this phone restores the call's
+// connection.
+const ReconnectingText = "Reconnecting… your connection was lost"
+
+// RemoteReconnectingText is the banner while the far party, who, restores
+// theirs.
+func RemoteReconnectingText(who string) string {
+	if who == "" {
+		who = "The other party"
+	}
+	return who + " is reconnecting…"
 }
 
 // SetQuality shows a quality sample from the SDK (QualityCallback).

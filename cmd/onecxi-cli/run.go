@@ -151,7 +151,7 @@ func (p *printer) outcome() error {
 }
 
 // describeStatus is a status line: the state, the call ID when it is new,
-// and whichever of mute, hold, remote hold and speaker are on.
+// and whichever of mute, hold, remote hold, speaker and reconnecting are on.
 func describeStatus(s callcore.CallStatus, withID bool) string {
 	parts := []string{s.State.String()}
 	if withID {
@@ -165,6 +165,8 @@ func describeStatus(s callcore.CallStatus, withID bool) string {
 		{s.IsOnHold, "on hold"},
 		{s.IsRemoteOnHold, "held by the far end"},
 		{s.IsSpeakerOn, "speaker on"},
+		{s.IsReconnecting, "reconnecting"},
+		{s.IsRemoteReconnecting, "far end reconnecting"},
 	} {
 		if f.on {
 			parts = append(parts, f.name)
@@ -512,6 +514,14 @@ func formatStats(st callcore.CallStats) []string {
 		talk = fmt.Sprintf("answered after %s, talked %s", fmtDur(st.AnsweredAt.Sub(st.StartedAt)), fmtDur(st.Duration))
 	}
 	head := fmt.Sprintf("call %s, %s with %s: %s", id, st.CallType, st.Number, talk)
+	if st.Resumes == 1 {
+		head += ", resumed once"
+	} else if st.Resumes > 1 {
+		head += fmt.Sprintf(", resumed %d times", st.Resumes)
+	}
+	if st.EndReason != "" {
+		head += "; ended: " + string(st.EndReason)
+	}
 	if st.AnsweredAt.IsZero() {
 		return []string{head} // no audio flows before the answer
 	}
