@@ -149,8 +149,8 @@ type call struct {
 	resumes            int
 	endReason          EndReason // set when the SDK itself decides why the call ended
 	kick               chan struct{}
-	answeredAt time.Time
-	endedAt    time.Time
+	answeredAt         time.Time
+	endedAt            time.Time
 }
 
 func (s *SDK) newCall(p callParams) *call {

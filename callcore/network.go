@@ -13,7 +13,8 @@ package callcore
 // after the network is back. If the events connection is up, nothing
 // happens: a connection the change has killed is found dead by its
 // keep-alive (wire.Conn's ping deadline) and reconnects as after any loss,
-// and a NetworkChanged during that backoff hurries it. Cheap and safe
+// and a NetworkChanged during that backoff hurries it. A call restoring
+// its lost connection (ReconnectCallback) retries at once too. Cheap and safe
 // to call often, from any goroutine, at any time (a no-op before Initialize,
 // when not listening, and after Dispose).
 func (s *SDK) NetworkChanged() {
@@ -37,6 +38,9 @@ func (s *SDK) networkBack() {
 func (s *SDK) networkBackLocked() {
 	if l := s.listener; l != nil && l.wakeUp() {
 		s.log.Debug("callcore: waking the events connection's reconnect")
+	}
+	if c := s.call; c != nil && c.reconnecting {
+		c.kickReconnect() // a call restoring its connection retries now too
 	}
 }
 

@@ -111,6 +111,10 @@ func (c *call) reconnect(cause error) *socket {
 	}
 	lostAt := time.Now()
 	deadline := lostAt.Add(c.grace)
+	select {
+	case <-c.kick: // left from an earlier loss
+	default:
+	}
 	c.reconnecting, c.lostSelf = true, true
 	c.conn = nil
 	c.media.attach(nil)
@@ -259,7 +263,7 @@ func (c *call) onResumeReply(k *socket, m wire.Message) {
 		if m.State == "active" {
 			_ = k.conn.Send(wire.Message{Type: wire.TypeHold, On: wire.Bool(held)})
 		}
-		// MERGE: s.networkBack() once network.go (branch ui13) is in
+		s.networkBack() // the network works: the events connection may retry now
 	}
 	k.first <- m // buffered 1; one first message per socket
 	if m.Type != wire.TypeResumed {

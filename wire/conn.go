@@ -59,7 +59,7 @@ type Conn struct {
 	finishOnce  sync.Once
 	closeCode   int
 	closeReason string
-	failure     error // why abort closed it; set before closing is closed
+	failure     error       // why abort closed it; set before closing is closed
 	writing     atomic.Bool // the writer goroutine is running
 
 	dropped  atomic.Uint64
