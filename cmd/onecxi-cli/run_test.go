@@ -197,7 +197,9 @@ func TestRunAppToApp(t *testing.T) {
 	assert.Contains(t, callee, "ended      app_to_app call with 1001: the far end hung up")
 	assert.NotContains(t, caller, "far end")
 	assert.Contains(t, callee, "stats      call c_", "the callee prints stats when the far end hangs up too")
-	assert.NotContains(t, callee, "hangup")
+	assert.Contains(t, callee, "end reason remote_hangup: The other party hung up.")
+	assert.NotContains(t, callee, "end reason hangup", "the callee did not hang up itself")
+	assert.Contains(t, caller, "end reason hangup: You hung up.")
 
 	assertHears(t, calleeWAV, 440, 1004) // each side hears the other, not itself
 	assertHears(t, callerWAV, 1004, 440)
