@@ -286,7 +286,7 @@ func (s *SDK) startCall(ctx context.Context, p callParams) error {
 
 	start := wire.Message{
 		Type: wire.TypeStart, Kind: p.kind, To: p.to, RegisteredNumber: p.registeredNumber,
-		CallFrom: p.callFrom, CallID: p.callID, Resumable: true,
+		CallFrom: p.callFrom, CallID: p.callID,
 	}
 	if p.kind == wire.KindAppToAppAnswer {
 		if id, err := s.deviceID(); err == nil {

@@ -95,7 +95,7 @@ func TestAcceptFromTheUIAnswersTheCall(t *testing.T) {
 	require.NoError(t, wire.CheckDeviceID(start[0].DeviceID), "the answer names this install")
 	id := start[0].DeviceID
 	assert.Equal(t, wire.Message{Type: wire.TypeStart, Kind: wire.KindAppToAppAnswer, To: "1001",
-		RegisteredNumber: "1002", CallFrom: "1001", CallID: "c_42", DeviceID: id, Resumable: true}, start[0])
+		RegisteredNumber: "1002", CallFrom: "1001", CallID: "c_42", DeviceID: id}, start[0])
 	flush(e.sdk)
 	assert.True(t, e.rec.has("started:app_to_app:1001:1002"))
 

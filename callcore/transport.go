@@ -182,6 +182,9 @@ func (s *SDK) dial(ctx context.Context, cr credentials, path string, query url.V
 	}
 	h := http.Header{}
 	wire.SetCredentials(h, cr.account, cr.apiKey)
+	if path == wire.PathCall {
+		h.Set(wire.HeaderFeatures, wire.FeatureResume) // this SDK resumes lost calls
+	}
 	ws, resp, err := d.DialContext(ctx, u.String(), h)
 	if err != nil {
 		if resp != nil && errors.Is(err, websocket.ErrBadHandshake) {

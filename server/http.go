@@ -129,7 +129,7 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	s.serveCall(acct, ws, r.RemoteAddr)
+	s.serveCall(acct, ws, r.RemoteAddr, wire.HasFeature(r.Header, wire.FeatureResume))
 }
 
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {

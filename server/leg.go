@@ -41,7 +41,7 @@ type leg struct {
 	closing    bool // an end or error has been sent; a close follows
 
 	// Call resumption (resume.go), registry-owned.
-	resumable  bool                 // start{resumable}, and the server resumes
+	resumable  bool                 // the client can resume (wire.FeatureResume), and the server does
 	token      wire.ResumeTokenHash // of the token sent in resumable
 	lost       bool                 // the connection is lost; the call waits
 	lostAt     time.Time
@@ -64,11 +64,13 @@ type leg struct {
 }
 
 // serveCall runs an upgraded /v1/call connection until it closes.
-func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string) {
+// resumable: the client named wire.FeatureResume in its upgrade.
+func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string, resumable bool) {
 	log := s.log.With("account", acct.name, "remote", remote)
 	conn := wire.NewConn(ws, log)
 	sock := newLegSocket(conn)
-	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: sock, sock: sock, log: log, bucket: newTokenBucket(s.cfg.Limits)}
+	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: sock, sock: sock, log: log, bucket: newTokenBucket(s.cfg.Limits),
+		resumable: resumable}
 	// The socket carries l, or, once a resume succeeds, the leg it resumed.
 	var carried atomic.Pointer[leg]
 	carried.Store(l)
@@ -157,7 +159,6 @@ func (l *leg) handle(m wire.Message) {
 			return
 		}
 		if l.phase.CompareAndSwap(legWaiting, legStarted) {
-			l.resumable = m.Resumable
 			// Looked up here, on the leg's own goroutine: the registry
 			// goroutine never waits on the database.
 			targets := l.reg.pushTargets(l.acct, m)

@@ -9,8 +9,9 @@ import (
 	"github.com/onecxi/phone/wire"
 )
 
-// Call resumption (PROTOCOL.md, "Call resumption"). A leg whose client said
-// start{resumable:true} gets a resume token. When its socket fails — a read
+// Call resumption (PROTOCOL.md, "Call resumption"). A leg whose client
+// named wire.FeatureResume in its upgrade gets a resume token with the
+// first reply to its start. When its socket fails — a read
 // error or reset, the server's keep-alive, or the client's own close with
 // 4010 — or when nothing at all has arrived on it for wire.MediaTimeout in
 // an answered call, the leg is "lost": the call (and the far party) is kept
@@ -51,7 +52,7 @@ type tomb struct {
 }
 
 // issueResume gives l its resume token, sent before the first reply to its
-// start, if it asked to be resumable and the server resumes at all.
+// start, if its client can resume and the server resumes at all.
 func (r *registry) issueResume(l *leg, c *call) {
 	if !l.resumable {
 		return

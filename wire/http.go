@@ -32,6 +32,32 @@ const (
 	bearerPrefix  = "Bearer "
 )
 
+// HeaderFeatures lists, on a /v1/call upgrade, the optional protocol
+// features a client supports (comma-separated tokens; unknown ones are
+// ignored). A server uses a feature on that connection only when the client
+// named it, so neither side ever sends the other a message or field it
+// does not know: an old server ignores the header, an old client never sends
+// it.
+const HeaderFeatures = "X-OneCxi-Features"
+
+// FeatureResume is call resumption (PROTOCOL.md, "Call resumption"): the
+// client takes resumable{…}, resumes a lost socket with resume{…}, handles
+// resumed, reconnecting and reconnected, and pings at least once a second
+// while its call is answered.
+const FeatureResume = "resume"
+
+// HasFeature reports whether h's HeaderFeatures names feature.
+func HasFeature(h http.Header, feature string) bool {
+	for _, v := range h.Values(HeaderFeatures) {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), feature) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // QueryRegisteredNumber names the events connection's registered number.
 const QueryRegisteredNumber = "registeredNumber"
 

@@ -97,10 +97,6 @@ type Message struct {
 	RegisteredNumber string   `json:"registeredNumber,omitempty"` // the sender's own number
 	CallFrom         string   `json:"callFrom,omitempty"`         // caller ID to show (answer)
 	DeviceID         string   `json:"deviceId,omitempty"`         // the answering install (answer), see CheckDeviceID
-	// Resumable (start): this client resumes a lost socket (resume) and
-	// pings at least once a second while answered.
-	Resumable bool `json:"resumable,omitempty"`
-
 	// resumable, resume: the call's resume token (see CheckResumeToken).
 	Token string `json:"token,omitempty"`
 

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// Call resumption (PROTOCOL.md, "Call resumption"). A client that says
-// start{resumable:true} is sent resumable{callId, token, ms} before the
-// server's first reply. When its socket fails it opens a new /v1/call
+// Call resumption (PROTOCOL.md, "Call resumption"). A client that names
+// FeatureResume in its /v1/call upgrade's HeaderFeatures is sent
+// resumable{callId, token, ms} before the server's first reply to its start. When its socket fails it opens a new /v1/call
 // socket whose first message is resume{callId, token}; the server answers
 // resumed{callId, state} and goes on with the call on the new socket, or
 // error{code} (not_found, call_ended) or end{reason} and closes.

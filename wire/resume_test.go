@@ -32,7 +32,7 @@ func TestResumeMessages(t *testing.T) {
 		{"resumed", `{"type":"resumed","callId":"c_1","state":"active"}`, ""},
 		{"reconnecting", `{"type":"reconnecting","remote":true}`, ""},
 		{"reconnected", `{"type":"reconnected","remote":true}`, ""},
-		{"start resumable", `{"type":"start","kind":"inbound","to":"90000","registeredNumber":"1","resumable":true}`, ""},
+		{"start resumable", `{"type":"start","kind":"inbound","to":"90000","registeredNumber":"1","resumable":true}`, "unknown field"},
 		{"resume without call", `{"type":"resume","token":"` + tok + `"}`, "missing callId"},
 		{"resume without token", `{"type":"resume","callId":"c_1"}`, "token has 0 characters"},
 		{"resume bad token", `{"type":"resume","callId":"c_1","token":"` + strings.Repeat("!", 43) + `"}`, "not unpadded base64url"},
