@@ -145,7 +145,7 @@ func (c *call) reconnect(cause error) *socket {
 			timer.Stop()
 		case <-c.ctx.Done():
 			timer.Stop()
-			c.hangUpAfterLoss(cr, id, token)
+			c.hangUpAfterLoss(cr, id, token, deadline)
 			return nil
 		}
 		if cr == nil {
@@ -160,7 +160,7 @@ func (c *call) reconnect(cause error) *socket {
 			return nil
 		}
 		if c.ctx.Err() != nil {
-			c.hangUpAfterLoss(cr, id, token)
+			c.hangUpAfterLoss(cr, id, token, deadline)
 			return nil
 		}
 	}
@@ -296,9 +296,11 @@ func (c *call) onRemoteReconnect(on bool) {
 }
 
 // hangUpAfterLoss tells the server that a call this side hung up while
-// reconnecting is over, so the far party does not wait out the grace: one
-// best-effort resume followed at once by end, in the background.
-func (c *call) hangUpAfterLoss(cr *credentials, id, token string) {
+// reconnecting is over, so the far party does not wait out the grace: in
+// the background, until the grace ends, resume attempts each followed at
+// once by end (the server reads them in order: the resume splices the
+// socket in, the end hangs up).
+func (c *call) hangUpAfterLoss(cr *credentials, id, token string, deadline time.Time) {
 	c.s.mu.Lock()
 	local := c.localEnd
 	c.s.mu.Unlock()
@@ -306,22 +308,49 @@ func (c *call) hangUpAfterLoss(cr *credentials, id, token string) {
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), hangupAfterLoss)
-		defer cancel()
-		ws, err := c.s.dial(ctx, *cr, wire.PathCall, nil)
-		if err != nil {
-			return
-		}
-		conn := wire.NewConn(ws, c.s.log)
-		_ = conn.Send(wire.Message{Type: wire.TypeResume, CallID: id, Token: token})
-		_ = conn.Send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup})
-		go func() { _ = conn.Run(ctx, wire.Handlers{}) }()
-		select {
-		case <-conn.Done():
-		case <-ctx.Done():
-			conn.Close(wire.CloseNormal, "")
+		for attempt := 0; ; attempt++ {
+			wait := resumeBackoff[min(attempt, len(resumeBackoff)-1)]
+			if time.Now().Add(wait).After(deadline) {
+				return
+			}
+			time.Sleep(wait) // the backoff between attempts
+			if c.sendEndOnce(*cr, id, token, deadline) {
+				return
+			}
 		}
 	}()
+}
+
+// sendEndOnce is one attempt of hangUpAfterLoss; true once the server has
+// answered (resumed then closed after the end, or refused: either way the
+// call is over there).
+func (c *call) sendEndOnce(cr credentials, id, token string, deadline time.Time) bool {
+	ctx, cancel := context.WithDeadline(context.Background(), earliest(deadline, time.Now().Add(resumeAttemptTimeout)))
+	defer cancel()
+	ws, err := c.s.dial(ctx, cr, wire.PathCall, nil)
+	if err != nil {
+		return errors.Is(err, ErrInitializationFailed)
+	}
+	conn := wire.NewConn(ws, c.s.log)
+	answered := make(chan struct{}, 1)
+	_ = conn.Send(wire.Message{Type: wire.TypeResume, CallID: id, Token: token})
+	_ = conn.Send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonHangup})
+	go func() {
+		_ = conn.Run(ctx, wire.Handlers{OnMessage: func(wire.Message) {
+			select {
+			case answered <- struct{}{}:
+			default:
+			}
+		}})
+	}()
+	select {
+	case <-answered:
+		conn.Close(wire.CloseNormal, "")
+		return true
+	case <-ctx.Done():
+		conn.Drop()
+		return false
+	}
 }
 
 // kickReconnect makes a reconnecting call retry at once (the network is

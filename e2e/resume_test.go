@@ -258,3 +258,26 @@ func (p *phone) errors() []error {
 	defer p.log.mu.Unlock()
 	return append([]error(nil), p.log.errs...)
 }
+
+// TestHangingUpWhileReconnecting: the user gives up on a call that is
+// reconnecting. It ends at once on this side, and as soon as the network
+// lets it through the far party is told it was a hang-up — not left to wait
+// out the grace and then told the connection was lost.
+func TestHangingUpWhileReconnecting(t *testing.T) {
+	t.Parallel()
+	p, a, b := proxiedAppCall(t)
+	b.waitFor("started app_to_app 1001 1002")
+	b.hears(toneA)
+
+	stallEnds := time.Now().Add(6 * time.Second)
+	go p.stall(6 * time.Second)
+	a.waitForCount("reconnecting local", 1, waitEvent)
+	require.True(t, a.lastStatus().IsReconnecting)
+	require.NoError(t, a.sdk.EndCall(ctx(t)))
+	a.waitFor("reason hangup")
+	a.waitFor("ended app_to_app 1002")
+
+	b.waitForWithin("reason remote_hangup", time.Until(stallEnds)+waitEvent)
+	assert.Less(t, time.Since(stallEnds), 10*time.Second, "well within the 30 s grace")
+	assert.NotContains(t, b.snapshot(), "reason remote_network_lost")
+}
