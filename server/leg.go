@@ -24,13 +24,14 @@ const (
 // goroutine (wire.Conn.Run) handles messages by asking the registry, and
 // forwards audio along route without asking anyone.
 type leg struct {
-	reg   *registry
-	stats *counters
-	acct  *account
-	conn  LegConn      // a *legSocket, or a trunk's inbound caller (ExternalLeg)
-	sock  *legSocket   // a /v1/call leg's socket(s); nil for a trunk caller
-	log   *slog.Logger // registry-owned after start
-	phase atomic.Int32
+	reg    *registry
+	stats  *counters
+	acct   *account
+	conn   LegConn      // a *legSocket, or a trunk's inbound caller (ExternalLeg)
+	sock   *legSocket   // a /v1/call leg's socket(s); nil for a trunk caller
+	remote string       // the client address its first socket came from
+	log    *slog.Logger // registry-owned after start
+	phase  atomic.Int32
 
 	// Registry-owned.
 	number     string // registered number, from start (a trunk caller: a unique key)
@@ -70,7 +71,7 @@ func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string, res
 	conn := wire.NewConn(ws, log)
 	sock := newLegSocket(conn)
 	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: sock, sock: sock, log: log, bucket: newTokenBucket(s.cfg.Limits),
-		resumable: resumable}
+		resumable: resumable, remote: remote}
 	// The socket carries l, or, once a resume succeeds, the leg it resumed.
 	var carried atomic.Pointer[leg]
 	carried.Store(l)

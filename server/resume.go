@@ -136,7 +136,8 @@ func (r *registry) lose(l *leg, how string, err error) {
 
 // recovered clears l's lost state: it resumed, or its socket came back to
 // life. The far party is told.
-func (r *registry) recovered(l *leg, resumed bool) {
+// via is the address a resume came from ("" for the same socket).
+func (r *registry) recovered(l *leg, resumed bool, via string) {
 	if !l.lost {
 		return
 	}
@@ -151,7 +152,11 @@ func (r *registry) recovered(l *leg, resumed bool) {
 	if resumed {
 		typ = EventResumed
 	}
-	l.log.Info("call party is back", "party", l.number, "resumed", resumed, "after", time.Since(l.lostAt).Round(time.Millisecond))
+	args := []any{"party", l.number, "resumed", resumed, "after", time.Since(l.lostAt).Round(time.Millisecond)}
+	if via != "" {
+		args = append(args, "via", via)
+	}
+	l.log.Info("call party is back", args...)
 	e := c.event(typ, "")
 	e.From = l.number
 	r.emit(e)
@@ -216,10 +221,10 @@ func (r *registry) resume(first *leg, m wire.Message) *leg {
 	l.resumes++
 	l.attachedAt = time.Now()
 	if l.lost {
-		r.recovered(l, true)
+		r.recovered(l, true, first.remote)
 	} else {
 		// The client gave up on a socket the server still thought alive.
-		l.log.Info("call party resumed on a new connection", "party", l.number)
+		l.log.Info("call party resumed on a new connection", "party", l.number, "via", first.remote)
 		e := c.event(EventResumed, "")
 		e.From = l.number
 		r.emit(e)
@@ -258,7 +263,7 @@ func (r *registry) watch(now time.Time) {
 				l.backSince = now
 			case l.lost && now.Sub(l.backSince) >= watchPeriod:
 				l.backSince = time.Time{}
-				r.recovered(l, false)
+				r.recovered(l, false, "")
 			}
 		}
 	}
