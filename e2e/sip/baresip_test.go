@@ -121,6 +121,10 @@ func (e *gwEnv) newPhone(t *testing.T, freq float64, opts ...platform.HeadlessOp
 		Started:    func(ct callcore.CallType, did, reg string) { add(fmt.Sprintf("started %s %s %s", ct, did, reg)) },
 		Ended:      func(ct callcore.CallType, did string) { add(fmt.Sprintf("ended %s %s", ct, did)) },
 		RemoteDTMF: func(d string) { add("remote dtmf " + d) },
+		// Call resumption (resume_test.go).
+		Reconnecting: func(remote bool) { add("reconnecting " + side(remote)) },
+		Reconnected:  func(remote bool) { add("reconnected " + side(remote)) },
+		EndReason:    func(_ callcore.CallType, r callcore.EndReason) { add("reason " + string(r)) },
 		Error: func(err error, ct callcore.CallType) {
 			add("error " + callcore.KindOf(err).String() + ": " + err.Error())
 		},
