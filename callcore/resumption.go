@@ -134,10 +134,13 @@ func (c *call) reconnect(cause error) *socket {
 	s.log.Info("callcore: call connection lost; reconnecting", "call_id", id, "err", cause, "grace", c.grace)
 
 	for attempt := 0; ; attempt++ {
-		wait := resumeBackoff[min(attempt, len(resumeBackoff)-1)]
-		if time.Now().Add(wait).After(deadline) {
+		// The last attempt is made just before the grace ends rather than
+		// skipped: a network back in the last seconds still saves the call.
+		left := time.Until(deadline)
+		if left <= 0 {
 			break
 		}
+		wait := min(resumeBackoff[min(attempt, len(resumeBackoff)-1)], left*9/10)
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
