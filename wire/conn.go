@@ -162,6 +162,11 @@ func (c *Conn) readLoop(h Handlers) error {
 			default:
 			}
 			var ce *websocket.CloseError
+			if errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure {
+				// 1006 is never sent: the library's name for a connection
+				// that ended without a close frame.
+				return fmt.Errorf("wire: connection lost without a close frame (%s): %w", Quote(ce.Text), ErrClosed)
+			}
 			if errors.As(err, &ce) {
 				return fmt.Errorf("wire: peer closed with %d %s: %w", ce.Code, Quote(ce.Text), ErrClosed)
 			}
