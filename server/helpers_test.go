@@ -177,9 +177,13 @@ type client struct {
 	t     *testing.T
 	name  string
 	conn  *wire.Conn
+	ws    *websocket.Conn // under conn: drop closes its TCP connection
 	msgs  chan wire.Message
 	done  chan struct{}
 	close atomic.Int32 // close code the server sent
+
+	// skipPongs: pongs (answers to keepAlive's pings) are not recorded.
+	skipPongs atomic.Bool
 
 	mu         sync.Mutex
 	samples    []int16
@@ -204,7 +208,7 @@ func (h *harness) connect(name, path, account string) *client {
 		resp.Body.Close()
 	}
 	require.NoError(h.t, err, "dial %s", path)
-	c := &client{t: h.t, name: name, msgs: make(chan wire.Message, 256), done: make(chan struct{})}
+	c := &client{t: h.t, name: name, ws: ws, msgs: make(chan wire.Message, 256), done: make(chan struct{})}
 	ws.SetCloseHandler(func(code int, _ string) error {
 		c.close.Store(int32(code))
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
@@ -214,8 +218,13 @@ func (h *harness) connect(name, path, account string) *client {
 	go func() {
 		defer close(c.done)
 		_ = c.conn.Run(context.Background(), wire.Handlers{
-			OnMessage: func(m wire.Message) { c.msgs <- m },
-			OnAudio:   c.onAudio,
+			OnMessage: func(m wire.Message) {
+				if m.Type == wire.TypePong && c.skipPongs.Load() {
+					return
+				}
+				c.msgs <- m
+			},
+			OnAudio: c.onAudio,
 		})
 	}()
 	h.t.Cleanup(func() {
