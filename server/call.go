@@ -264,6 +264,11 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
 	l.route.Store(&route{sink: caller.conn, held: &c.held})
 	post(caller.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
 	post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
+	if caller.lost && l.resumable {
+		// The caller lost its connection while ringing: the callee hears
+		// it is away, as it would have had it been in the call (resume.go).
+		post(l.conn, wire.Message{Type: wire.TypeReconnecting, Remote: true})
+	}
 	// The callee's other devices stop ringing. An answering device that
 	// gave no device ID gets this too; it ignores an end for a call the
 	// server says goes on.

@@ -177,9 +177,13 @@ type client struct {
 	t     *testing.T
 	name  string
 	conn  *wire.Conn
+	ws    *websocket.Conn // under conn: drop closes its TCP connection
 	msgs  chan wire.Message
 	done  chan struct{}
 	close atomic.Int32 // close code the server sent
+
+	// skipPongs: pongs (answers to keepAlive's pings) are not recorded.
+	skipPongs atomic.Bool
 
 	mu         sync.Mutex
 	samples    []int16
@@ -199,12 +203,18 @@ type frameInfo struct {
 // connect opens path as account and starts the client's reader.
 func (h *harness) connect(name, path, account string) *client {
 	h.t.Helper()
-	ws, resp, err := h.dialRaw(path, h.creds(account), []string{wire.Subprotocol})
+	return h.connectWith(name, path, h.creds(account))
+}
+
+// connectWith is connect with the upgrade's headers given.
+func (h *harness) connectWith(name, path string, header http.Header) *client {
+	h.t.Helper()
+	ws, resp, err := h.dialRaw(path, header, []string{wire.Subprotocol})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
 	require.NoError(h.t, err, "dial %s", path)
-	c := &client{t: h.t, name: name, msgs: make(chan wire.Message, 256), done: make(chan struct{})}
+	c := &client{t: h.t, name: name, ws: ws, msgs: make(chan wire.Message, 256), done: make(chan struct{})}
 	ws.SetCloseHandler(func(code int, _ string) error {
 		c.close.Store(int32(code))
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
@@ -214,8 +224,13 @@ func (h *harness) connect(name, path, account string) *client {
 	go func() {
 		defer close(c.done)
 		_ = c.conn.Run(context.Background(), wire.Handlers{
-			OnMessage: func(m wire.Message) { c.msgs <- m },
-			OnAudio:   c.onAudio,
+			OnMessage: func(m wire.Message) {
+				if m.Type == wire.TypePong && c.skipPongs.Load() {
+					return
+				}
+				c.msgs <- m
+			},
+			OnAudio: c.onAudio,
 		})
 	}()
 	h.t.Cleanup(func() {
@@ -228,7 +243,18 @@ func (h *harness) connect(name, path, account string) *client {
 // call opens /v1/call and sends start.
 func (h *harness) call(name, account string, start wire.Message) *client {
 	h.t.Helper()
-	c := h.connect(name, wire.PathCall, account)
+	return h.callAs(name, account, start, false)
+}
+
+// callAs is call by a client that can resume (it names wire.FeatureResume
+// on the upgrade) or not.
+func (h *harness) callAs(name, account string, start wire.Message, resumable bool) *client {
+	h.t.Helper()
+	hd := h.creds(account)
+	if resumable {
+		hd.Set(wire.HeaderFeatures, wire.FeatureResume)
+	}
+	c := h.connectWith(name, wire.PathCall, hd)
 	start.Type = wire.TypeStart
 	c.send(start)
 	return c

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -11,13 +12,14 @@ import (
 
 // Call resumption (PROTOCOL.md, "Call resumption"). A leg whose client
 // named wire.FeatureResume in its upgrade gets a resume token with the
-// first reply to its start. When its socket fails — a read
-// error or reset, the server's keep-alive, or the client's own close with
-// 4010 — or when nothing at all has arrived on it for wire.MediaTimeout in
-// an answered call, the leg is "lost": the call (and the far party) is kept
-// for resumeGrace, the far party is told reconnecting, and a resume on a new
-// socket splices that socket into the leg (legSocket.attach). If the grace
-// passes, the call ends with network_lost for everyone.
+// first reply to its start. When its socket fails — a read error or reset,
+// the server's keep-alive, or a close frame with a code other than 1000 or
+// 1001 (those are a hang-up) — or when nothing at all has arrived on it for
+// wire.MediaTimeout in an answered call, the leg is "lost": the call (and
+// the far party) is kept for resumeGrace, the far party is told
+// reconnecting, and a resume on a new socket splices that socket into the
+// leg (legSocket.attach). If the grace passes, the call ends with
+// network_lost for everyone.
 
 // NoResume turns call resumption off (Config.ResumeGrace; "resumeGrace":
 // "0s" in JSON): a lost connection ends its call at once.
@@ -90,10 +92,13 @@ func (r *registry) socketGone(l, first *leg, conn *wire.Conn, err error) {
 // lossReason is the end reason of a party that cannot resume when its
 // socket closed with err.
 func lossReason(err error) string {
+	// gorilla/websocket hides a read deadline's os.ErrDeadlineExceeded
+	// behind its own net.Error (a timeout), so both are looked for.
+	var ne net.Error
 	switch {
 	case err == nil:
 		return wire.ReasonHangup
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return wire.ReasonKeepaliveTimeout
 	}
 	return wire.ReasonNetworkLost

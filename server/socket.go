@@ -9,8 +9,10 @@ import (
 
 // maxPending bounds the control messages kept for a leg whose connection is
 // lost, to be delivered when it resumes. A call sends few (answered, hold,
-// dtmf, end); past the bound the oldest are dropped.
-const maxPending = 64
+// dtmf, end); past the bound the oldest are dropped. attach queues them all
+// at once on the new socket, after resumed: together they must fit in its
+// control queue, or wire.Conn would close it as a peer not reading.
+const maxPending = wire.ControlQueue - 1
 
 // legSocket is the LegConn of a /v1/call leg: the leg's current WebSocket,
 // which a resume swaps (Call resumption, resume.go). Everything that sends
