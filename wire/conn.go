@@ -146,6 +146,11 @@ func (c *Conn) readLoop(h Handlers) error {
 		pong := c.ws.PingHandler() // gorilla's: answers with a pong
 		c.ws.SetPingHandler(func(data string) error {
 			h.OnPing()
+			select {
+			case <-c.closing:
+				return nil // closing (OnPing may have just decided so): no more answers
+			default:
+			}
 			return pong(data)
 		})
 	}
