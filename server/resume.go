@@ -259,6 +259,7 @@ func (r *registry) watch(now time.Time) {
 			case silent:
 				l.backSince = time.Time{}
 				if !l.lost {
+					l.sock.suspectSilent(true)
 					r.lose(l, "silent", nil)
 				}
 			case l.lost && l.backSince.IsZero():
@@ -268,6 +269,7 @@ func (r *registry) watch(now time.Time) {
 				l.backSince = now
 			case l.lost && now.Sub(l.backSince) >= watchPeriod:
 				l.backSince = time.Time{}
+				l.sock.suspectSilent(false)
 				r.recovered(l, false, "")
 			}
 		}

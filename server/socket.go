@@ -22,12 +22,17 @@ const maxPending = wire.ControlQueue - 1
 //
 // While the leg has no socket (lost, waiting for a resume) audio toward it
 // is dropped and control messages are kept (up to maxPending) to be sent
-// first thing on the new socket.
+// first thing on the new socket. While its socket is only suspected dead
+// (silent for wire.MediaTimeout) they are sent on it and a copy is kept:
+// the client is about to give that socket up, and what it never read
+// reaches it after the resume; if the same socket comes back instead the
+// copies are forgotten.
 type legSocket struct {
 	cur atomic.Pointer[wire.Conn] // nil while lost
 
 	mu      sync.Mutex
 	pending []wire.Message
+	suspect bool // the current socket is silent: keep copies
 	closed  bool // Close was called: the leg is over
 }
 
@@ -55,8 +60,12 @@ func (s *legSocket) Send(m wire.Message) error {
 	if s.closed {
 		return wire.ErrClosed
 	}
-	if c := s.cur.Load(); c != nil {
+	c := s.cur.Load()
+	if c != nil && !s.suspect {
 		return c.Send(m)
+	}
+	if c != nil {
+		_ = c.Send(m) // and keep a copy, below
 	}
 	if len(s.pending) == maxPending {
 		copy(s.pending, s.pending[1:])
@@ -78,6 +87,18 @@ func (s *legSocket) Close(code int, reason string) {
 	if c != nil {
 		c.Close(code, reason)
 	}
+}
+
+// suspectSilent marks the current socket as silent (on) or heard from
+// again (off: the copies kept meanwhile were delivered on it, and are
+// forgotten).
+func (s *legSocket) suspectSilent(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !on && s.cur.Load() != nil {
+		s.pending = nil
+	}
+	s.suspect = on
 }
 
 // conn is the current socket, nil while lost.
@@ -105,6 +126,7 @@ func (s *legSocket) attach(c *wire.Conn, first wire.Message) bool {
 		_ = c.Send(m)
 	}
 	s.pending = nil
+	s.suspect = false
 	old := s.cur.Swap(c)
 	s.mu.Unlock()
 	if old != nil {

@@ -229,3 +229,36 @@ func TestLossReason(t *testing.T) {
 		})
 	}
 }
+
+// TestLegSocketSuspectKeepsCopies: while a socket is only suspected dead
+// (silent), control messages go out on it and a copy is kept: delivered on
+// the socket a resume brings, forgotten if the same socket comes back.
+func TestLegSocketSuspectKeepsCopies(t *testing.T) {
+	t.Parallel()
+	for _, resumed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("resumed=%v", resumed), func(t *testing.T) {
+			t.Parallel()
+			c1 := newTestConn(t).run()
+			s := newLegSocket(c1.Conn)
+			s.suspectSilent(true)
+			require.NoError(t, s.Send(ping(1)))
+			assert.Equal(t, int64(1), c1.expect(t, wire.TypePing).TS, "still sent on the suspect socket")
+			require.Len(t, s.pending, 1, "and kept")
+			if !resumed {
+				s.suspectSilent(false)
+				assert.Empty(t, s.pending, "the socket came back: it had them")
+				require.NoError(t, s.Send(ping(2)))
+				assert.Empty(t, s.pending)
+				return
+			}
+			c2 := newTestConn(t)
+			require.True(t, s.attach(c2.Conn, wire.Message{Type: wire.TypeResumed, CallID: "c_1", State: "active"}))
+			c2.run()
+			c2.expect(t, wire.TypeResumed)
+			assert.Equal(t, int64(1), c2.expect(t, wire.TypePing).TS, "delivered again after the resume")
+			require.NoError(t, s.Send(ping(3)))
+			assert.Equal(t, int64(3), c2.expect(t, wire.TypePing).TS)
+			assert.Empty(t, s.pending, "not suspect any more")
+		})
+	}
+}
