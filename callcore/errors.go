@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onecxi/phone/wire"
 )
@@ -236,6 +237,23 @@ type ServerError struct {
 	Code       wire.Code
 	Message    string
 	HTTPStatus int // 0 when it came over the WebSocket
+	// RetryAfter is the server's Retry-After on a 429 or 503 (0: none):
+	// asking again sooner only gets the same answer.
+	RetryAfter time.Duration
+}
+
+// maxRetryAfter bounds a Retry-After the SDK honours, so a broken or hostile
+// header cannot park a reconnect for days.
+const maxRetryAfter = 10 * time.Minute
+
+// RetryAfter returns the Retry-After a server error in err's chain asked
+// for, or 0.
+func RetryAfter(err error) time.Duration {
+	var se *ServerError
+	if errors.As(err, &se) {
+		return se.RetryAfter
+	}
+	return 0
 }
 
 func (e *ServerError) Error() string {

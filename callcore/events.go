@@ -216,8 +216,10 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 		if time.Since(since) > listenStableAfter {
 			backoff = listenMinBackoff
 		}
+		var notBefore time.Time // a Retry-After the server asked for
 		for {
 			wait := backoff/2 + rand.N(backoff/2+1)
+			wait = max(wait, time.Until(notBefore))
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -228,6 +230,9 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 				// The network the last attempts failed on is gone: what
 				// they taught the backoff no longer holds.
 				backoff = listenMinBackoff
+				if time.Now().Before(notBefore) {
+					continue // the server said when; asking sooner gets another 429
+				}
 				s.log.Info("callcore: the network changed; reconnecting the events connection now")
 			case <-t.C:
 				backoff = min(backoff*2, listenMaxBackoff)
@@ -250,7 +255,10 @@ func (s *SDK) listen(ctx context.Context, l *listener, conn *wire.Conn) {
 				s.emitError(err, CallTypeNone)
 				return
 			}
-			s.log.Debug("callcore: events reconnect failed", "err", err, "next_in", backoff)
+			if ra := RetryAfter(err); ra > 0 {
+				notBefore = time.Now().Add(ra)
+			}
+			s.log.Debug("callcore: events reconnect failed", "err", err, "next_in", max(backoff, time.Until(notBefore)))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package callcore
 
 import (
 	"context"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -145,4 +146,45 @@ func TestListenNeedsTheServersHello(t *testing.T) {
 	err := e.sdk.ListenForIncomingCalls(ctxT(t), "1002")
 	assert.ErrorIs(t, err, ErrWebSocketConnectionFailed)
 	assert.False(t, e.sdk.IsListening())
+}
+
+// TestListenerHonoursRetryAfter: an events reconnect refused 429 with
+// Retry-After waits that long before asking again, a network change
+// included (asking sooner only gets another 429).
+func TestListenerHonoursRetryAfter(t *testing.T) {
+	old := listenMinBackoff
+	listenMinBackoff = 20 * time.Millisecond
+	t.Cleanup(func() { listenMinBackoff = old })
+
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, e.sdk.ListenForIncomingCalls(ctx, "1002"))
+	waitFor(t, func() bool { return len(e.fs.eventConns()) == 1 }, "the events connection")
+	tries := len(e.fs.eventTries())
+
+	e.fs.retryAfter.Store(1)
+	e.fs.refuseEvents.Store(1)
+	first := e.fs.eventConns()[0]
+	first.Close(wire.CloseGoingAway, "restart")
+	waitFor(t, func() bool { return len(e.fs.eventTries()) >= tries+1 }, "the refused reconnect")
+	e.sdk.NetworkChanged() // does not hurry past the Retry-After
+	waitFor(t, func() bool {
+		c := e.fs.eventConns()
+		return len(c) == 1 && c[0] != first
+	}, "the reconnect after the wait")
+	at := e.fs.eventTries()
+	refused, next := at[tries], at[tries+1]
+	assert.GreaterOrEqual(t, next.Sub(refused), 950*time.Millisecond, "the next try waited out Retry-After")
+	assert.Len(t, at, tries+2, "no try in between")
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"": 0, "0": 0, "3": 3 * time.Second, " 12 ": 12 * time.Second, "-1": 0, "soon": 0,
+		"99999999": maxRetryAfter, "1.5": 0,
+	} {
+		assert.Equal(t, want, parseRetryAfter(in), "%q", in)
+	}
+	assert.InDelta(t, float64(30*time.Second), float64(parseRetryAfter(time.Now().Add(30*time.Second).UTC().Format(http.TimeFormat))), float64(2*time.Second))
 }

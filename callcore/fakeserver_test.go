@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,10 +44,15 @@ type fakeServer struct {
 	revoked atomic.Bool
 	// noHello closes events connections without registering them.
 	noHello atomic.Bool
+	// refuseEvents answers that many events upgrades 429 with
+	// Retry-After: retryAfter seconds.
+	refuseEvents atomic.Int32
+	retryAfter   atomic.Int32
 
 	mu       sync.Mutex
 	calls    []*fakeCall
 	events   []*wire.Conn
+	eventTry []time.Time // every events upgrade request
 	declines []string
 	upgrades int
 }
@@ -228,6 +234,15 @@ func (fc *fakeCall) ack(m wire.Message) {
 }
 
 func (fs *fakeServer) handleEvents(w http.ResponseWriter, r *http.Request) {
+	fs.mu.Lock()
+	fs.eventTry = append(fs.eventTry, time.Now())
+	fs.mu.Unlock()
+	if fs.refuseEvents.Add(-1) >= 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(fs.retryAfter.Load())))
+		writeHTTPError(w, http.StatusTooManyRequests, wire.CodeTooManyRequests, "back off")
+		return
+	}
+	fs.refuseEvents.Store(0)
 	if !wire.ValidNumber(r.URL.Query().Get(wire.QueryRegisteredNumber)) {
 		writeHTTPError(w, http.StatusBadRequest, wire.CodeInvalidInput, "registeredNumber")
 		return
@@ -249,6 +264,13 @@ func (fs *fakeServer) handleEvents(w http.ResponseWriter, r *http.Request) {
 			_ = conn.Send(wire.Message{Type: wire.TypePong, TS: m.TS})
 		}
 	}})
+}
+
+// eventTries returns the times of every events upgrade request so far.
+func (fs *fakeServer) eventTries() []time.Time {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return append([]time.Time(nil), fs.eventTry...)
 }
 
 // lastCall waits for the newest call WebSocket.

@@ -115,6 +115,7 @@ func (c *call) reconnect(cause error) *socket {
 	case <-c.kick: // left from an earlier loss
 	default:
 	}
+	var notBefore time.Time // a Retry-After the server asked for
 	c.reconnecting, c.lostSelf = true, true
 	c.conn = nil
 	c.media.attach(nil)
@@ -140,7 +141,7 @@ func (c *call) reconnect(cause error) *socket {
 		if left <= 0 {
 			break
 		}
-		wait := min(resumeBackoff[min(attempt, len(resumeBackoff)-1)], left*9/10)
+		wait := min(max(resumeBackoff[min(attempt, len(resumeBackoff)-1)], time.Until(notBefore)), left*9/10)
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
@@ -154,7 +155,10 @@ func (c *call) reconnect(cause error) *socket {
 		if cr == nil {
 			break
 		}
-		k, done := c.tryResume(*cr, id, token, deadline)
+		k, done, retryAfter := c.tryResume(*cr, id, token, deadline)
+		if retryAfter > 0 {
+			notBefore = time.Now().Add(retryAfter)
+		}
 		if k != nil {
 			s.log.Info("callcore: call resumed", "call_id", id, "after", time.Since(lostAt).Round(time.Millisecond), "attempts", attempt+1)
 			return k
@@ -179,8 +183,9 @@ func (c *call) reconnect(cause error) *socket {
 
 // tryResume makes one attempt: dial, resume{callId, token}, and the
 // server's reply. It returns the new socket once resumed, or done when the
-// call is over for good (the server ended it, or refused the resume).
-func (c *call) tryResume(cr credentials, id, token string, deadline time.Time) (k *socket, done bool) {
+// call is over for good (the server ended it, or refused the resume), and
+// the Retry-After of a refused upgrade (429: a failed-auth back-off).
+func (c *call) tryResume(cr credentials, id, token string, deadline time.Time) (k *socket, done bool, retryAfter time.Duration) {
 	s := c.s
 	ctx, cancel := context.WithDeadline(c.ctx, earliest(deadline, time.Now().Add(resumeAttemptTimeout)))
 	defer cancel()
@@ -191,28 +196,28 @@ func (c *call) tryResume(cr credentials, id, token string, deadline time.Time) (
 			s.mu.Lock()
 			c.endReason, c.endErr = EndReasonFailed, err
 			s.mu.Unlock()
-			return nil, true
+			return nil, true, 0
 		}
-		return nil, false
+		return nil, false, RetryAfter(err)
 	}
 	conn := wire.NewConn(ws, s.log)
 	k = c.open(conn, true)
 	if err := conn.Send(wire.Message{Type: wire.TypeResume, CallID: id, Token: token}); err != nil {
 		conn.Close(wire.CloseNormal, "")
-		return nil, false
+		return nil, false, 0
 	}
 	select {
 	case m := <-k.first:
 		switch m.Type {
 		case wire.TypeResumed:
-			return k, false
+			return k, false, 0
 		case wire.TypeEnd:
 			// The call ended while this side was away; the server says how.
 			<-k.done
 			s.mu.Lock()
 			c.remoteEnd = m.Reason
 			s.mu.Unlock()
-			return nil, true
+			return nil, true, 0
 		case wire.TypeError:
 			<-k.done
 			s.log.Info("callcore: the server refused the resume", "call_id", id, "code", m.Code)
@@ -221,7 +226,7 @@ func (c *call) tryResume(cr credentials, id, token string, deadline time.Time) (
 			c.endErr = newError(ErrWebSocketConnectionFailed, &ServerError{Code: m.Code, Message: m.Message},
 				"the connection to the server was lost and the call could not be resumed")
 			s.mu.Unlock()
-			return nil, true
+			return nil, true, 0
 		}
 		s.log.Debug("callcore: unexpected reply to resume", "type", m.Type)
 	case <-k.done:
@@ -229,14 +234,14 @@ func (c *call) tryResume(cr credentials, id, token string, deadline time.Time) (
 		select {
 		case m := <-k.first: // the reply won the race: it may have installed k
 			if m.Type == wire.TypeResumed {
-				return k, false
+				return k, false, 0
 			}
 		default:
 		}
 	}
 	conn.Drop()
 	<-k.done
-	return nil, false
+	return nil, false, 0
 }
 
 // onResumeReply takes the first message on a resuming socket, on its

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,7 +140,7 @@ func (s *SDK) checkCredentials(ctx context.Context, cr credentials) (wire.AuthCh
 
 // readServerError decodes an HTTP error body, falling back to the status.
 func readServerError(resp *http.Response) *ServerError {
-	se := &ServerError{HTTPStatus: resp.StatusCode}
+	se := &ServerError{HTTPStatus: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
 	var body wire.HTTPError
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, wire.MaxTextMessage))
 	if json.Unmarshal(b, &body) == nil && body.Code != "" {
@@ -162,6 +163,23 @@ func readServerError(resp *http.Response) *ServerError {
 	}
 	se.Message = http.StatusText(resp.StatusCode)
 	return se
+}
+
+// parseRetryAfter reads a Retry-After header's delay-seconds (RFC 9110
+// 10.2.3; an HTTP date is also allowed there, and taken as well). Anything
+// else, or nothing, is 0; the delay is at most maxRetryAfter.
+func parseRetryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return min(time.Duration(n)*time.Second, maxRetryAfter)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(time.Until(t), 0), maxRetryAfter)
+	}
+	return 0
 }
 
 // dial opens a WebSocket on path with the credentials and the protocol's
