@@ -39,12 +39,23 @@ func Main(args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// One phone per user and profile: a second start (a tel: link, the
+	// menu) hands its request to the running one and exits.
+	inst, handed, code := claimInstance(cfg, log, os.Stdout)
+	if handed {
+		return code
+	}
+	defer inst.close()
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(assets.Icon)
 	p, err := Start(a, cfg, log, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "onecxi-phone:", err)
 		return 1
+	}
+	inst.started(p)
+	if cfg.Link != "" {
+		p.openLinkLater(cfg.Link)
 	}
 	p.UI.Window.ShowAndRun() // returns once Quit (the window closed, the tray's Quit, SIGTERM)
 	if !stopWithin(log, shutdownLimit, p.Stop) {

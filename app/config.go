@@ -24,10 +24,11 @@ var (
 
 // Environment variables, read when the matching flag is not given.
 const (
-	envServerURL = "ONECXI_SERVER_URL"
-	envAccount   = "ONECXI_ACCOUNT"
-	envAPIKey    = "ONECXI_API_KEY"
-	envNumber    = "ONECXI_NUMBER"
+	envServerURL      = "ONECXI_SERVER_URL"
+	envAccount        = "ONECXI_ACCOUNT"
+	envAPIKey         = "ONECXI_API_KEY"
+	envNumber         = "ONECXI_NUMBER"
+	envServiceNumbers = "ONECXI_SERVICE_NUMBERS"
 )
 
 // Preference keys.
@@ -52,6 +53,12 @@ type Config struct {
 	Number    string // registered number; empty: from preferences
 	Audio     string // "auto", "none" or "tone:<hz>"
 	Listen    string // embedded server address
+	// Link is a click-to-call link (tel:, callto:, sip:) the app was started
+	// with: the one argument after the flags.
+	Link string
+	// ServiceNumbers are numbers a link dials as a service number (DID)
+	// rather than a phone number (-service-numbers, ONECXI_SERVICE_NUMBERS).
+	ServiceNumbers []string
 
 	// Tests replace the sound system, the secret store and the network
 	// watcher; nil picks them from Audio and the OS.
@@ -73,11 +80,29 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.Number, "number", getenv(envNumber), "your registered number (default: the saved one, or "+defaultNumber+")")
 	fs.StringVar(&c.Audio, "audio", "auto", `audio device: "auto" (microphone and speaker), "none" (silence), or "tone:<hz>" (test tone)`)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8471", "address of the built-in demo server")
+	services := fs.String("service-numbers", getenv(envServiceNumbers), "comma-separated service numbers (DIDs): a click-to-call link to one of them dials it as a service number")
+	fs.Usage = func() {
+		fmt.Fprintln(out, "usage: onecxi-phone [flags] [tel:|callto:|sip: link]")
+		fs.PrintDefaults()
+	}
 	if err := flagparse.Parse(fs, args); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %s", wire.Quote(fs.Arg(0)))
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		c.Link = fs.Arg(0) // checked by the phone that opens it (app/dialuri)
+	default:
+		return c, fmt.Errorf("unexpected argument %s (one click-to-call link at most)", wire.Quote(fs.Arg(1)))
+	}
+	for _, n := range strings.Split(*services, ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if !wire.ValidNumber(n) {
+			return c, fmt.Errorf("-service-numbers: %s is not a number", wire.Quote(n))
+		}
+		c.ServiceNumbers = append(c.ServiceNumbers, n)
 	}
 	c.APIKey = first(getenv(envAPIKey), buildAPIKey)
 	if c.ServerURL != "" && (c.Account == "" || c.APIKey == "") {

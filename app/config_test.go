@@ -30,6 +30,10 @@ func TestParseConfig(t *testing.T) {
 			want: Config{ServerURL: "https://flag.example.com", Account: "flagacct", APIKey: "k3", Number: "1003", Audio: "auto", Listen: "127.0.0.1:8471"}},
 		{name: "number for the embedded server", args: []string{"-number", "1002", "-audio", "none"},
 			want: Config{Number: "1002", Audio: "none", Listen: "127.0.0.1:8471"}},
+		{name: "started by a tel: link", args: []string{"-service-numbers", " 90100, 90200 ", "tel:+1-415-555-0100"},
+			want: Config{Audio: "auto", Listen: "127.0.0.1:8471", Link: "tel:+1-415-555-0100", ServiceNumbers: []string{"90100", "90200"}}},
+		{name: "service numbers from the environment", env: map[string]string{envServiceNumbers: "90300"},
+			want: Config{Audio: "auto", Listen: "127.0.0.1:8471", ServiceNumbers: []string{"90300"}}},
 
 		{name: "server without account", args: []string{"-server", "https://x.example.com"}, env: map[string]string{envAPIKey: "k"},
 			wantErr: "-server needs an account"},
@@ -42,7 +46,8 @@ func TestParseConfig(t *testing.T) {
 		{name: "tone too high", args: []string{"-audio", "tone:4000"}, wantErr: "between 0 and 4000 Hz"},
 		{name: "tone not a number", args: []string{"-audio", "tone:abc"}, wantErr: "between 0 and 4000 Hz"},
 		{name: "tone NaN", args: []string{"-audio", "tone:NaN"}, wantErr: "between 0 and 4000 Hz"},
-		{name: "stray argument", args: []string{"-audio", "none", "extra"}, wantErr: `unexpected argument "extra"`},
+		{name: "stray argument", args: []string{"-audio", "none", "tel:1", "extra"}, wantErr: `unexpected argument "extra"`},
+		{name: "bad service number", args: []string{"-service-numbers", "90000,abc"}, wantErr: `-service-numbers: "abc" is not a number`},
 		{name: "unknown flag", args: []string{"-nope"}, wantErr: "flag provided but not defined: -nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

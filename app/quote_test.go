@@ -23,7 +23,8 @@ func TestConfigErrorsQuoteShort(t *testing.T) {
 		{"number", []string{"-number", huge}, "-number"},
 		{"audio", []string{"-audio", huge}, "-audio"},
 		{"tone", []string{"-audio", "tone:" + huge}, "-audio"},
-		{"argument", []string{huge}, "unexpected argument"},
+		{"argument", []string{"tel:1", huge}, "unexpected argument"},
+		{"service number", []string{"-service-numbers", "1," + huge}, "-service-numbers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

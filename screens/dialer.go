@@ -76,6 +76,9 @@ func (d *Dialer) Content() fyne.CanvasObject { return d.content }
 
 func (d *Dialer) onDigit(digit string) { d.Number.SetText(d.Number.Text + digit) }
 
+// Say shows a message under the Call button in the ordinary colour.
+func (d *Dialer) Say(text string) { d.say(text) }
+
 // say shows a message under the Call button in the ordinary colour.
 func (d *Dialer) say(text string) {
 	d.Message.Importance = widget.MediumImportance
