@@ -180,7 +180,7 @@ func Start(a fyne.App, cfg Config, log *slog.Logger, banner io.Writer) (*Phone, 
 		listDevices:   p.sound.Devices,
 		devices:       p.deviceSelection,
 		testMic:       p.testMic,
-		quit:          a.Quit,
+		quit:          p.quit,
 	}
 	if d, ok := a.(desktop.App); ok && trayAvailable(os.Getenv) {
 		deps.setTray = d.SetSystemTrayMenu
@@ -189,6 +189,9 @@ func Start(a fyne.App, cfg Config, log *slog.Logger, banner io.Writer) (*Phone, 
 	p.UI = ui
 	if d, ok := a.(desktop.App); ok && deps.setTray != nil {
 		d.SetSystemTrayWindow(ui.Window) // a click on the tray icon brings it back
+		// SetSystemTrayWindow made closing the window hide it, call or
+		// not: ours again, which asks during a call.
+		ui.Window.SetCloseIntercept(ui.onCloseRequest)
 	}
 	p.SDK.SetCallProgressCallback(ui)
 	ui.Settings.Load(p.account(), p.keyInfo())
@@ -482,6 +485,10 @@ const flushTimeout = 3 * time.Second
 // with the UI goroutine, even if Stop runs on it: the UI's callbacks only
 // queue their work with fyne.Do, which never waits.
 func (p *Phone) Stop() {
+	// The window is gone (the Fyne loop has stopped): the SDK's last events
+	// must not reach it, or they would update widgets with no loop to run
+	// on.
+	p.SDK.SetCallProgressCallback(nil)
 	p.mu.Lock()
 	if p.cancel != nil {
 		p.cancel()
@@ -501,6 +508,30 @@ func (p *Phone) Stop() {
 	p.signInWG.Wait()
 	p.stopEmbedded()
 }
+
+// quit stops the app. A live call is hung up first, while the window still
+// runs, so its last events (ended, the idle status) reach it; then the Fyne
+// loop stops and Main's Stop finishes the rest.
+func (p *Phone) quit() {
+	if !p.SDK.IsCallActive() {
+		p.app.Quit()
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), quitHangupLimit)
+		defer cancel()
+		if err := p.SDK.EndCall(ctx); err != nil && !errors.Is(err, callcore.ErrNoCallInProgress) {
+			p.log.Warn("hanging up before quitting", "err", err)
+		}
+		if err := p.SDK.FlushCallbacks(ctx); err != nil {
+			p.log.Warn("the call's last events before quitting", "err", err)
+		}
+		fyne.Do(p.app.Quit)
+	}()
+}
+
+// quitHangupLimit bounds the hang-up Quit waits for before stopping the UI.
+const quitHangupLimit = 5 * time.Second
 
 // dismissNotifier tells the UI when the SDK dismisses an incoming call (the
 // caller hung up, it stopped ringing, it was answered or declined): the

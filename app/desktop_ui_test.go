@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -35,10 +36,52 @@ func (a *desktopApp) SendNotification(n *fyne.Notification) {
 	a.notes = append(a.notes, *n)
 }
 
-func (a *desktopApp) SetSystemTrayMenu(m *fyne.Menu)    { a.mu.Lock(); a.menu = m; a.mu.Unlock() }
-func (a *desktopApp) SetSystemTrayIcon(fyne.Resource)   {}
-func (a *desktopApp) SetSystemTrayWindow(w fyne.Window) {}
-func (a *desktopApp) Quit()                             { a.mu.Lock(); a.quits++; a.mu.Unlock() }
+func (a *desktopApp) SetSystemTrayMenu(m *fyne.Menu)  { a.mu.Lock(); a.menu = m; a.mu.Unlock() }
+func (a *desktopApp) SetSystemTrayIcon(fyne.Resource) {}
+func (a *desktopApp) Quit()                           { a.mu.Lock(); a.quits++; a.mu.Unlock() }
+
+// SetSystemTrayWindow does what Fyne 2.7's desktop driver does: closing the
+// window now hides it.
+func (a *desktopApp) SetSystemTrayWindow(w fyne.Window) { w.SetCloseIntercept(w.Hide) }
+
+// NewWindow returns windows whose close button tests can press.
+func (a *desktopApp) NewWindow(title string) fyne.Window {
+	return &closableWindow{Window: a.App.NewWindow(title)}
+}
+
+// closableWindow is a test window with the desktop driver's close path:
+// the close button runs the close intercept if one is set, else closes. It
+// also records whether it is shown.
+type closableWindow struct {
+	fyne.Window
+	mu        sync.Mutex
+	intercept func()
+	hidden    bool
+}
+
+func (w *closableWindow) SetCloseIntercept(f func()) {
+	w.mu.Lock()
+	w.intercept = f
+	w.mu.Unlock()
+	w.Window.SetCloseIntercept(f)
+}
+
+func (w *closableWindow) Hide() { w.mu.Lock(); w.hidden = true; w.mu.Unlock(); w.Window.Hide() }
+func (w *closableWindow) Show() { w.mu.Lock(); w.hidden = false; w.mu.Unlock(); w.Window.Show() }
+
+func (w *closableWindow) isHidden() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.hidden }
+
+// pressClose is the user clicking the window's close button.
+func (w *closableWindow) pressClose() {
+	w.mu.Lock()
+	f := w.intercept
+	w.mu.Unlock()
+	if f != nil {
+		f()
+		return
+	}
+	w.Close()
+}
 
 func (a *desktopApp) notifications() []fyne.Notification {
 	a.mu.Lock()
@@ -52,8 +95,18 @@ func (a *desktopApp) quitCount() int { a.mu.Lock(); defer a.mu.Unlock(); return 
 // bus address, so it sets up its tray.
 func newDesktopPhone(t *testing.T) (*phone, *desktopApp) {
 	t.Helper()
+	return newDesktopPhoneTray(t, true)
+}
+
+// newDesktopPhoneTray is newDesktopPhone with or without a tray.
+func newDesktopPhoneTray(t *testing.T, tray bool) (*phone, *desktopApp) {
+	t.Helper()
 	t.Setenv("TMPDIR", t.TempDir())
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent") // only looked at, never dialled
+	bus := ""
+	if tray {
+		bus = "unix:path=/nonexistent" // only looked at, never dialled
+	}
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus)
 	ui := screentest.New(t)
 	da := &desktopApp{App: ui.App()}
 	ph := startPhoneOn(t, ui, da, Config{Audio: "none", Listen: "127.0.0.1:0", Number: ownNum,
@@ -111,26 +164,77 @@ func TestTrayFollowsTheCall(t *testing.T) {
 	assert.True(t, off)
 }
 
-func TestCloseAsksDuringACall(t *testing.T) {
+// With a tray, closing the window hides it, unless a call is up: then it
+// asks, and either way the window goes but the phone runs on. The tray's
+// Quit asks during a call too. All through the window's real close path
+// (the intercept the desktop driver runs), after the tray took it over.
+func TestCloseWithATray(t *testing.T) {
 	ph, da := newDesktopPhone(t)
-	ph.ui.Do(ph.p.UI.onCloseRequest)
-	assert.Equal(t, 1, da.quitCount(), "no call: closing quits")
+	w := ph.p.UI.Window.(*closableWindow)
+	ph.ui.Do(w.pressClose)
+	assert.True(t, w.isHidden(), "no call: closing hides to the tray")
+	assert.Equal(t, 0, da.quitCount())
 
+	ph.ui.Do(ph.p.UI.onShowWindow)
 	ph.dial(kindDID, "90000")
 	ph.waitAnswered(t)
-	ph.ui.Do(ph.p.UI.onCloseRequest)
-	assert.Equal(t, 1, da.quitCount(), "not without asking")
-	ph.ui.Do(func() {
-		no := findButton(ph.p.UI.Window.Canvas().Overlays().Top(), "No")
-		require.NotNil(t, no, "the question")
-		test.Tap(no)
-	})
-	assert.Equal(t, 1, da.quitCount())
+	ph.ui.Do(w.pressClose)
+	assert.False(t, w.isHidden(), "not without asking")
+	ph.ui.Do(func() { test.Tap(findButton(w.Canvas().Overlays().Top(), "Keep the call")) })
+	assert.True(t, w.isHidden())
+	assert.True(t, ph.p.SDK.IsCallActive(), "the call goes on")
+	assert.Equal(t, 0, da.quitCount())
+
+	// The tray's Quit during the call: asked, refused, then accepted.
+	tr := ph.p.UI.tray
+	ph.ui.Do(func() { tr.Quit.Action() })
+	assert.False(t, w.isHidden(), "the window comes up for the question")
+	ph.ui.Do(func() { test.Tap(findButton(w.Canvas().Overlays().Top(), "No")) })
+	assert.True(t, ph.p.SDK.IsCallActive())
+	assert.Equal(t, 0, da.quitCount())
+	ph.ui.Do(func() { tr.Quit.Action() })
+	ph.ui.Do(func() { test.Tap(findButton(w.Canvas().Overlays().Top(), "Yes")) })
+	// The call is hung up first, its end shown, then the app quits.
+	ph.waitScreen(t, "dialer")
+	require.Eventually(t, func() bool { return da.quitCount() == 1 }, waitUI, 10*time.Millisecond)
+	assert.False(t, ph.p.SDK.IsCallActive())
+	assert.True(t, tr.Quit.IsQuit, "Fyne adds no Quit of its own")
+}
+
+// Closing during a call with a tray and choosing to hang up ends the call
+// and hides the window; the phone runs on.
+func TestCloseWithATrayHangsUpWhenAsked(t *testing.T) {
+	ph, da := newDesktopPhone(t)
+	w := ph.p.UI.Window.(*closableWindow)
+	ph.dial(kindDID, "90000")
+	ph.waitAnswered(t)
+	ph.ui.Do(w.pressClose)
+	ph.ui.Do(func() { test.Tap(findButton(w.Canvas().Overlays().Top(), "Hang up")) })
+	ph.waitScreen(t, "dialer")
+	assert.True(t, w.isHidden())
+	assert.False(t, ph.p.SDK.IsCallActive())
+	assert.Equal(t, 0, da.quitCount())
+}
+
+// Without a tray, closing quits, asking first during a call.
+func TestCloseWithoutATray(t *testing.T) {
+	ph, da := newDesktopPhoneTray(t, false) // no session bus: no tray
+	require.Nil(t, ph.p.UI.tray)
+	w := ph.p.UI.Window.(*closableWindow)
+	ph.dial(kindDID, "90000")
+	ph.waitAnswered(t)
+	ph.ui.Do(w.pressClose)
+	assert.Equal(t, 0, da.quitCount(), "not without asking")
+	ph.ui.Do(func() { test.Tap(findButton(w.Canvas().Overlays().Top(), "No")) })
 	assert.True(t, ph.p.SDK.IsCallActive(), "the call goes on")
 
-	ph.ui.Do(ph.p.UI.onCloseRequest)
-	ph.ui.Do(func() { test.Tap(findButton(ph.p.UI.Window.Canvas().Overlays().Top(), "Yes")) })
-	assert.Equal(t, 2, da.quitCount())
+	ph.ui.Do(w.pressClose)
+	ph.ui.Do(func() { test.Tap(findButton(w.Canvas().Overlays().Top(), "Yes")) })
+	ph.waitScreen(t, "dialer")
+	require.Eventually(t, func() bool { return da.quitCount() == 1 }, waitUI, 10*time.Millisecond)
+
+	ph.ui.Do(w.pressClose)
+	assert.Equal(t, 2, da.quitCount(), "no call: closing quits at once")
 }
 
 // findButton finds the button labelled text in o's tree.

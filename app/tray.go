@@ -7,24 +7,29 @@ import (
 )
 
 // tray is the system tray entry: the connection state, a way back to the
-// window, and hang-up while a call is on. Fyne adds Quit. Used on the UI
-// goroutine.
+// window, hang-up while a call is on, and Quit. Used on the UI goroutine.
 type tray struct {
 	set    func(*fyne.Menu) // desktop.App.SetSystemTrayMenu
 	menu   *fyne.Menu
 	Status *fyne.MenuItem
 	Show   *fyne.MenuItem
 	Hangup *fyne.MenuItem
+	Quit   *fyne.MenuItem
 }
 
-func newTray(set func(*fyne.Menu), show, hangup func()) *tray {
+func newTray(set func(*fyne.Menu), show, hangup, quit func()) *tray {
 	t := &tray{set: set}
 	t.Status = fyne.NewMenuItem("Signing in…", nil)
 	t.Status.Disabled = true // a label, not an action
 	t.Show = fyne.NewMenuItem("Show OneCxi Phone", show)
 	t.Hangup = fyne.NewMenuItem("Hang up", hangup)
 	t.Hangup.Disabled = true
-	t.menu = fyne.NewMenu("OneCxi Phone", t.Status, fyne.NewMenuItemSeparator(), t.Show, t.Hangup)
+	// Our own Quit, marked as the menu's: Fyne then adds none of its own,
+	// whose Quit would cut a call off without asking.
+	t.Quit = fyne.NewMenuItem("Quit", quit)
+	t.Quit.IsQuit = true
+	t.menu = fyne.NewMenu("OneCxi Phone", t.Status, fyne.NewMenuItemSeparator(), t.Show, t.Hangup,
+		fyne.NewMenuItemSeparator(), t.Quit)
 	t.set(t.menu)
 	return t
 }

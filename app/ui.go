@@ -131,7 +131,7 @@ func NewUI(a fyne.App, d uiDeps) *UI {
 	u.Window.Canvas().SetOnTypedRune(u.onTypedRune)
 	u.Window.SetCloseIntercept(u.onCloseRequest)
 	if d.setTray != nil {
-		u.tray = newTray(d.setTray, u.onShowWindow, u.InCall.Hangup.OnTapped)
+		u.tray = newTray(d.setTray, u.onShowWindow, u.InCall.Hangup.OnTapped, u.onQuitRequest)
 	}
 	u.historyChanged()
 	u.refreshStatus()
@@ -183,13 +183,46 @@ func (u *UI) onTypedRune(r rune) {
 	}
 }
 
-// onCloseRequest quits, asking first when a call would be cut off.
+// onCloseRequest is the window's close button. With a tray it hides the
+// window (calls still ring, the tray brings it back); without one it quits.
+// A live call is never cut off silently: closing asks first — with a tray,
+// hang up or keep the call and hide; without one, hang up and quit or stay.
 func (u *UI) onCloseRequest() {
+	inCall := u.deps.sdk.IsCallActive()
+	switch {
+	case !inCall && u.tray != nil:
+		u.Window.Hide()
+	case !inCall:
+		u.deps.quit()
+	case u.tray != nil:
+		d := dialog.NewCustomConfirm("A call is in progress",
+			"Hang up", "Keep the call",
+			widget.NewLabel("Hide the window and keep talking (the tray brings it back), or hang up?"),
+			func(hangUp bool) {
+				if hangUp {
+					u.InCall.Hangup.OnTapped()
+				}
+				u.Window.Hide()
+			}, u.Window)
+		d.Show()
+	default:
+		dialog.ShowConfirm("End the call?", "Closing OneCxi Phone hangs up the call in progress.", func(ok bool) {
+			if ok {
+				u.deps.quit()
+			}
+		}, u.Window)
+	}
+}
+
+// onQuitRequest is the tray's Quit: it quits, asking first when a call
+// would be cut off (the window comes up for the question).
+func (u *UI) onQuitRequest() {
 	if !u.deps.sdk.IsCallActive() {
 		u.deps.quit()
 		return
 	}
-	dialog.ShowConfirm("End the call?", "Closing OneCxi Phone hangs up the call in progress.", func(ok bool) {
+	u.onShowWindow()
+	dialog.ShowConfirm("Quit and hang up?", "Quitting OneCxi Phone hangs up the call in progress.", func(ok bool) {
 		if ok {
 			u.deps.quit()
 		}
