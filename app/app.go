@@ -485,10 +485,16 @@ const flushTimeout = 3 * time.Second
 // with the UI goroutine, even if Stop runs on it: the UI's callbacks only
 // queue their work with fyne.Do, which never waits.
 func (p *Phone) Stop() {
-	// The window is gone (the Fyne loop has stopped): the SDK's last events
-	// must not reach it, or they would update widgets with no loop to run
-	// on.
+	// The window is gone (the Fyne loop has stopped): what the SDK has
+	// queued is delivered, then its last events (the teardown's) must not
+	// reach the window, or they would update widgets with no loop to run
+	// on. Quitting from the window or the tray hangs up first (quit), so
+	// this matters when a signal stopped the loop during a call.
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), flushTimeout)
+	_ = p.SDK.FlushCallbacks(flushCtx)
+	cancelFlush()
 	p.SDK.SetCallProgressCallback(nil)
+	p.UI.InCall.Close() // nor its call timer
 	p.mu.Lock()
 	if p.cancel != nil {
 		p.cancel()

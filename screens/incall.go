@@ -3,6 +3,7 @@ package screens
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -45,6 +46,9 @@ type InCall struct {
 	Message      *widget.Label
 	content      fyne.CanvasObject
 	tickStop     chan struct{}
+	closed       chan struct{} // Close: the window is gone; no more ticks
+	closeOnce    sync.Once
+	closeDone    sync.Once
 }
 
 // NewInCall builds the in-call screen.
@@ -82,6 +86,20 @@ func (c *InCall) Content() fyne.CanvasObject { return c.content }
 // tests can show a known duration.
 func (c *InCall) SetClock(now func() time.Time) { c.now = now }
 
+// closedChan is the channel Close closes (made on first use).
+func (c *InCall) closedChan() chan struct{} {
+	c.closeOnce.Do(func() { c.closed = make(chan struct{}) })
+	return c.closed
+}
+
+// Close stops the screen's own goroutine (the call timer) for good: the
+// window is gone and its loop with it. Safe from any goroutine; it touches
+// no widget.
+func (c *InCall) Close() {
+	ch := c.closedChan()
+	c.closeDone.Do(func() { close(ch) })
+}
+
 // Begin shows a call being placed to who.
 func (c *InCall) Begin(who string, t callcore.CallType) {
 	c.Who.SetText(who)
@@ -103,12 +121,15 @@ func (c *InCall) Started() {
 	c.stopTicker()
 	stop := make(chan struct{})
 	c.tickStop = stop
+	closed := c.closedChan()
 	go func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
 			select {
 			case <-stop:
+				return
+			case <-closed:
 				return
 			case <-t.C:
 				fyne.Do(c.refreshTimer)
