@@ -60,6 +60,8 @@ DEB_PACKAGES_PACKAGE := xz-utils
 # make screenshots / footprint: drive the app on Xvfb (xdotool) and capture
 # windows (imagemagick's import).
 DEB_PACKAGES_X := xvfb xauth xdotool imagemagick
+# clicktocall-check: xdg-open and xdg-mime, as a desktop opens a tel: link.
+DEB_PACKAGES_XDG := xdg-utils
 # make footprint: glxinfo, to name the OpenGL renderer measured.
 DEB_PACKAGES_FOOTPRINT := mesa-utils
 
@@ -95,7 +97,7 @@ endif
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build run server test fuzz bench load clean FORCE \
-        secrets-check package build-windows screenshots footprint
+        secrets-check package build-windows screenshots footprint clicktocall-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -137,6 +139,7 @@ ifneq ($(KAMAILIO_WAS_INSTALLED),1)
 endif
 	$(GO) vet ./...
 	$(WITH_DISPLAY) $(GO) test $(TESTFLAGS) ./...
+	@$(MAKE) --no-print-directory clicktocall-check
 
 fuzz: ## run every Fuzz target for FUZZTIME each
 	@set -e; found=0; \
@@ -169,6 +172,13 @@ package: ## Linux desktop package: dist/onecxi-phone-<version>-linux-<arch>.tar.
 	@# commands skip directories starting with _).
 	@cp FyneApp.toml main.go $(DIST)/linux/_src/ && cp assets/icon.png $(DIST)/linux/_src/assets/
 	cd $(DIST)/linux && $(FYNE) package --target linux --src $(CURDIR)/$(DIST)/linux/_src --executable $(CURDIR)/$(DIST)/linux/onecxi-phone
+	@# Register for click-to-call links: Exec takes the link (%u) and the
+	@# MimeType line fyne package cannot write (packaging/linux/onecxi-phone.desktop.in).
+	@set -e; cd $(DIST)/linux && mkdir x && tar -xJf "OneCxi Phone.tar.xz" -C x && \
+	desktop=$$(find x -name '*.desktop' | head -n 1) && [ -n "$$desktop" ] && \
+	sed -i 's/^Exec=.*/Exec=onecxi-phone %u/' "$$desktop" && \
+	grep '^MimeType=' $(CURDIR)/packaging/linux/onecxi-phone.desktop.in >>"$$desktop" && \
+	tar -cJf "OneCxi Phone.tar.xz" -C x . && rm -rf x
 	@set -e; tarball=$(DIST)/onecxi-phone-$(VERSION)-linux-$$($(GO) env GOARCH).tar.xz; \
 	mv "$(DIST)/linux/OneCxi Phone.tar.xz" $$tarball; \
 	rm -rf $(DIST)/linux; \
@@ -190,6 +200,11 @@ screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each sc
 	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))
 	@$(MAKE) --no-print-directory bin/onecxi-phone
 	scripts/screenshots.sh docs/screenshots
+
+clicktocall-check: ## open a tel: link with xdg-open on Xvfb and check it reaches the running app's dialer
+	$(call apt_ensure,clicktocall-check,$(DEB_PACKAGES) $(DEB_PACKAGES_X) $(DEB_PACKAGES_XDG))
+	@$(MAKE) --no-print-directory bin/onecxi-phone
+	scripts/clicktocall.sh
 
 footprint: ## measure start-up time, idle RSS and in-call RSS/CPU of the app on Xvfb (RUNS=3)
 	$(call apt_ensure,footprint,$(DEB_PACKAGES) $(DEB_PACKAGES_X) $(DEB_PACKAGES_FOOTPRINT))

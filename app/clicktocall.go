@@ -69,10 +69,14 @@ func profileName(c Config) string {
 
 // openLinkLater opens link once the Fyne loop runs (fyne.Do queues).
 func (p *Phone) openLinkLater(link string) {
+	services := p.serviceNumbers()
 	fyne.Do(func() {
-		if err := p.UI.OpenLink(link, p.serviceNumbers()); err != nil {
+		if err := p.UI.OpenLink(link, services); err != nil {
 			p.log.Info("click-to-call link refused", "link", wire.Quote(link), "err", err)
+			return
 		}
+		// What the dialer now shows, read back from its widgets.
+		p.log.Info("click-to-call link opened", "dialer", p.UI.Dialer.Number.Text, "type", p.UI.Dialer.Kind.Selected)
 	})
 }
 
