@@ -398,10 +398,10 @@ func (d *dialog) setPeerUpdate(msg headerReader) {
 type refreshResult int
 
 const (
-	refreshed    refreshResult = iota // the session goes on
-	refreshLater                      // try again later (491)
-	refreshGone                       // the far end no longer knows the dialog: end the call
-	refreshFailed                     // refused; the expiry decides
+	refreshed     refreshResult = iota // the session goes on
+	refreshLater                       // try again later (491)
+	refreshGone                        // the far end no longer knows the dialog: end the call
+	refreshFailed                      // refused; the expiry decides
 )
 
 // refresh sends our session refresh (we are the refresher): an UPDATE
