@@ -219,6 +219,31 @@ func (p *sipPeer) do(dlg *sipgo.DialogClientSession, method sip.RequestMethod, b
 	return res
 }
 
+// doAsCallee sends a request within the dialog of inv, a gateway's INVITE
+// we answered, and returns its final response.
+func (p *sipPeer) doAsCallee(inv *sip.Request, cseq uint32, method sip.RequestMethod, body []byte, hdrs ...sip.Header) *sip.Response {
+	p.t.Helper()
+	req := sip.NewRequest(method, inv.Contact().Address)
+	to := inv.To().AsFrom()
+	to.Params = to.Params.Clone()
+	to.Params.Add("tag", "peer-tag")
+	req.AppendHeader(&to)
+	from := inv.From().AsTo()
+	req.AppendHeader(&from)
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: method})
+	req.AppendHeader(sip.HeaderClone(&p.dua.ContactHDR))
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
+	req.SetBody(body)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	res, err := p.dua.Client.Do(ctx, req)
+	require.NoError(p.t, err)
+	return res
+}
+
 // ack ACKs an in-dialog re-INVITE's 200 (with an answer, or none).
 func (p *sipPeer) ack(dlg *sipgo.DialogClientSession, body []byte) {
 	p.t.Helper()
