@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/server/sipgw/media"
+	"github.com/onecxi/phone/server/trunk"
 )
 
 // Require: of an extension we lack is 420 with Unsupported; timer and
@@ -263,4 +264,38 @@ func TestUPDATEWithOfferHolds(t *testing.T) {
 func netip4(t *testing.T, port int) netip.AddrPort {
 	t.Helper()
 	return netip.MustParseAddrPort(fmt.Sprintf("127.0.0.1:%d", port))
+}
+
+// A reliable 183 (with the SDP answer) and 180 from the trunk are PRACKed
+// once each, with RAck naming them; the 200 without SDP uses the 183's
+// answer; the ACK keeps the INVITE's CSeq although PRACKs came between,
+// and the BYE is numbered after them.
+func TestOutboundReliableProvisionalsArePRACKed(t *testing.T) {
+	t.Parallel()
+	p := startPeer(t)
+	p.setAnswer(func(req *sip.Request, tx sip.ServerTransaction) {
+		rel := func(code int, rseq string, body []byte) {
+			hs := []sip.Header{sip.NewHeader("Require", "100rel"), sip.NewHeader("RSeq", rseq)}
+			p.respond(req, tx, code, body, hs...)
+		}
+		rel(183, "7", p.sdp)
+		rel(183, "7", p.sdp) // a retransmission: no second PRACK
+		require.Eventually(t, func() bool { return len(p.received(sip.PRACK)) >= 1 }, waitFor, tick)
+		rel(180, "8", nil)
+		require.Eventually(t, func() bool { return len(p.received(sip.PRACK)) >= 2 }, waitFor, tick)
+		p.respond(req, tx, 200, nil)
+	})
+	e := startTestGW(t, p.port)
+	c, r := e.dial(t)
+	assert.True(t, r.has(trunk.Ringing))
+	inv := p.received(sip.INVITE)[0]
+	pracks := p.received(sip.PRACK)
+	require.Len(t, pracks, 2)
+	assert.Equal(t, fmt.Sprintf("7 %d INVITE", inv.CSeq().SeqNo), hdr(pracks[0], "RAck"))
+	assert.Equal(t, fmt.Sprintf("8 %d INVITE", inv.CSeq().SeqNo), hdr(pracks[1], "RAck"))
+	acks := p.waitRequests(sip.ACK, 1, waitFor)
+	assert.Equal(t, inv.CSeq().SeqNo, acks[0].CSeq().SeqNo, "the ACK has the INVITE's CSeq")
+	c.Hangup()
+	byes := p.waitRequests(sip.BYE, 1, waitFor)
+	assert.Greater(t, byes[0].CSeq().SeqNo, pracks[1].CSeq().SeqNo)
 }
