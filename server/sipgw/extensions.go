@@ -362,13 +362,15 @@ func (d *dialog) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad DTMF Signal", nil))
 		return
 	}
-	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	// The digit is passed on before the 200, so that digits sent one
+	// after another's response reach the app in order.
 	if digit == 0 {
 		d.log.Debug("INFO: DTMF A-D is not passed on", "signal", wire.Quote(signal))
-		return
+	} else {
+		d.log.Info("INFO DTMF", "digit", string(digit))
+		d.onDTMF(digit)
 	}
-	d.log.Info("INFO DTMF", "digit", string(digit))
-	d.onDTMF(digit)
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 }
 
 // infoDigit maps an INFO signal to a digit the app takes: 0-9, * and #
