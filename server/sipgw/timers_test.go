@@ -73,29 +73,29 @@ func TestInboundCallSurvivesRefreshesByUPDATEAndReINVITE(t *testing.T) {
 	t.Parallel()
 	p := startPeer(t)
 	e := startTestGW(t, p.port)
-	dlg, res := p.invite(e.gw.Addr(), echoDID, p.sdp, sip.NewHeader("Supported", "timer"), sip.NewHeader("Session-Expires", "3"))
+	dlg, res := p.invite(e.gw.Addr(), echoDID, p.sdp, sip.NewHeader("Supported", "timer"), sip.NewHeader("Session-Expires", "4"))
 	require.Equal(t, 200, res.StatusCode)
 	require.NoError(t, dlg.Ack(t.Context()))
-	assert.Equal(t, "3;refresher=uac", nonSpace(hdr(res, "Session-Expires")), "we refresh: the requester did not say who")
+	assert.Equal(t, "4;refresher=uac", nonSpace(hdr(res, "Session-Expires")), "the requester refreshes: it did not say who")
 	assert.Equal(t, "timer", hdr(res, "Require"))
 	assert.Contains(t, hdr(res, "Supported"), "timer")
 	assert.Contains(t, hdr(res, "Allow"), "UPDATE")
 
-	// Each refresh comes 1 s after the last: past the 2 s at which an
-	// unrefreshed 3 s session ends, six refreshes are 6 s.
+	// Each refresh comes 1 s after the last: six refreshes are 6 s, well
+	// past the 2.67 s at which an unrefreshed 4 s session ends.
 	for i := range 6 {
 		time.Sleep(time.Second)
 		var r *sip.Response
 		if i < 3 {
-			r = p.do(dlg, sip.UPDATE, nil, sip.NewHeader("Supported", "timer"), sip.NewHeader("Session-Expires", "3;refresher=uac"))
+			r = p.do(dlg, sip.UPDATE, nil, sip.NewHeader("Supported", "timer"), sip.NewHeader("Session-Expires", "4;refresher=uac"))
 		} else {
 			r = p.do(dlg, sip.INVITE, p.offer(media.SendRecv, uint64(i)), sip.NewHeader("Supported", "timer"),
-				sip.NewHeader("Session-Expires", "3;refresher=uac"))
+				sip.NewHeader("Session-Expires", "4;refresher=uac"))
 			p.ack(dlg, nil)
 			assert.NotEmpty(t, r.Body(), "a re-INVITE's 200 has our answer")
 		}
 		require.Equal(t, 200, r.StatusCode, "refresh %d", i+1)
-		assert.Equal(t, "3;refresher=uac", nonSpace(hdr(r, "Session-Expires")), "refresh %d", i+1)
+		assert.Equal(t, "4;refresher=uac", nonSpace(hdr(r, "Session-Expires")), "refresh %d", i+1)
 	}
 	assert.Empty(t, p.received(sip.BYE), "the refreshed call was not ended")
 	assert.EqualValues(t, 1, e.activeCalls())
