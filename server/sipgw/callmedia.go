@@ -164,3 +164,39 @@ func (m *callMedia) start(ctx context.Context, sink media.Sink, onDTMF func(byte
 }
 
 func (m *callMedia) close() { _ = m.sess.Close() }
+
+// remoteHeld reports whether the far end holds us, as its last offer or
+// answer said.
+func (m *callMedia) remoteHeld() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.remoteHold
+}
+
+// reoffer is our offer for a far end that asked for one (an offerless
+// re-INVITE): what we want, whatever the far end's last offer held, so
+// that its answer can resume as well as hold (RFC 3264 section 8.4).
+func (m *callMedia) reoffer() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.version++
+	return media.Offer(m.localDesc(direction(m.localHold, false)), m.sessID, m.version)
+}
+
+// applyReofferAnswer takes the answer to a reoffer (in an ACK): the media
+// as applyAnswer, and whether the far end now holds us, from the answer's
+// direction (sendonly, or inactive while we do not hold).
+func (m *callMedia) applyReofferAnswer(body []byte) (held bool, err error) {
+	d, err := media.Parse(body)
+	if err != nil {
+		return false, err
+	}
+	if err := m.applyAnswer(body); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.remoteHold = d.Direction == media.SendOnly || (d.Direction == media.Inactive && !m.localHold)
+	m.apply()
+	return m.remoteHold, nil
+}

@@ -250,6 +250,7 @@ func (g *Gateway) setup(ctx context.Context) error {
 		// this one matched nothing.
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 	})
+	g.registerExtensions(srv)
 	g.wg.Add(2)
 	go func() {
 		defer g.wg.Done()

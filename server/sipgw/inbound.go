@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -42,9 +43,17 @@ func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		from, name = f.Address.User, f.DisplayName
 	}
 	log = log.With("trunk", t.Name, "did", wire.Quote(did), "from", wire.Quote(from))
+	if rejectUnsupported(req, tx, log) {
+		return
+	}
+	timers := negotiateUAS(req)
+	if timers.tooSmall {
+		reject422(req, tx, log)
+		return
+	}
 	if len(req.Body()) == 0 {
 		log.Warn("inbound INVITE without SDP offer: 488")
-		respond(488, "Not Acceptable Here")
+		g.respond488(req, tx, errNoOffer)
 		return
 	}
 	m, err := newCallMedia(g)
@@ -57,7 +66,7 @@ func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		m.close()
 		log.Warn("inbound call: cannot answer the SDP offer: 488", "err", err)
-		respond(488, "Not Acceptable Here")
+		g.respond488(req, tx, err)
 		return
 	}
 	ua := g.dialogUAs[transportOf(req)]
@@ -69,14 +78,21 @@ func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := &inCall{
-		g: g, log: log, m: m, dtx: dtx, sdp: answer, remoteHeld: held,
-		contact: g.contact(did, transportOf(req)),
-		wake:    make(chan struct{}, 1),
-		final:   make(chan struct{}),
-		done:    make(chan struct{}),
-		byeCh:   make(chan struct{}),
-		timeout: make(chan struct{}, 1),
+		g: g, log: log, m: m, dtx: dtx, tx: tx, sdp: answer, remoteHeld: held,
+		contact:   g.contact(did, transportOf(req)),
+		timers:    timers,
+		rel100:    hasOption(req, "Require", "100rel"),
+		wake:      make(chan struct{}, 1),
+		final:     make(chan struct{}),
+		finalSent: make(chan struct{}),
+		done:      make(chan struct{}),
+		byeCh:     make(chan struct{}),
+		timeout:   make(chan struct{}, 1),
+		noAck:     make(chan struct{}, 1),
+		noPrack:   make(chan struct{}, 1),
+		pracked:   make(chan struct{}),
 	}
+	c.d = c.newDialog()
 	sipID := callIDOf(req)
 	_ = dtx.Respond(sip.StatusTrying, "Trying", nil)
 	log.Info("inbound call")
@@ -92,14 +108,17 @@ func (g *Gateway) inbound(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		log.Info("inbound call refused", "status", code, "err", err)
 		_ = dtx.Respond(code, reason, nil)
+		c.sentFinal()
 		return
 	}
 	c.leg = leg
 	c.log = log.With("callId", leg.CallID())
+	c.d.log = c.log
 	if !g.track(sipID, c, c.run) {
 		leg.Hangup()
 		m.close()
 		_ = dtx.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+		c.sentFinal()
 		return
 	}
 	<-c.final
@@ -143,9 +162,20 @@ type inCall struct {
 	log     *slog.Logger
 	m       *callMedia
 	dtx     *sipgo.DialogServerSession
-	sdp     []byte // our answer to the INVITE's offer
+	tx      sip.ServerTransaction // the INVITE's
+	sdp     []byte                // our answer to the INVITE's offer
 	contact sip.ContactHeader
 	leg     *server.ExternalLeg
+	d       *dialog
+	timers  timerOffer // what the INVITE negotiated
+
+	rel100    bool          // the INVITE requires reliable provisional responses
+	relRSeq   uint32        // our reliable 180's RSeq (the call's goroutine's)
+	pracked   chan struct{} // closed when its PRACK came
+	prackOnce sync.Once
+	noPrack   chan struct{} // it never came
+	noAck     chan struct{} // the 200 OK was never ACKed
+	acked     atomic.Bool
 
 	remoteHeld bool // the INVITE's offer already held us (rare)
 	answered   atomic.Bool
@@ -155,8 +185,10 @@ type inCall struct {
 	closed bool // the server called Close
 	wake   chan struct{}
 
-	final      chan struct{} // the INVITE has its final response
+	final      chan struct{} // the INVITE has its final response (a 200 is ACKed)
 	finalOnce  sync.Once
+	finalSent  chan struct{} // a final response is on its way
+	sentOnce   sync.Once
 	done       chan struct{}
 	byeCh      chan struct{} // the caller sent BYE
 	byeOnce    sync.Once
@@ -209,7 +241,31 @@ func (c *inCall) next() ([]wire.Message, bool) {
 	return q, c.closed
 }
 
-func (c *inCall) finish() { c.finalOnce.Do(func() { close(c.final) }) }
+func (c *inCall) finish() {
+	c.sentFinal()
+	c.finalOnce.Do(func() { close(c.final) })
+}
+
+func (c *inCall) sentFinal() { c.sentOnce.Do(func() { close(c.finalSent) }) }
+
+// newDialog is the call's in-dialog handling: requests go to the caller's
+// Contact.
+func (c *inCall) newDialog() *dialog {
+	d := &dialog{
+		g: c.g, log: c.log, m: c.m, contact: c.contact, timer: newSessionTimer(),
+		do: c.dtx.Do, write: c.dtx.WriteRequest,
+		target: func() sip.Uri { return c.dtx.InviteRequest.Contact().Address },
+		onHold: func(held bool) {
+			if err := c.leg.Hold(held); err != nil {
+				c.log.Debug("inbound call: hold not forwarded", "err", err)
+			}
+		},
+		onDTMF:    c.onDTMF,
+		confirmed: c.answered.Load,
+	}
+	d.setPeerUpdate(c.dtx.InviteRequest)
+	return d
+}
 
 // run follows the call: the server's messages, the caller's CANCEL or BYE,
 // RTP timeout, and the gateway closing.
@@ -217,6 +273,7 @@ func (c *inCall) run() {
 	defer close(c.done)
 	defer c.m.close()
 	defer c.finish()
+	defer c.d.timer.stop()
 	for {
 		select {
 		case <-c.wake:
@@ -249,6 +306,29 @@ func (c *inCall) run() {
 			c.leg.Hangup()
 			c.bye()
 			return
+		case <-c.noAck:
+			c.log.Warn("inbound call: the 200 OK was never acknowledged: BYE", "after", ackTimeout)
+			c.leg.Hangup()
+			c.bye()
+			return
+		case <-c.noPrack:
+			if !c.answered.Load() {
+				c.leg.Hangup()
+				_ = c.dtx.Respond(sip.StatusInternalServerError, "Reliable Provisional Response Not Acknowledged", nil)
+				c.finish()
+				return
+			}
+		case <-c.d.timer.refreshCh:
+			if c.d.refresh() {
+				c.leg.Hangup()
+				c.bye()
+				return
+			}
+		case <-c.d.timer.expiredCh:
+			c.log.Warn("inbound call: session expired without a refresh (RFC 4028): BYE")
+			c.leg.Hangup()
+			c.bye()
+			return
 		}
 	}
 }
@@ -258,7 +338,7 @@ func (c *inCall) handle(m wire.Message) bool {
 	switch m.Type {
 	case wire.TypeRinging:
 		if !c.answered.Load() {
-			_ = c.dtx.Respond(sip.StatusRinging, "Ringing", nil)
+			c.ring()
 		}
 	case wire.TypeAnswered:
 		if c.answered.Load() {
@@ -273,6 +353,7 @@ func (c *inCall) handle(m wire.Message) bool {
 		}
 		code, reason := sipStatus(m)
 		c.log.Info("inbound call not connected", "status", code, "code", m.Code, "message", m.Message)
+		c.sentFinal()
 		_ = c.dtx.Respond(code, reason, nil)
 		c.finish()
 		return false
@@ -309,18 +390,54 @@ func (c *inCall) answer() bool {
 		return false
 	}
 	c.answered.Store(true)
+	c.sentFinal()
 	res := sip.NewSDPResponseFromRequest(c.dtx.InviteRequest, c.sdp)
 	res.AppendHeader(&c.contact)
+	addCaps(res)
+	for _, h := range c.timers.responseHeaders() {
+		res.AppendHeader(h)
+	}
+	c.d.timer.set(c.timers.se, false)
 	// WriteResponse retransmits the 200 until the ACK, so the INVITE's
-	// final response is "sent" only once that is over.
+	// final response is "sent" only once that is over. A 200 never ACKed
+	// within ackTimeout (64*T1) ends the session with BYE (RFC 3261
+	// section 13.3.1.4).
 	go func() {
 		defer c.finish()
-		if err := c.dtx.WriteResponse(res); err != nil {
+		written := make(chan error, 1)
+		go func() { written <- c.dtx.WriteResponse(res) }()
+		t := time.NewTimer(ackTimeout)
+		defer t.Stop()
+		select {
+		case err := <-written:
+			if err == nil {
+				return // ACKed
+			}
 			c.log.Warn("inbound call: 200 OK not acknowledged", "err", err)
+		case <-t.C:
+			if c.acked.Load() {
+				return
+			}
+			c.tx.Terminate() // stops the retransmissions
+		}
+		if c.dtx.Context().Err() == nil {
+			signal(c.noAck)
 		}
 	}()
-	c.log.Info("inbound call answered")
+	c.log.Info("inbound call answered", "sessionExpires", c.timers.se.interval, "refresher", c.timers.se.refresher)
 	return true
+}
+
+// ring sends 180 Ringing, reliably when the INVITE requires it.
+func (c *inCall) ring() {
+	if c.rel100 {
+		c.ringReliably()
+		return
+	}
+	res := sip.NewResponseFromRequest(c.dtx.InviteRequest, sip.StatusRinging, "Ringing", nil)
+	res.AppendHeader(sip.HeaderClone(&c.contact))
+	addCaps(res)
+	_ = c.dtx.WriteResponse(res)
 }
 
 // end is the server ending the call: BYE once answered, else a final
@@ -332,6 +449,7 @@ func (c *inCall) end(reason string) {
 		return
 	}
 	c.log.Info("inbound call ended before answer", "reason", reason)
+	c.sentFinal()
 	_ = c.dtx.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 	c.finish()
 }
@@ -349,12 +467,8 @@ func (c *inCall) bye() {
 
 // hold is the app holding the SIP caller (on) or resuming: a re-INVITE.
 func (c *inCall) hold(on bool) {
-	if !c.m.setLocalHold(on) {
-		return
-	}
 	<-c.final
-	target := c.dtx.InviteRequest.Contact().Address
-	holdReinvite(c.m, c.log.With("call", "inbound"), on, target, c.dtx.Do, c.dtx.WriteRequest)
+	c.d.hold(on)
 }
 
 func (c *inCall) onDTMF(digit byte) {
@@ -364,8 +478,14 @@ func (c *inCall) onDTMF(digit byte) {
 }
 
 func (c *inCall) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	// The 200's ACK confirms the dialog; a re-INVITE's ACK needs nothing.
-	_ = c.dtx.ReadAck(req, tx)
+	// The 200's ACK confirms the dialog; a re-INVITE's ACK may carry the
+	// answer to the offer we made for an offerless re-INVITE.
+	if cseq := req.CSeq(); cseq != nil && cseq.SeqNo == c.dtx.InviteRequest.CSeq().SeqNo {
+		c.acked.Store(true)
+		_ = c.dtx.ReadAck(req, tx)
+		return
+	}
+	c.d.onAck(req)
 }
 
 func (c *inCall) onBye(req *sip.Request, tx sip.ServerTransaction) {
@@ -380,13 +500,14 @@ func (c *inCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
 		return
 	}
-	held, ok := answerReinvite(c.g, c.m, c.log, req, tx, c.contact)
-	if ok {
-		if err := c.leg.Hold(held); err != nil {
-			c.log.Debug("inbound call: hold not forwarded", "err", err)
-		}
-	}
+	c.d.answerRefresh(req, tx)
 }
+
+// onUpdate takes an UPDATE (RFC 3311): a session refresh, or a new offer.
+func (c *inCall) onUpdate(req *sip.Request, tx sip.ServerTransaction) { c.d.answerRefresh(req, tx) }
+
+// onInfo takes an INFO: DTMF, or a keep-alive.
+func (c *inCall) onInfo(req *sip.Request, tx sip.ServerTransaction) { c.d.onInfo(req, tx) }
 
 // hangup is the gateway closing.
 func (c *inCall) hangup() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,8 +77,14 @@ type outCall struct {
 
 	m           *callMedia
 	dlg         atomic.Pointer[sipgo.DialogClientSession] // once answered
+	dg          atomic.Pointer[dialog]                    // once answered
 	gotResponse atomic.Bool
 	answered    atomic.Bool
+
+	// Reliable provisional responses (prack.go), within WaitAnswer.
+	lastRSeq uint32
+	earlySDP []byte      // the SDP of a reliable 18x
+	pracked  atomic.Bool // a PRACK was sent: ACK and BYE by hand
 
 	hangupOnce sync.Once
 	hangupCh   chan struct{}
@@ -102,14 +109,21 @@ func (c *outCall) run() {
 		return
 	}
 	c.dlg.Store(dlg)
-	if err := m.applyAnswer(dlg.InviteResponse.Body()); err != nil {
+	d := c.newDialog(dlg)
+	c.dg.Store(d)
+	defer d.timer.stop()
+	answer := dlg.InviteResponse.Body()
+	if len(answer) == 0 {
+		answer = c.earlySDP // the answer came in a reliable 18x
+	}
+	if err := m.applyAnswer(answer); err != nil {
 		c.log.Warn("outbound call: unusable SDP answer", "err", err)
-		_ = dlg.Ack(c.g.ctx)
+		_ = c.ack(dlg)
 		c.bye(dlg)
 		c.fail(wire.CodeTrunkFailed, "the far end answered without a usable audio codec")
 		return
 	}
-	if err := dlg.Ack(c.g.ctx); err != nil {
+	if err := c.ack(dlg); err != nil {
 		c.log.Warn("outbound call: ACK failed", "err", err)
 	}
 	onTimeout := func() {
@@ -125,13 +139,55 @@ func (c *outCall) run() {
 		return
 	}
 	c.answered.Store(true)
-	c.log.Info("outbound call answered")
+	// RFC 4028 section 7.2: the 200 says who refreshes; without
+	// Session-Expires the session does not expire.
+	if se, ok := parseSessionExpires(dlg.InviteResponse); ok {
+		if se.refresher == "" {
+			se.refresher = refresherUAC
+		}
+		d.timer.set(se, true)
+	}
+	se, weRefresh := d.timer.current()
+	c.log.Info("outbound call answered", "sessionExpires", se.interval, "weRefresh", weRefresh)
 	c.d.Progress(trunk.Event{Kind: trunk.Answered})
-	c.connected(dlg)
+	c.connected(dlg, d)
+}
+
+// newDialog is the answered call's in-dialog handling: requests go to the
+// 200's Contact.
+func (c *outCall) newDialog(dlg *sipgo.DialogClientSession) *dialog {
+	target := dlg.InviteRequest.Recipient
+	if ct := dlg.InviteResponse.Contact(); ct != nil {
+		target = ct.Address
+	}
+	d := &dialog{
+		g: c.g, log: c.log, m: c.m, contact: c.sipContact(), timer: newSessionTimer(),
+		do: dlg.Do, write: dlg.WriteRequest,
+		target: func() sip.Uri { return target },
+		onHold: func(held bool) {
+			kind := trunk.Resumed
+			if held {
+				kind = trunk.Held
+			}
+			c.d.Progress(trunk.Event{Kind: kind})
+		},
+		onDTMF:    c.onDTMF,
+		confirmed: c.answered.Load,
+	}
+	d.setPeerUpdate(dlg.InviteResponse)
+	return d
+}
+
+// ack ACKs the INVITE's 200.
+func (c *outCall) ack(dlg *sipgo.DialogClientSession) error {
+	if c.pracked.Load() {
+		return c.ackAfterPrack(dlg)
+	}
+	return dlg.Ack(c.g.ctx)
 }
 
 // connected runs an answered call until one side ends it.
-func (c *outCall) connected(dlg *sipgo.DialogClientSession) {
+func (c *outCall) connected(dlg *sipgo.DialogClientSession, d *dialog) {
 	for {
 		select {
 		case <-dlg.Context().Done():
@@ -147,7 +203,18 @@ func (c *outCall) connected(dlg *sipgo.DialogClientSession) {
 			c.fail(wire.CodeTrunkFailed, fmt.Sprintf("no audio from the far end for %v", c.g.cfg.RTPTimeout))
 			return
 		case on := <-c.holdCh:
-			c.reinvite(dlg, on)
+			d.hold(on)
+		case <-d.timer.refreshCh:
+			if d.refresh() {
+				c.bye(dlg)
+				c.fail(wire.CodeTrunkFailed, "the far end no longer has the call (session refresh failed)")
+				return
+			}
+		case <-d.timer.expiredCh:
+			c.log.Warn("outbound call: session expired without a refresh (RFC 4028): BYE")
+			c.bye(dlg)
+			c.fail(wire.CodeTrunkFailed, "the SIP session expired: the far end stopped refreshing it")
+			return
 		}
 	}
 }
@@ -179,7 +246,10 @@ func (c *outCall) invite() (*sipgo.DialogClientSession, error) {
 	contact := c.g.contact(from, t.Transport)
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"))
+	addCaps(req)
+	se := defaultSE
+	req.AppendHeader(sip.NewHeader("Session-Expires", sessionExpires{interval: se}.String()))
+	req.AppendHeader(sip.NewHeader("Min-SE", strconv.FormatInt(int64(minSE/time.Second), 10)))
 	req.SetBody(offer)
 	req.SetTransport(strings.ToUpper(t.Transport))
 	c.log.Info("outbound call: INVITE", "to", number, "from", from, "transport", t.Transport)
@@ -193,29 +263,50 @@ func (c *outCall) invite() (*sipgo.DialogClientSession, error) {
 	ringLimit := time.AfterFunc(c.g.cfg.AnswerTimeout, func() { c.stop(stopAnswerLimit) })
 	defer ringLimit.Stop()
 
-	dlg, err := c.g.dialogUAs[t.Transport].WriteInvite(c.ctx, req)
-	if err != nil {
-		return nil, err
-	}
 	var ringing bool
-	err = dlg.WaitAnswer(c.ctx, sipgo.AnswerOptions{
-		Username: cmp.Or(t.AuthUsername, t.Username),
-		Password: string(t.Password),
-		OnResponse: func(res *sip.Response) error {
-			c.gotResponse.Store(true)
-			if res.StatusCode >= 180 && res.StatusCode < 200 && !ringing {
-				ringing = true
-				c.log.Info("outbound call ringing", "status", res.StatusCode)
-				c.d.Progress(trunk.Event{Kind: trunk.Ringing})
-			}
-			return nil
-		},
-	})
-	if err != nil {
+	for attempt := 0; ; attempt++ {
+		dlg, err := c.g.dialogUAs[t.Transport].WriteInvite(c.ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		err = dlg.WaitAnswer(c.ctx, sipgo.AnswerOptions{
+			Username: cmp.Or(t.AuthUsername, t.Username),
+			Password: string(t.Password),
+			OnResponse: func(res *sip.Response) error {
+				c.gotResponse.Store(true)
+				if res.StatusCode >= 180 && res.StatusCode < 200 && !ringing {
+					ringing = true
+					c.log.Info("outbound call ringing", "status", res.StatusCode)
+					c.d.Progress(trunk.Event{Kind: trunk.Ringing})
+				}
+				c.prackIfReliable(dlg, res)
+				return nil
+			},
+		})
+		if err == nil {
+			return dlg, nil
+		}
 		_ = dlg.Close()
-		return nil, err
+		// 422: the trunk wants a longer session interval (RFC 4028
+		// section 7.4); ask again, once, with its Min-SE.
+		var res *sipgo.ErrDialogResponse
+		if attempt > 0 || !errors.As(err, &res) || res.Res.StatusCode != statusIntervalTooSmall {
+			return nil, err
+		}
+		m := parseMinSE(res.Res)
+		if m <= se {
+			return nil, err
+		}
+		se = m
+		c.log.Info("outbound call: 422, asking again with the trunk's Min-SE", "sessionExpires", se)
+		req = req.Clone()
+		req.RemoveHeader("Via")
+		req.ReplaceHeader(sip.NewHeader("Session-Expires", sessionExpires{interval: se}.String()))
+		req.ReplaceHeader(sip.NewHeader("Min-SE", strconv.FormatInt(int64(se/time.Second), 10)))
+		if cseq := req.CSeq(); cseq != nil {
+			cseq.SeqNo++
+		}
 	}
-	return dlg, nil
 }
 
 // stop ends the wait for an answer. Before any response no CANCEL may be
@@ -267,51 +358,28 @@ func (c *outCall) fail(code wire.Code, msg string) {
 func (c *outCall) bye(dlg *sipgo.DialogClientSession) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	if err := dlg.Bye(ctx); err != nil {
+	bye := dlg.Bye
+	if c.pracked.Load() {
+		bye = func(ctx context.Context) error { return c.byeAfterPrack(ctx, dlg) }
+	}
+	if err := bye(ctx); err != nil {
 		c.log.Warn("outbound call: BYE failed", "err", err)
 		return
 	}
 	c.log.Info("outbound call: BYE sent")
 }
 
-// reinvite puts the far end on hold (a=sendonly) or resumes it.
-func (c *outCall) reinvite(dlg *sipgo.DialogClientSession, on bool) {
-	if !c.m.setLocalHold(on) {
-		return
-	}
-	target := dlg.InviteRequest.Recipient
-	if ct := dlg.InviteResponse.Contact(); ct != nil {
-		target = ct.Address
-	}
-	holdReinvite(c.m, c.log.With("call", "outbound"), on, target, dlg.Do, dlg.WriteRequest)
-}
-
-// holdReinvite tells the far end of a dialog that we hold (on) or resume:
-// our offer in a re-INVITE (do) and its ACK (write), then the answer applied
-// to the media.
-func holdReinvite(m *callMedia, log *slog.Logger, on bool, target sip.Uri,
-	do func(context.Context, *sip.Request) (*sip.Response, error), write func(*sip.Request) error) {
-	answer, err := sendReinvite(m, target, do, write)
-	if err != nil {
-		log.Warn("hold re-INVITE failed", "hold", on, "err", err)
-		return
-	}
-	if err := m.applyAnswer(answer); err != nil {
-		log.Warn("hold re-INVITE answer", "err", err)
-	}
-	m.applyHold()
-	log.Info("hold", "on", on)
-}
-
 // sendReinvite sends our current offer within a dialog (do) and ACKs the
 // 200 (write); it returns the answer's SDP.
 func sendReinvite(m *callMedia, target sip.Uri, do func(context.Context, *sip.Request) (*sip.Response, error),
-	write func(*sip.Request) error) ([]byte, error) {
+	write func(*sip.Request) error, contact sip.ContactHeader) ([]byte, error) {
 	offer, err := m.offer()
 	if err != nil {
 		return nil, err
 	}
 	req := sip.NewRequest(sip.INVITE, target)
+	req.AppendHeader(sip.HeaderClone(&contact))
+	addCaps(req)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offer)
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
@@ -394,17 +462,26 @@ func (c *outCall) onBye(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (c *outCall) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	if c.dlg.Load() == nil || !c.answered.Load() {
+	d := c.dg.Load()
+	if d == nil || !c.answered.Load() {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 491, "Request Pending", nil))
 		return
 	}
-	if held, ok := answerReinvite(c.g, c.m, c.log, req, tx, c.sipContact()); ok {
-		kind := trunk.Resumed
-		if held {
-			kind = trunk.Held
-		}
-		c.d.Progress(trunk.Event{Kind: kind})
+	d.answerRefresh(req, tx)
+}
+
+// onUpdate takes an UPDATE (RFC 3311): a session refresh, or a new offer.
+// One in the early dialog (before the 200) gets 491 for a retry.
+func (c *outCall) onUpdate(req *sip.Request, tx sip.ServerTransaction) { c.onReinvite(req, tx) }
+
+// onInfo takes an INFO: DTMF, or a keep-alive.
+func (c *outCall) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	d := c.dg.Load()
+	if d == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+		return
 	}
+	d.onInfo(req, tx)
 }
 
 func (c *outCall) sipContact() sip.ContactHeader {
@@ -415,30 +492,8 @@ func (c *outCall) sipContact() sip.ContactHeader {
 	return c.g.contact(from, c.trunk.Transport)
 }
 
-func (c *outCall) onAck(*sip.Request, sip.ServerTransaction) {}
-
-// answerReinvite answers the far end's re-INVITE (hold, resume, a new
-// address) with our SDP. It reports whether the far end now holds us.
-func answerReinvite(g *Gateway, m *callMedia, log *slog.Logger, req *sip.Request, tx sip.ServerTransaction,
-	contact sip.ContactHeader) (held bool, ok bool) {
-	if len(req.Body()) == 0 {
-		// An offerless re-INVITE wants our offer in the 200 and its answer
-		// in the ACK; we keep the media as it is and offer that.
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return false, false
+func (c *outCall) onAck(req *sip.Request, _ sip.ServerTransaction) {
+	if d := c.dg.Load(); d != nil {
+		d.onAck(req)
 	}
-	sdp, held, err := m.answer(req.Body())
-	if err != nil {
-		log.Warn("re-INVITE: cannot answer the offer", "err", err)
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return false, false
-	}
-	res := sip.NewSDPResponseFromRequest(req, sdp)
-	res.AppendHeader(&contact)
-	if err := tx.Respond(res); err != nil {
-		log.Warn("re-INVITE: respond", "err", err)
-		return held, false
-	}
-	log.Info("re-INVITE answered", "farEndHolds", held)
-	return held, true
 }
