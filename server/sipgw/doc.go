@@ -13,7 +13,12 @@
 // Signalling is github.com/emiago/sipgo over UDP and TCP; media (G.711 over
 // RTP, RFC 4733 telephone-events, SDP offer/answer) is package media. Hold is
 // a re-INVITE with a=sendonly (inactive when both sides hold) and resume one
-// with a=sendrecv. There is no SRTP, no TLS transport, no codec but G.711,
-// and early media (183 with SDP) is not played: the app plays its own
-// ringback. docs/sip-gateway.md describes the configuration.
+// with a=sendrecv. Session timers (RFC 4028: Session-Expires, Min-SE, 422,
+// refreshes by UPDATE or re-INVITE, BYE at expiry), reliable provisional
+// responses (RFC 3262: 100rel and PRACK), UPDATE (RFC 3311), INFO DTMF,
+// offerless re-INVITEs, 420 for unsupported Require, Allow on every 405 and
+// Warning on 488 are in timers.go, prack.go and extensions.go. There is no
+// SRTP, no TLS transport, no codec but G.711, and early media (183 with SDP)
+// is not played: the app plays its own ringback. docs/sip-gateway.md
+// describes the configuration and a carrier interconnect checklist.
 package sipgw
