@@ -3,6 +3,7 @@ package sip_test
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,7 +105,13 @@ func cutAndResume(t *testing.T, e *gwEnv, p *tcpProxy, a *phone, b *baresip) {
 	assert.True(t, a.sdk.IsCallActive())
 	assert.False(t, a.sdk.GetCallStatus().IsReconnecting)
 	assert.Equal(t, 1, a.sdk.CallStats().Resumes)
-	assert.Contains(t, e.log.String(), "call party is back", "the server held the call and spliced the new socket in")
+	// The server held the call and spliced the new socket in: after seeing
+	// the old one fail ("is back"), or before it noticed (a resume on
+	// loopback can beat the old socket's read error: "resumed on a new
+	// connection").
+	logged := e.log.String()
+	assert.True(t, strings.Contains(logged, "call party is back") || strings.Contains(logged, "call party resumed on a new connection"),
+		"the server's log shows the resume")
 	assert.Equal(t, 1, e.srv.Stats().ActiveCalls)
 
 	// The trunk side simply waited: no BYE, no re-INVITE, no hang-up.

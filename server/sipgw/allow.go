@@ -9,7 +9,9 @@ import (
 	"github.com/onecxi/phone/wire"
 )
 
-// allowList says which source addresses may send us INVITEs.
+// allowList says which source addresses may send us requests: the
+// gateway's (every trunk's) for new INVITEs, CANCELs and OPTIONS, a trunk's
+// for the requests within its calls (dialog.go).
 type allowList []netip.Prefix
 
 // allows reports whether ip is on the list.

@@ -39,6 +39,15 @@ const (
 	TransportTCP = "tcp"
 )
 
+// What an OPTIONS from an address on no trunk's allow-list gets
+// ([Config.UnlistedOptions]).
+const (
+	// OptionsForbidden answers it 403 Forbidden (the default).
+	OptionsForbidden = "403"
+	// OptionsDrop answers nothing, so a scanner learns nothing.
+	OptionsDrop = "drop"
+)
+
 // Secret is a password: it prints and logs as "[redacted]" so a Config can be
 // logged or shown in an error without leaking it.
 type Secret string
@@ -70,6 +79,10 @@ type Config struct {
 	// ResponseTimeout bounds how long the trunk may take to send any
 	// response to an INVITE (unreachable).
 	ResponseTimeout time.Duration
+	// UnlistedOptions is what an OPTIONS from an address on no trunk's
+	// allow-list gets: OptionsForbidden (403, the default) or OptionsDrop
+	// (no answer). The trunks' own addresses get 200 OK.
+	UnlistedOptions string
 	// Trunks in the order outbound numbers are matched against them.
 	Trunks []Trunk
 }
@@ -100,8 +113,11 @@ type Trunk struct {
 	// Outbound rewrites dialled numbers; Inbound rewrites called numbers
 	// into DIDs. The first rule that applies wins.
 	Outbound, Inbound Rules
-	// Allow lists the addresses (IP or CIDR) inbound INVITEs may come from;
-	// none means the trunk host's own addresses.
+	// Allow lists the addresses (IP or CIDR) the trunk's requests may come
+	// from: inbound INVITEs, requests within its calls' dialogs (BYE,
+	// re-INVITE, ACK; an outbound call also takes them from the address
+	// that answered it), CANCELs and OPTIONS pings. None means the trunk
+	// host's own addresses (resolved at start-up).
 	Allow []netip.Prefix
 }
 
@@ -115,6 +131,7 @@ type configFile struct {
 	Codecs          []string    `json:"codecs"`
 	AnswerTimeout   string      `json:"answerTimeout"`
 	ResponseTimeout string      `json:"responseTimeout"`
+	UnlistedOptions string      `json:"unlistedOptions"`
 	Trunks          []trunkFile `json:"trunks"`
 }
 
@@ -173,6 +190,7 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		RTPTimeout:      dur("rtpTimeout", f.RTPTimeout, DefaultRTPTimeout),
 		AnswerTimeout:   dur("answerTimeout", f.AnswerTimeout, DefaultAnswerTimeout),
 		ResponseTimeout: dur("responseTimeout", f.ResponseTimeout, DefaultResponseTimeout),
+		UnlistedOptions: strings.ToLower(f.UnlistedOptions),
 	}
 	if f.ExternalIP != "" {
 		ip, err := netip.ParseAddr(f.ExternalIP)
@@ -284,6 +302,9 @@ func (c Config) withDefaults() Config {
 	if len(c.Codecs) == 0 {
 		c.Codecs = []string{CodecPCMU, CodecPCMA}
 	}
+	if c.UnlistedOptions == "" {
+		c.UnlistedOptions = OptionsForbidden
+	}
 	for i := range c.Trunks {
 		t := &c.Trunks[i]
 		if t.Transport == "" {
@@ -324,6 +345,9 @@ func (c Config) Validate() error {
 	}
 	if c.RTPTimeout <= 0 || c.AnswerTimeout <= 0 || c.ResponseTimeout <= 0 {
 		bad("rtpTimeout, answerTimeout, responseTimeout: must be positive")
+	}
+	if c.UnlistedOptions != OptionsForbidden && c.UnlistedOptions != OptionsDrop {
+		bad("unlistedOptions: %s is not %q or %q", wire.Quote(c.UnlistedOptions), OptionsForbidden, OptionsDrop)
 	}
 	if len(c.Trunks) == 0 {
 		bad("trunks: at least one trunk is required")

@@ -27,6 +27,7 @@ func TestParseConfigGood(t *testing.T) {
 			assert.Equal(t, []string{CodecPCMU, CodecPCMA}, c.Codecs)
 			assert.Equal(t, DefaultRTPPortMin, c.RTPPortMin)
 			assert.Equal(t, DefaultRTPPortMax, c.RTPPortMax)
+			assert.Equal(t, OptionsForbidden, c.UnlistedOptions)
 			tr := c.Trunks[0]
 			assert.Equal(t, "sip.example.net", tr.Name)
 			assert.Equal(t, "sip.example.net", tr.Domain)
@@ -60,6 +61,12 @@ func TestParseConfigGood(t *testing.T) {
 				assert.True(t, allowList(tr.Allow).allows(netip.MustParseAddr("198.51.100.7")))
 				assert.False(t, allowList(tr.Allow).allows(netip.MustParseAddr("198.51.100.8")))
 			}},
+		{"unlisted OPTIONS dropped", `{"unlistedOptions":"DROP","trunks":[{"host":"h"}]}`, func(t *testing.T, c Config) {
+			assert.Equal(t, OptionsDrop, c.UnlistedOptions)
+		}},
+		{"unlisted OPTIONS forbidden", `{"unlistedOptions":"403","trunks":[{"host":"h"}]}`, func(t *testing.T, c Config) {
+			assert.Equal(t, OptionsForbidden, c.UnlistedOptions)
+		}},
 		{"password from env", `{"trunks":[{"host":"h","username":"u","passwordEnv":"SIPGW_TEST_PASSWORD","register":true}]}`,
 			func(t *testing.T, c Config) {
 				assert.Equal(t, Secret("from-env"), c.Trunks[0].Password)
@@ -110,6 +117,7 @@ func TestParseConfigBad(t *testing.T) {
 		{"empty rule", `{"trunks":[{"host":"h","inbound":[{}]}]}`, "inbound[0]"},
 		{"replace alone", `{"trunks":[{"host":"h","outbound":[{"replace":"1"}]}]}`, "outbound[0].replace"},
 		{"bad allow", `{"trunks":[{"host":"h","allow":["10.0.0.0/33"]}]}`, "allow[0]"},
+		{"bad unlisted OPTIONS", `{"unlistedOptions":"404","trunks":[{"host":"h"}]}`, `unlistedOptions: "404" is not "403" or "drop"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

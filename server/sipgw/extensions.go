@@ -59,7 +59,13 @@ type (
 )
 
 func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
-	c, _ := g.call(req).(updateTaker)
+	// Admitted as every in-dialog request is (dialog.go): the dialog's
+	// tags, from its peer.
+	dc := g.inDialog(req, tx)
+	if dc == nil {
+		return
+	}
+	c, _ := dc.(updateTaker)
 	if c == nil {
 		respondNoDialog(req, tx)
 		return
@@ -68,7 +74,13 @@ func (g *Gateway) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c, _ := g.call(req).(infoTaker)
+	// Admitted as every in-dialog request is (dialog.go): the dialog's
+	// tags, from its peer.
+	dc := g.inDialog(req, tx)
+	if dc == nil {
+		return
+	}
+	c, _ := dc.(infoTaker)
 	if c == nil {
 		respondNoDialog(req, tx)
 		return
@@ -77,7 +89,13 @@ func (g *Gateway) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (g *Gateway) onPrack(req *sip.Request, tx sip.ServerTransaction) {
-	c, _ := g.call(req).(prackTaker)
+	// Admitted as every in-dialog request is (dialog.go): the dialog's
+	// tags, from its peer.
+	dc := g.inDialog(req, tx)
+	if dc == nil {
+		return
+	}
+	c, _ := dc.(prackTaker)
 	if c == nil {
 		respondNoDialog(req, tx)
 		return

@@ -81,9 +81,13 @@ type Gateway struct {
 
 	srv atomic.Pointer[server.Server] // set by Serve; inbound calls need it
 
-	mu     sync.Mutex
-	calls  map[string]dialogCall // by SIP Call-ID
-	closed bool
+	// sampler thins out the logs of refused and malformed messages.
+	sampler *sampler
+
+	mu         sync.Mutex
+	calls      map[string]dialogCall // by SIP Call-ID
+	inviteTags map[string]string     // our From tag of an outbound call's INVITE, by Call-ID (noteInvite)
+	closed     bool
 }
 
 // dialogCall is a call the gateway handles requests within the dialog of.
@@ -92,6 +96,9 @@ type dialogCall interface {
 	onReinvite(req *sip.Request, tx sip.ServerTransaction)
 	onAck(req *sip.Request, tx sip.ServerTransaction)
 	hangup() // the gateway closes: BYE or CANCEL, and wait
+	// dialogIdentity is the call's dialog as far as it is known, and where
+	// its peer's requests may come from (inDialog checks both).
+	dialogIdentity() dialogID
 }
 
 // New returns a gateway for cfg (as ParseConfig returns it). It does not
@@ -106,10 +113,12 @@ func New(cfg Config, opts ...Option) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		cfg:   cfg,
-		log:   o.log.With("component", "sip-gateway"),
-		res:   o.resolver,
-		calls: make(map[string]dialogCall),
+		cfg:        cfg,
+		log:        o.log.With("component", "sip-gateway"),
+		res:        o.resolver,
+		calls:      make(map[string]dialogCall),
+		inviteTags: make(map[string]string),
+		sampler:    newSampler(defaultLogEvery),
 	}
 	for _, name := range cfg.Codecs {
 		switch name {
@@ -204,7 +213,8 @@ func (g *Gateway) setup(ctx context.Context) error {
 		g.allow = append(g.allow, a...)
 	}
 
-	sipLog := g.log.With("component", "sipgo")
+	// sipgo's own lines are cut short and sampled (logsample.go).
+	sipLog := slog.New(&sipgoLog{next: g.log.With("component", "sipgo").Handler(), sampler: g.sampler})
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(userAgent),
 		sipgo.WithUserAgentHostname(g.extIP.String()),
@@ -245,20 +255,22 @@ func (g *Gateway) setup(ctx context.Context) error {
 	srv.OnAck(g.onAck)
 	srv.OnBye(g.onBye)
 	srv.OnOptions(g.onOptions)
-	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
-		// A CANCEL that matched an INVITE was handled by its transaction;
-		// this one matched nothing.
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
-	})
+	srv.OnCancel(g.onCancel)
 	g.registerExtensions(srv)
-	g.wg.Add(2)
+	// sipgo reads through the screens of admit.go: malformed messages are
+	// answered 400 there and never reach it.
+	g.wg.Add(3)
 	go func() {
 		defer g.wg.Done()
-		_ = srv.ServeUDP(g.udpConn)
+		_ = srv.ServeUDP(g.screenUDP(g.udpConn))
 	}()
 	go func() {
 		defer g.wg.Done()
-		_ = srv.ServeTCP(g.tcpLn)
+		_ = srv.ServeTCP(&screenListener{Listener: g.tcpLn, g: g})
+	}()
+	go func() {
+		defer g.wg.Done()
+		g.sampler.run(g.ctx)
 	}()
 	// Requests leave from the listening UDP socket, which sipgo only finds
 	// once ServeUDP has put it in its pool: a REGISTER sent at once would
@@ -383,6 +395,7 @@ func (g *Gateway) track(id string, c dialogCall, run func()) bool {
 func (g *Gateway) removeCall(id string) {
 	g.mu.Lock()
 	delete(g.calls, id)
+	delete(g.inviteTags, id)
 	g.mu.Unlock()
 }
 
@@ -396,37 +409,62 @@ func (g *Gateway) call(req *sip.Request) dialogCall {
 	return g.calls[id.Value()]
 }
 
+// onAck passes the ACK of a 2xx to its call; one that is not the call's
+// (dialog.go) is ignored.
 func (g *Gateway) onAck(req *sip.Request, tx sip.ServerTransaction) {
-	if c := g.call(req); c != nil {
+	if c := g.inDialog(req, tx); c != nil {
 		c.onAck(req, tx)
 	}
 }
 
+// onBye passes a BYE to its call if it is the dialog's, from its peer.
 func (g *Gateway) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	c := g.call(req)
-	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
-		return
+	if c := g.inDialog(req, tx); c != nil {
+		c.onBye(req, tx)
 	}
-	c.onBye(req, tx)
 }
 
-// onOptions answers keep-alive pings (trunks and PBXes send them).
+// onCancel answers a CANCEL that matched no INVITE transaction (one that
+// did was handled by the transaction, and admit.go refused it if it came
+// from a stranger): 481, or 403 to a source on no trunk's allow-list.
+func (g *Gateway) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	_, status, reason := g.admitInDialog(req)
+	if status == 0 || status == sip.StatusCallTransactionDoesNotExists {
+		status, reason = sip.StatusCallTransactionDoesNotExists, reasonNoTransaction
+	}
+	g.refuse(req, tx, status, reason)
+}
+
+// onOptions answers keep-alive pings (trunks and PBXes send them) from the
+// trunks' addresses; others get 403 or nothing (Config.UnlistedOptions).
 func (g *Gateway) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if ip, ok := sourceIP(req.Source()); !ok || !g.allow.allows(ip) {
+		if g.cfg.UnlistedOptions == OptionsDrop {
+			g.logSampled(slog.LevelWarn, "SIP request refused", req.Source(), "OPTIONS: "+reasonNotAllowed,
+				"status", "none", "transport", transportOf(req))
+			return
+		}
+		g.refuse(req, tx, sip.StatusForbidden, reasonNotAllowed)
+		return
+	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"))
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	res.AppendHeader(sip.NewHeader("Supported", supportedOptions))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	_ = tx.Respond(res)
 }
 
-// onInvite takes a new call from a trunk, or a re-INVITE within a call.
+// onInvite takes a new call from a trunk's address, or a re-INVITE within a
+// call (dialog.go).
 func (g *Gateway) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params.Has("tag") {
-		if c := g.call(req); c != nil {
+		if c := g.inDialog(req, tx); c != nil {
 			c.onReinvite(req, tx)
-			return
 		}
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	if ip, ok := sourceIP(req.Source()); !ok || !g.allow.allows(ip) {
+		g.refuse(req, tx, sip.StatusForbidden, reasonNotAllowed)
 		return
 	}
 	g.inbound(req, tx)
