@@ -266,7 +266,7 @@ func (c *outCall) invite() (*sipgo.DialogClientSession, error) {
 	var ringing bool
 	for attempt := 0; ; attempt++ {
 		c.g.noteInvite(c.sipID, req) // our From tag: in-dialog requests before the answer must carry it
-	dlg, err := c.g.dialogUAs[t.Transport].WriteInvite(c.ctx, req)
+		dlg, err := c.g.dialogUAs[t.Transport].WriteInvite(c.ctx, req)
 		if err != nil {
 			return nil, err
 		}
