@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -39,13 +40,13 @@ func TestAppDIDRingsWith180ReliableWhenRequired(t *testing.T) {
 			t.Parallel()
 			peer := startTrunkPeer(t, trunkOptions{})
 			e := startGateway(t, trunkTo(peer.port, ""), map[string]string{"5003": server.RouteAppPrefix + "1003"})
-			agent := e.newPhone(t, appTone, platform.WithAutoAnswer(func(platform.IncomingCall) platform.Action { return platform.ActionAccept }))
+			agent := e.newPhone(t, appTone) // rings until the test answers for the user
 			require.NoError(t, agent.sdk.ListenForIncomingCalls(testCtx(t), "1003"))
 
 			var mu sync.Mutex
 			var ringing []*sip.Response
 			var prackStatus []int
-			dlg := inviteDID(t, peer, e.gw.Addr(), "5003", func(dlg *sipgo.DialogClientSession, res *sip.Response) {
+			onResponse := func(dlg *sipgo.DialogClientSession, res *sip.Response) {
 				if res.StatusCode != 180 {
 					return
 				}
@@ -58,7 +59,23 @@ func TestAppDIDRingsWith180ReliableWhenRequired(t *testing.T) {
 					prackStatus = append(prackStatus, st)
 					mu.Unlock()
 				}
-			}, tt.hdrs...)
+			}
+			dlgCh := make(chan *sipgo.DialogClientSession, 1)
+			go func() { dlgCh <- inviteDID(t, peer, e.gw.Addr(), "5003", onResponse, tt.hdrs...) }()
+			// The user answers once the caller has heard it ring (and, for a
+			// reliable 180, its PRACK is done).
+			require.Eventually(t, func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(ringing) > 0 && (!tt.reliable || len(prackStatus) > 0) && len(agent.plat.ShownCalls()) == 1
+			}, 5*time.Second, 10*time.Millisecond, "no 180 while the app rings; log:\n%s", e.log.String())
+			require.True(t, agent.plat.Respond(agent.plat.ShownCalls()[0].CallID, platform.ActionAccept))
+			var dlg *sipgo.DialogClientSession
+			select {
+			case dlg = <-dlgCh:
+			case <-testCtx(t).Done():
+				t.Fatal("no answer")
+			}
 			agent.waitFor("started inbound")
 
 			mu.Lock()

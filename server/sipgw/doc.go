@@ -18,7 +18,9 @@
 // responses (RFC 3262: 100rel and PRACK), UPDATE (RFC 3311), INFO DTMF,
 // offerless re-INVITEs, 420 for unsupported Require, Allow on every 405 and
 // Warning on 488 are in timers.go, prack.go and extensions.go. There is no
-// SRTP, no TLS transport, no codec but G.711, and early media (183 with SDP)
-// is not played: the app plays its own ringback. docs/sip-gateway.md
-// describes the configuration and a carrier interconnect checklist.
+// SRTP, no TLS transport and no codec but G.711. A caller whose call rings
+// an agent's app gets 180 and a 183 with our ringback as early media; a
+// carrier's own early media (183 with SDP) is not played to the app, which
+// plays its own ringback. docs/sip-gateway.md describes the configuration
+// and a carrier interconnect checklist.
 package sipgw

@@ -392,6 +392,22 @@ func (g *Gateway) track(id string, c dialogCall, run func()) bool {
 	return true
 }
 
+// spawn runs f on a goroutine Close waits for (an endpoint.Spawner, for
+// the early ringback's player); false once closed.
+func (g *Gateway) spawn(f func()) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		f()
+	}()
+	return true
+}
+
 func (g *Gateway) removeCall(id string) {
 	g.mu.Lock()
 	delete(g.calls, id)

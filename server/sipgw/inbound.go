@@ -12,7 +12,10 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/endpoint"
+	"github.com/onecxi/phone/server/sipgw/media"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -180,6 +183,11 @@ type inCall struct {
 	remoteHeld bool // the INVITE's offer already held us (rare)
 	answered   atomic.Bool
 
+	// The call goroutine's: media runs from the 183 (early media) or the
+	// 200, and the ringback plays to the caller until the answer.
+	mediaOn  bool
+	ringback *endpoint.Player
+
 	mu     sync.Mutex
 	queue  []wire.Message
 	closed bool // the server called Close
@@ -272,6 +280,7 @@ func (c *inCall) newDialog() *dialog {
 func (c *inCall) run() {
 	defer close(c.done)
 	defer c.m.close()
+	defer c.stopRingback()
 	defer c.finish()
 	defer c.d.timer.stop()
 	for {
@@ -374,8 +383,17 @@ func (c *inCall) handle(m wire.Message) bool {
 	return true
 }
 
-// answer sends 200 OK with our SDP and starts media.
-func (c *inCall) answer() bool {
+// earlyRingback: while an app rings, the caller hears ringback from us as
+// early media (183 Session Progress with our SDP, RFC 3960's gateway
+// model), so it hears ringing whether or not its carrier plays its own.
+// Tests may turn it off.
+var earlyRingback = true
+
+// startMedia starts RTP with what the INVITE negotiated, once.
+func (c *inCall) startMedia() error {
+	if c.mediaOn {
+		return nil
+	}
 	onTimeout := func() {
 		select {
 		case c.timeout <- struct{}{}:
@@ -383,12 +401,55 @@ func (c *inCall) answer() bool {
 		}
 	}
 	if err := c.m.start(c.g.ctx, c.leg, c.onDTMF, onTimeout); err != nil {
+		return err
+	}
+	c.mediaOn = true
+	return nil
+}
+
+// startEarlyMedia sends 183 Session Progress with our SDP and plays
+// ringback on the call's RTP until the answer. Until then we only send:
+// the caller's RTP is neither expected nor timed out. False when it cannot
+// (the 180 stands alone then).
+func (c *inCall) startEarlyMedia() bool {
+	if err := c.startMedia(); err != nil {
+		c.log.Warn("inbound call: early media", "err", err)
+		return false
+	}
+	c.m.sess.SetDirection(media.SendOnly)
+	res := sip.NewResponseFromRequest(c.dtx.InviteRequest, sip.StatusSessionInProgress, "Session Progress", c.sdp)
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	res.AppendHeader(sip.HeaderClone(&c.contact))
+	addCaps(res)
+	if err := c.dtx.WriteResponse(res); err != nil {
+		c.log.Warn("inbound call: 183", "err", err)
+		c.m.applyHold()
+		return false
+	}
+	c.ringback = endpoint.StartPlayer(c.g.spawn, c.m.sess, endpoint.Loop{Src: dsp.NewRingback()})
+	return c.ringback != nil
+}
+
+// stopRingback stops the early ringback, if it plays.
+func (c *inCall) stopRingback() {
+	if c.ringback != nil {
+		c.ringback.Stop()
+		c.ringback = nil
+	}
+}
+
+// answer sends 200 OK with our SDP and starts media (or, after early media,
+// turns it to both ways).
+func (c *inCall) answer() bool {
+	c.stopRingback()
+	if err := c.startMedia(); err != nil {
 		c.log.Error("inbound call: media", "err", err)
 		_ = c.dtx.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
 		c.finish()
 		c.leg.Hangup()
 		return false
 	}
+	c.m.applyHold() // the direction the offer and any hold say: sendrecv, normally
 	c.answered.Store(true)
 	c.sentFinal()
 	res := sip.NewSDPResponseFromRequest(c.dtx.InviteRequest, c.sdp)
@@ -428,16 +489,25 @@ func (c *inCall) answer() bool {
 	return true
 }
 
-// ring sends 180 Ringing, reliably when the INVITE requires it.
+// ring tells the caller the app rings: 180 Ringing — reliably when the
+// INVITE requires it (no early media then) — followed by a 183 with our
+// ringback as early media, which a caller that plays early media (RFC 3960)
+// hears instead of its own ringback.
 func (c *inCall) ring() {
 	if c.rel100 {
 		c.ringReliably()
 		return
 	}
+	if c.ringback != nil {
+		return // ringing already, with early media
+	}
 	res := sip.NewResponseFromRequest(c.dtx.InviteRequest, sip.StatusRinging, "Ringing", nil)
 	res.AppendHeader(sip.HeaderClone(&c.contact))
 	addCaps(res)
 	_ = c.dtx.WriteResponse(res)
+	if earlyRingback {
+		c.startEarlyMedia()
+	}
 }
 
 // end is the server ending the call: BYE once answered, else a final
