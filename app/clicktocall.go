@@ -29,9 +29,10 @@ func linkCallType(number string, serviceNumbers []string) callcore.CallType {
 }
 
 // OpenLink puts the number of a click-to-call link (tel:, callto:, sip:)
-// in the dialer and brings the window to the front. It never places the
-// call: the user presses Call. A link that is not a phone number is
-// refused with the parser's error, and the dialer says so.
+// in the dialer and brings the window to the front. It places the call only
+// when Settings says so (DialLinks) and no call is up; otherwise the user
+// presses Call. A link that is not a phone number is refused with the
+// parser's error, and the window says so; it is never dialled.
 func (u *UI) OpenLink(link string, serviceNumbers []string) error {
 	t, err := dialuri.Parse(link)
 	if err != nil {
@@ -47,7 +48,12 @@ func (u *UI) OpenLink(link string, serviceNumbers []string) error {
 		// A call is up: the number waits in the dialer for after it.
 		u.Errors.SetText(fmt.Sprintf("%s is in the dialer for after this call.", t.Number))
 	}
-	u.Dialer.Fill(t.Number, linkCallType(t.Number, serviceNumbers))
+	kind := linkCallType(t.Number, serviceNumbers)
+	if u.DialLinks.Checked && !u.inCall {
+		u.Dialer.Redial(t.Number, kind)
+	} else {
+		u.Dialer.Fill(t.Number, kind)
+	}
 	if t.Extension != "" {
 		u.Dialer.Say(fmt.Sprintf("Extension %s: send it with the keypad once answered.", t.Extension))
 	}

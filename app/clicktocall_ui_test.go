@@ -61,3 +61,21 @@ func TestProfileName(t *testing.T) {
 	assert.NotEqual(t, a, profileName(Config{Number: "1003"}), "another number is another phone")
 	assert.Equal(t, a, profileName(Config{Number: "1002", Link: "tel:5"}), "a link does not change the profile")
 }
+
+// With "Call click-to-call links at once" set, a link places its call; one
+// arriving during that call only waits in the dialer.
+func TestClickToCallDialsAtOnceWhenSet(t *testing.T) {
+	ph := newSignedInPhone(t, "none")
+	s := &single{}
+	s.started(ph.p)
+	ph.ui.Do(func() { ph.p.UI.DialLinks.SetChecked(true) })
+	assert.True(t, ph.p.app.Preferences().Bool(prefDialLinks), "the setting is kept")
+
+	assert.NoError(t, s.handle(instance.Request{Link: "tel:90000"})) // the demo echo DID
+	ph.waitAnswered(t)
+
+	assert.NoError(t, s.handle(instance.Request{Link: "tel:+1 415 555 0100"}))
+	ph.waitFor(t, "the second number waiting", func(u *UI) bool { return u.Dialer.Number.Text == "+14155550100" })
+	assert.Equal(t, "in-call", screentest.Get(ph.ui, func() string { return screenName(ph.p.UI) }), "the call goes on")
+	assert.Contains(t, screentest.Get(ph.ui, func() string { return ph.p.UI.Errors.Text }), "after this call")
+}

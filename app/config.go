@@ -34,9 +34,10 @@ const (
 // Preference keys.
 const (
 	prefNumber      = "registeredNumber"
-	prefServerURL   = "serverURL"   // "" or absent: the built-in demo server
-	prefAccount     = "accountName" // the API key is in the secret store, never here
-	prefHistory     = "callHistory" // JSON list of screens.CallRecord, newest first
+	prefServerURL   = "serverURL"       // "" or absent: the built-in demo server
+	prefAccount     = "accountName"     // the API key is in the secret store, never here
+	prefHistory     = "callHistory"     // JSON list of screens.CallRecord, newest first
+	prefDialLinks   = "calls.dialLinks" // Settings: click-to-call links call at once
 	prefMicrophone  = "audio.microphone"
 	prefHeadset     = "audio.headset"
 	prefLoudspeaker = "audio.loudspeaker"

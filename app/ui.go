@@ -41,6 +41,9 @@ type UI struct {
 	SettingsTab *container.TabItem
 	Status      *widget.Label
 	Offline     *screens.Banner // shown while signed in but not listening: calls cannot ring
+	// DialLinks (Settings) makes a click-to-call link place its call at
+	// once instead of only filling the dialer.
+	DialLinks *widget.Check
 	Errors      *widget.Label
 	body        *fyne.Container
 	current     fyne.CanvasObject
@@ -108,6 +111,9 @@ func NewUI(a fyne.App, d uiDeps) *UI {
 	u.History = screens.NewHistory(u.onRedial, u.onClearHistory)
 	u.Settings = screens.NewSettings(u.onSaveAccount, d.keySaved)
 	u.Audio = screens.NewAudioSettings(d.chooseDevices, d.testMic)
+	u.DialLinks = widget.NewCheck("Call click-to-call links at once (tel:, callto:, sip:)", nil)
+	u.DialLinks.SetChecked(a.Preferences().Bool(prefDialLinks))
+	u.DialLinks.OnChanged = func(on bool) { a.Preferences().SetBool(prefDialLinks, on) }
 	u.Status = widget.NewLabel("")
 	u.Status.Truncation = fyne.TextTruncateEllipsis
 	u.Offline = screens.NewBanner(theme.WarningIcon(), theme.ColorNameWarning, theme.ColorNameForegroundOnWarning)
@@ -122,6 +128,8 @@ func NewUI(a fyne.App, d uiDeps) *UI {
 	u.SettingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), container.NewVScroll(container.NewVBox(
 		widget.NewCard("Account", "", u.Settings.Content()),
 		widget.NewCard("Sound", "", u.Audio.Content()),
+		widget.NewCard("Click-to-call", "", container.NewVBox(u.DialLinks,
+			widget.NewLabel("Off: a link puts the number in the dialer, and you press Call."))),
 	)))
 	u.Tabs = container.NewAppTabs(u.PhoneTab, u.HistoryTab, u.SettingsTab)
 	u.Tabs.OnSelected = u.onTab
