@@ -7,7 +7,8 @@
 # starts the phone, opens "tel:+1 (415) 555-0100" with xdg-open — which
 # starts a second phone, which hands the link to the running one and exits —
 # and checks that the running phone's dialer holds +14155550100 (read back
-# from its widget into its log) and that its window changed. The screenshot
+# from its widget into its log) and that its window changed, and that
+# neither start printed a locale error under LANG=C.UTF-8. The screenshot
 # is kept as $OUT (default: the temp dir, removed at exit).
 #
 # Needs: Xvfb, xdotool, ImageMagick (import, compare), xdg-utils; make
@@ -24,6 +25,9 @@ mkdir -p "$home/.config" "$home/.local/share/applications" "$XAPP_TMP/run"
 chmod 700 "$XAPP_TMP/run"
 export XDG_CONFIG_HOME="$home/.config" XDG_DATA_HOME="$home/.local/share" XDG_RUNTIME_DIR="$XAPP_TMP/run"
 export XDG_DATA_DIRS="$XDG_DATA_HOME" # only ours: no system handler competes
+# The locale of many containers and minimal systems, under which Fyne used
+# to print "Error parsing user locale C" (internal/localefix).
+export LANG=C.UTF-8 LC_ALL= LC_MESSAGES= LANGUAGE=
 bin=$(cd "$(dirname "$XAPP_BIN")" && pwd)/$(basename "$XAPP_BIN")
 sed "s|@EXEC@|$bin|" packaging/linux/onecxi-phone.desktop.in >"$XDG_DATA_HOME/applications/onecxi-phone.desktop"
 for scheme in tel callto sip sips; do
@@ -52,4 +56,7 @@ xapp_capture "$out"
 grep -q 'handed to the phone already running' "$XAPP_TMP/xdg-open.out" ||
 	xapp_die "the second start did not hand over: $(cat "$XAPP_TMP/xdg-open.out")"
 kill -0 "$XAPP_PID" 2>/dev/null || xapp_die "the running phone exited"
+if grep -h 'Error parsing user locale' "$XAPP_TMP/app.log" "$XAPP_TMP/xdg-open.out"; then
+	xapp_die "a locale error under LANG=C.UTF-8"
+fi
 echo "clicktocall: xdg-open '$link' reached the running phone: $(grep -o 'click-to-call link opened.*' "$XAPP_TMP/app.log" | head -n 1)"
