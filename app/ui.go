@@ -44,10 +44,10 @@ type UI struct {
 	// DialLinks (Settings) makes a click-to-call link place its call at
 	// once instead of only filling the dialer.
 	DialLinks *widget.Check
-	Errors      *widget.Label
-	body        *fyne.Container
-	current     fyne.CanvasObject
-	tray        *tray // nil where the OS or driver has no system tray
+	Errors    *widget.Label
+	body      *fyne.Container
+	current   fyne.CanvasObject
+	tray      *tray // nil where the OS or driver has no system tray
 
 	// Call state as the events tell it (not the SDK's state now, which may
 	// be ahead of the events still queued).
