@@ -15,19 +15,12 @@ const defaultDrainTimeout = 30 * time.Second
 // drainCallEndsFirst: SIGTERM during an echo call; the call goes on through
 // the drain, and the server exits once the client hangs up.
 func drainCallEndsFirst(s *session) error {
-	c, st, _, err := s.echoCall(false)
+	c, st, sig, err := s.drainCall(defaultDrainTimeout)
 	if err != nil {
 		return err
 	}
 	defer c.close()
 	defer st.stop()
-	sig, err := s.sigterm("SIGTERM")
-	if err != nil {
-		return err
-	}
-	if err := s.drainSigns(c, sig, defaultDrainTimeout); err != nil {
-		return err
-	}
 	if err := s.echoGoesOn(c, time.Now().Add(s.cfg.drainStream)); err != nil {
 		return err
 	}
@@ -41,30 +34,18 @@ func drainCallEndsFirst(s *session) error {
 	if err := s.exits(hung, "the hang-up"); err != nil {
 		return err
 	}
-	for _, want := range []string{`msg=draining calls=1 `, `msg="drained: all calls finished"`, `msg="call ended" .*reason=hangup`} {
-		if err := s.logged(sig, want); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.loggedAll(sig, `msg=draining calls=1 `, `msg="drained: all calls finished"`, `msg="call ended" .*reason=hangup`)
 }
 
 // drainCutShort: a second SIGTERM during the drain ends the call with
 // end{reason:"shutdown"} and the server exits.
 func drainCutShort(s *session) error {
-	c, st, _, err := s.echoCall(false)
+	c, st, sig, err := s.drainCall(defaultDrainTimeout)
 	if err != nil {
 		return err
 	}
 	defer c.close()
 	defer st.stop()
-	sig, err := s.sigterm("SIGTERM")
-	if err != nil {
-		return err
-	}
-	if err := s.drainSigns(c, sig, defaultDrainTimeout); err != nil {
-		return err
-	}
 	if err := s.echoGoesOn(c, sig.Add(s.cfg.secondSignal)); err != nil {
 		return err
 	}
@@ -78,31 +59,19 @@ func drainCutShort(s *session) error {
 	if err := s.exits(sig2, "the second SIGTERM"); err != nil {
 		return err
 	}
-	for _, want := range []string{`msg="second signal: cutting the drain short"`, `msg="drain cut short by shutdown"`,
-		`msg="ending calls at shutdown" calls=1`, `msg="call ended" .*reason=shutdown`} {
-		if err := s.logged(sig, want); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.loggedAll(sig, `msg="second signal: cutting the drain short"`, `msg="drain cut short by shutdown"`,
+		`msg="ending calls at shutdown" calls=1`, `msg="call ended" .*reason=shutdown`)
 }
 
 // drainTimesOut: the call stays up; the server ends it with
 // end{reason:"shutdown"} when its drain timeout passes.
 func drainTimesOut(s *session) error {
-	c, st, _, err := s.echoCall(false)
+	c, st, sig, err := s.drainCall(s.cfg.drainTimeout)
 	if err != nil {
 		return err
 	}
 	defer c.close()
 	defer st.stop()
-	sig, err := s.sigterm("SIGTERM")
-	if err != nil {
-		return err
-	}
-	if err := s.drainSigns(c, sig, s.cfg.drainTimeout); err != nil {
-		return err
-	}
 	// Stop watching a little before the server should cut the call: the
 	// end is expected next.
 	if err := s.echoGoesOn(c, sig.Add(s.cfg.drainTimeout-300*time.Millisecond)); err != nil {
@@ -114,8 +83,34 @@ func drainTimesOut(s *session) error {
 	if err := s.exits(sig, "the SIGTERM"); err != nil {
 		return err
 	}
-	for _, want := range []string{`msg="drain timeout: calls still live will be cut" calls=1`, `msg="call ended" .*reason=shutdown`} {
-		if err := s.logged(sig, want); err != nil {
+	return s.loggedAll(sig, `msg="drain timeout: calls still live will be cut" calls=1`, `msg="call ended" .*reason=shutdown`)
+}
+
+// drainCall starts an echo call and sends the server SIGTERM: it returns
+// the call, its tone streamer and when the signal went, once the drain's
+// signs (draining{ms}, /healthz 503, refused upgrades) were seen.
+func (s *session) drainCall(timeout time.Duration) (*call, *streamer, time.Time, error) {
+	c, st, _, err := s.echoCall(false)
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	sig, err := s.sigterm("SIGTERM")
+	if err == nil {
+		err = s.drainSigns(c, sig, timeout)
+	}
+	if err != nil {
+		st.stop()
+		c.close()
+		return nil, nil, time.Time{}, err
+	}
+	return c, st, sig, nil
+}
+
+// loggedAll expects each of wants (regular expressions) in the server's log
+// after since.
+func (s *session) loggedAll(since time.Time, wants ...string) error {
+	for _, want := range wants {
+		if err := s.logged(since, want); err != nil {
 			return err
 		}
 	}
