@@ -1,34 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// syncBuffer is a bytes.Buffer safe for the timeline and the server log's
-// goroutine at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestScenariosAgainstTheBuiltServer builds onecxi-server and runs every
 // scenario against it, shortened: what an operator's run shows, in seconds.
@@ -62,7 +42,7 @@ func TestScenariosAgainstTheBuiltServer(t *testing.T) {
 	}
 	for _, s := range scenarios(cfg) {
 		t.Run(s.name, func(t *testing.T) {
-			var out syncBuffer
+			var out servertest.SyncBuffer
 			err := runScenario(t.Context(), bin, cfg, s, &out)
 			t.Log("\n" + out.String())
 			require.NoError(t, err)

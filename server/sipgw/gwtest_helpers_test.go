@@ -1,7 +1,6 @@
 package sipgw
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,25 +25,9 @@ const (
 	otherIP    = "127.0.0.3"
 )
 
-// logBuffer is a log destination safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// logBuffer is a log destination safe for concurrent use, with a search.
+type logBuffer struct{ servertest.SyncBuffer }
 
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines are the log lines containing every one of want.
 func (b *logBuffer) lines(want ...string) []string {
 	var out []string
 next:
