@@ -5,6 +5,12 @@
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 # Fyne (OpenGL), malgo (audio) and the race detector all need cgo.
 export CGO_ENABLED ?= 1
+# Every build and test here compiles Fyne with patches/fyne (its main loop
+# sleeps while idle instead of waking 60 times a second: README, Footprint):
+# scripts/fynepatch makes the patched copy and this go.work, which selects
+# it (both git-ignored). A plain `go build` outside make uses released Fyne.
+FYNE_WORK := $(CURDIR)/.tools/go.work
+export GOWORK := $(FYNE_WORK)
 
 GO         ?= go
 # no_emoji: Fyne leaves out its bundled colour-emoji font, which its text
@@ -62,8 +68,9 @@ DEB_PACKAGES_PACKAGE := xz-utils
 DEB_PACKAGES_X := xvfb xauth xdotool imagemagick
 # clicktocall-check: xdg-open and xdg-mime, as a desktop opens a tel: link.
 DEB_PACKAGES_XDG := xdg-utils
-# make footprint: glxinfo, to name the OpenGL renderer measured.
-DEB_PACKAGES_FOOTPRINT := mesa-utils
+# make footprint: glxinfo, to name the OpenGL renderer measured; Linphone
+# (and the D-Bus session it needs), measured beside the app.
+DEB_PACKAGES_FOOTPRINT := mesa-utils linphone-desktop dbus-daemon
 
 # $(call apt_ensure,TARGET,PACKAGES): a recipe line that checks the Debian
 # PACKAGES and installs the missing ones when root, or prints the exact
@@ -108,14 +115,14 @@ help: ## list the targets
 deps: ## check the Debian build/test packages; install them when root
 	$(call apt_ensure,deps,$(DEB_PACKAGES))
 
-build: deps ## compile everything and the binaries into bin/
+build: deps $(FYNE_WORK) ## compile everything and the binaries into bin/
 	$(GO) build $(BUILDFLAGS) ./...
 	@$(MAKE) --no-print-directory $(BINARIES)
 
-bin/onecxi-phone: FORCE
+bin/onecxi-phone: $(FYNE_WORK) FORCE
 	@$(BUILDPHONE) -- $(BUILDFLAGS) -o $@ .
 
-bin/onecxi-server bin/onecxi-cli bin/onecxi-load: FORCE
+bin/onecxi-server bin/onecxi-cli bin/onecxi-load: $(FYNE_WORK) FORCE
 	$(GO) build $(BUILDFLAGS) -o $@ ./cmd/$(@F)
 
 run: build ## build and start the desktop app (under Xvfb when there is no display)
@@ -129,7 +136,7 @@ endif
 server: bin/onecxi-server ## build and start the reference server
 	bin/onecxi-server $(ARGS)
 
-test: deps ## go vet, then all tests with the race detector
+test: deps $(FYNE_WORK) ## go vet, then all tests with the race detector
 	$(call apt_ensure,test,$(DEB_PACKAGES_TEST))
 ifneq ($(KAMAILIO_WAS_INSTALLED),1)
 	@if [ -d /run/systemd/system ] && systemctl is-enabled --quiet kamailio 2>/dev/null; then \
@@ -141,7 +148,7 @@ endif
 	$(WITH_DISPLAY) $(GO) test $(TESTFLAGS) ./...
 	@$(MAKE) --no-print-directory clicktocall-check
 
-fuzz: ## run every Fuzz target for FUZZTIME each
+fuzz: $(FYNE_WORK) ## run every Fuzz target for FUZZTIME each
 	@set -e; found=0; \
 	for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
 	  list=$$($(GO) test -list '^Fuzz' $$pkg); \
@@ -153,7 +160,7 @@ fuzz: ## run every Fuzz target for FUZZTIME each
 	done; \
 	if [ $$found -eq 0 ]; then echo "fuzz: no Fuzz targets found"; fi
 
-bench: ## run the benchmarks (BENCH=regexp)
+bench: $(FYNE_WORK) ## run the benchmarks (BENCH=regexp)
 	$(WITH_DISPLAY) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
 
 load: bin/onecxi-load ## load-test a server (N=500 calls; LOAD_ARGS overrides all flags)
@@ -162,7 +169,7 @@ load: bin/onecxi-load ## load-test a server (N=500 calls; LOAD_ARGS overrides al
 secrets-check: ## check secrets.local.json (SECRETS=file) and show its build flags, key redacted
 	@$(BUILDPHONE) -check
 
-package: ## Linux desktop package: dist/onecxi-phone-<version>-linux-<arch>.tar.xz (fyne package)
+package: $(FYNE_WORK) ## Linux desktop package: dist/onecxi-phone-<version>-linux-<arch>.tar.xz (fyne package)
 	$(call apt_ensure,package,$(DEB_PACKAGES) $(DEB_PACKAGES_PACKAGE))
 	@$(MAKE) --no-print-directory $(FYNE)
 	@rm -rf $(DIST)/linux && mkdir -p $(DIST)/linux/_src/assets
@@ -185,10 +192,15 @@ package: ## Linux desktop package: dist/onecxi-phone-<version>-linux-<arch>.tar.
 	echo "package: $$tarball ($$(du -h $$tarball | cut -f1)):"; \
 	tar -tvJf $$tarball
 
-$(FYNE):
-	GOBIN=$(@D) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
+# The patched Fyne and its go.work: made again when patches/fyne, go.mod or
+# the module cache's copy changed (scripts/fynepatch checks, quickly).
+$(FYNE_WORK): FORCE
+	@GOWORK=off $(GO) run ./scripts/fynepatch -go $(GO) -work $@
 
-build-windows: ## cross-build dist/onecxi-phone.exe for Windows amd64 (cgo with mingw-w64)
+$(FYNE):
+	GOWORK=off GOBIN=$(@D) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
+
+build-windows: $(FYNE_WORK) ## cross-build dist/onecxi-phone.exe for Windows amd64 (cgo with mingw-w64)
 	$(call apt_ensure,build-windows,$(DEB_PACKAGES_WINDOWS))
 	@mkdir -p $(DIST)
 	@$(BUILDPHONE) -ldflags '$(WINDOWS_LDFLAGS)' \
@@ -206,7 +218,7 @@ clicktocall-check: ## open a tel: link with xdg-open on Xvfb and check it reache
 	@$(MAKE) --no-print-directory bin/onecxi-phone
 	scripts/clicktocall.sh
 
-footprint: ## measure start-up time, idle RSS and in-call RSS/CPU of the app on Xvfb (RUNS=3)
+footprint: ## measure start-up time, idle RSS and in-call RSS/CPU of the app on Xvfb, idle beside Linphone (RUNS=3)
 	$(call apt_ensure,footprint,$(DEB_PACKAGES) $(DEB_PACKAGES_X) $(DEB_PACKAGES_FOOTPRINT))
 	@$(MAKE) --no-print-directory bin/onecxi-phone
 	scripts/footprint.sh $(RUNS)

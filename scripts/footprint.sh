@@ -15,11 +15,17 @@
 #   call     the same over CALL_S seconds of a call to the echo DID 90000
 #            (typed into the dialer with xdotool), with -audio $AUDIO, after
 #            the call timer has started; Xvfb's own CPU over that window too
-# and prints one line per run, then the range over the runs.
+# and, in the same run on the same display, Linphone (Debian's
+# linphone-desktop, the reference for a desktop softphone's idle cost):
+# started with a fresh home directory and its own D-Bus session, the ms to
+# its window, then its idle RSS and CPU over IDLE_S once its window settled
+# (it shows its first-start assistant; it has no account, so no calls).
+# It prints one line per run, then the range over the runs.
 #
 # Environment: IDLE_S (10), CALL_S (20), AUDIO (tone:440; "auto" uses the
 # default sound device, which needs one), XAPP_BIN (bin/onecxi-phone; e.g. a
-# packaged binary), XAPP_KEEP=1 keeps logs.
+# packaged binary), LINPHONE (linphone; 0 leaves it out), XAPP_KEEP=1 keeps
+# logs.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/lib/xapp.sh
@@ -30,8 +36,13 @@ RUNS=${1:-3}
 IDLE_S=${IDLE_S:-10}
 CALL_S=${CALL_S:-20}
 AUDIO=${AUDIO:-tone:440}
+LINPHONE=${LINPHONE:-linphone}
 HZ=$(getconf CLK_TCK)
 [ -x "$XAPP_BIN" ] || xapp_die "build first: make bin/onecxi-phone (or set XAPP_BIN)"
+if [ "$LINPHONE" != 0 ]; then
+	command -v "$LINPHONE" >/dev/null || xapp_die "$LINPHONE not found (apt-get install linphone-desktop; LINPHONE=0 leaves it out)"
+	command -v dbus-run-session >/dev/null || xapp_die "dbus-run-session not found (apt-get install dbus-daemon): Linphone needs a session bus"
+fi
 
 # cpu_ticks PID: utime+stime of all its threads, in clock ticks.
 cpu_ticks() {
@@ -71,6 +82,34 @@ measure() {
 	M_XCPU=$(cpu_pct "$x0" "$x1" $((t1 - t0)))
 	M_RSS=$(rss_mib "$1")
 	M_ANON=$(rss_mib "$1" RssAnon)
+}
+
+# linphone_pid / linphone_window: find Linphone (the child of its D-Bus
+# session) and its window.
+linphone_pid() { lpid=$(pgrep -P "$session" -x "$(basename "$LINPHONE")"); }
+linphone_window() { XAPP_WIN=$(xapp_find_window_of "$lpid"); }
+
+# linphone_run N: start Linphone, measure it idle, stop it; sets L_WIN_MS,
+# L_RSS, L_ANON, L_CPU and L_XCPU.
+linphone_run() {
+	home="$XAPP_TMP/linphone$1.home"
+	mkdir -p "$home/run"
+	chmod 700 "$home/run"
+	start=$(xapp_now_ms)
+	HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_RUNTIME_DIR="$home/run" \
+		dbus-run-session -- "$LINPHONE" >"$XAPP_TMP/linphone$1.log" 2>&1 &
+	session=$!
+	xapp_track "$session"
+	lpid=""
+	xapp_poll "Linphone to start (its log: $XAPP_TMP/linphone$1.log)" linphone_pid
+	xapp_track "$lpid"
+	xapp_poll "Linphone's window" linphone_window
+	L_WIN_MS=$(($(xapp_now_ms) - start))
+	xapp_poll "Linphone's window to settle" xapp_settled
+	measure "$lpid" "$IDLE_S"
+	L_RSS=$M_RSS L_ANON=$M_ANON L_CPU=$M_CPU L_XCPU=$M_XCPU
+	xapp_stop "$lpid"
+	xapp_stop "$session"
 }
 
 xapp_display
@@ -116,7 +155,13 @@ while [ "$run" -le "$RUNS" ]; do
 
 	printf 'run %d: window %4d ms  signed in %4d ms  idle RSS %5s MiB (anon %5s, GL libs %4s) CPU %4s%% (Xvfb %4s%%)  in call RSS %5s MiB CPU %4s%% (Xvfb %4s%%)  peak RSS %5s MiB\n' \
 		"$run" "$window_ms" "$signin_ms" "$idle_rss" "$idle_anon" "$idle_gl" "$idle_cpu" "$idle_xcpu" "$call_rss" "$call_cpu" "$call_xcpu" "$hwm"
-	echo "$window_ms $signin_ms $idle_rss $idle_cpu $call_rss $call_cpu $idle_xcpu $call_xcpu $hwm $idle_anon $idle_gl" >>"$RESULTS"
+	L_WIN_MS=- L_RSS=- L_ANON=- L_CPU=- L_XCPU=-
+	if [ "$LINPHONE" != 0 ]; then
+		linphone_run "$run"
+		printf 'run %d: Linphone window %4d ms  idle RSS %5s MiB (anon %5s) CPU %4s%% (Xvfb %4s%%)\n' \
+			"$run" "$L_WIN_MS" "$L_RSS" "$L_ANON" "$L_CPU" "$L_XCPU"
+	fi
+	echo "$window_ms $signin_ms $idle_rss $idle_cpu $call_rss $call_cpu $idle_xcpu $call_xcpu $hwm $idle_anon $idle_gl $L_WIN_MS $L_RSS $L_ANON $L_CPU $L_XCPU" >>"$RESULTS"
 	run=$((run + 1))
 done
 
@@ -129,3 +174,9 @@ echo "  first window     $(range 1) ms"
 echo "  signed in        $(range 2) ms"
 echo "  idle RSS         $(range 3) MiB (anonymous $(range 10), GL driver libraries $(range 11))    idle CPU    $(range 4)% (Xvfb $(range 7)%)"
 echo "  in-call RSS      $(range 5) MiB    in-call CPU $(range 6)% (Xvfb $(range 8)%)   peak RSS $(range 9) MiB"
+if [ "$LINPHONE" != 0 ]; then
+	echo "footprint: Linphone ($(dpkg-query -W -f='${Version}' linphone-desktop 2>/dev/null || echo "$LINPHONE")) in the same runs, idle:"
+	echo "  first window     $(range 12) ms"
+	echo "  idle RSS         $(range 13) MiB (anonymous $(range 14))    idle CPU    $(range 15)% (Xvfb $(range 16)%)"
+	echo "  idle CPU side by side: OneCxi Phone $(range 4)%, Linphone $(range 15)%"
+fi
