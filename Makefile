@@ -208,6 +208,35 @@ build-windows: $(FYNE_WORK) ## cross-build dist/onecxi-phone.exe for Windows amd
 	  -- $(BUILDFLAGS) -o $(DIST)/onecxi-phone.exe .
 	@file $(DIST)/onecxi-phone.exe 2>/dev/null || ls -l $(DIST)/onecxi-phone.exe
 
+# macOS. The app needs a Mac: cgo against Apple's frameworks (the Xcode
+# command-line tools) and PlistBuddy, which merges the CFBundleURLTypes
+# fyne package cannot write (packaging/macos/url-types.plist) so that
+# tel:, callto: and sip: links reach the app as Apple Events.
+# darwin-syntax-check runs anywhere: clang parses the Objective-C against
+# GNUstep's headers (scripts/darwin-syntax-check.sh says what that proves).
+DEB_PACKAGES_DARWIN_SYNTAX := clang gnustep-make libgnustep-base-dev libgnustep-gui-dev
+.PHONY: package-darwin darwin-syntax-check
+
+package-darwin: ## macOS app dist/OneCxi Phone.app, registered for tel:/callto:/sip: links (on a Mac)
+	@if [ "$$(uname -s)" != Darwin ]; then \
+	  echo "package-darwin: needs a Mac with the Xcode command-line tools (cgo against Apple's frameworks; /usr/libexec/PlistBuddy); this is $$(uname -s)."; \
+	  echo "package-darwin: here, make darwin-syntax-check checks the macOS Objective-C."; \
+	  exit 1; \
+	fi
+	@$(MAKE) --no-print-directory $(FYNE)
+	@rm -rf $(DIST)/darwin && mkdir -p $(DIST)/darwin/_src/assets
+	@$(BUILDPHONE) -ldflags '-s -w' -- $(BUILDFLAGS) -o $(DIST)/darwin/onecxi-phone .
+	@# A copy of FyneApp.toml, as for make package: fyne package bumps Build in it.
+	@cp FyneApp.toml main.go $(DIST)/darwin/_src/ && cp assets/icon.png $(DIST)/darwin/_src/assets/
+	cd $(DIST)/darwin && $(FYNE) package --target darwin --src $(CURDIR)/$(DIST)/darwin/_src --executable $(CURDIR)/$(DIST)/darwin/onecxi-phone
+	packaging/macos/add-url-types.sh "$(DIST)/darwin/OneCxi Phone.app"
+	@rm -rf "$(DIST)/OneCxi Phone.app" && mv "$(DIST)/darwin/OneCxi Phone.app" $(DIST)/ && rm -rf $(DIST)/darwin
+	@echo "package-darwin: $(DIST)/OneCxi Phone.app"
+
+darwin-syntax-check: ## parse the macOS Objective-C with clang against GNUstep headers (no Mac needed)
+	$(call apt_ensure,darwin-syntax-check,$(DEB_PACKAGES_DARWIN_SYNTAX))
+	scripts/darwin-syntax-check.sh
+
 screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each screen in docs/screenshots/
 	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))
 	@$(MAKE) --no-print-directory bin/onecxi-phone

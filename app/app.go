@@ -46,6 +46,11 @@ func Main(args []string) int {
 		return code
 	}
 	defer inst.close()
+	// macOS hands a clicked link over as an Apple Event, the one that
+	// launched the app while Fyne starts NSApplication: listen before that.
+	if err := platform.ListenOpenURL(); err != nil {
+		log.Warn("links opened by the OS will not reach the phone", "err", err)
+	}
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(assets.Icon)
 	p, err := Start(a, cfg, log, os.Stdout)
@@ -54,6 +59,7 @@ func Main(args []string) int {
 		return 1
 	}
 	inst.started(p)
+	platform.OnOpenURL(p.openLinkLater) // the links held since ListenOpenURL too
 	if cfg.Link != "" {
 		p.openLinkLater(cfg.Link)
 	}

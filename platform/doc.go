@@ -25,6 +25,17 @@
 // reconnect its events connection at once. The desktop platform polls its
 // interface addresses; the Android and iOS twins do not implement it yet.
 //
+// Links the OS asks the app to open (a clicked tel:, callto: or sip: link)
+// are process-wide, not per [Platform], and can come before any Platform
+// exists, so two package functions take them: [ListenOpenURL], called early,
+// and [OnOpenURL], which sets their receiver; links that come in between
+// wait for it. On macOS they are Get URL Apple Events, taken by Objective-C
+// (openurl_darwin.go and openurl_darwin.m, cgo); on Linux and Windows they
+// are the program's argument and there is nothing to listen to
+// (openurl_argv.go); Android, iOS and macOS without cgo report
+// [ErrUnsupported] (openurl_unsupported.go). The queue between the OS and the
+// receiver is portable (openurl.go).
+//
 // [Headless] is a complete implementation with no UI at all, for command-line
 // tools, server-side tools and tests: permissions and tokens are settable,
 // everything shown, dismissed and routed is recorded, and [Headless.Respond]
