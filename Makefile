@@ -136,7 +136,7 @@ endif
 server: bin/onecxi-server ## build and start the reference server
 	bin/onecxi-server $(ARGS)
 
-test: deps $(FYNE_WORK) ## go vet, then all tests with the race detector
+test: deps $(FYNE_WORK) ## go vet, all tests with the race detector, and the end-to-end checks
 	$(call apt_ensure,test,$(DEB_PACKAGES_TEST))
 ifneq ($(KAMAILIO_WAS_INSTALLED),1)
 	@if [ -d /run/systemd/system ] && systemctl is-enabled --quiet kamailio 2>/dev/null; then \
@@ -147,6 +147,7 @@ endif
 	$(GO) vet ./...
 	$(WITH_DISPLAY) $(GO) test $(TESTFLAGS) ./...
 	@$(MAKE) --no-print-directory clicktocall-check
+	@$(MAKE) --no-print-directory darwin-syntax-check
 
 fuzz: $(FYNE_WORK) ## run every Fuzz target for FUZZTIME each
 	@set -e; found=0; \
@@ -217,7 +218,7 @@ build-windows: $(FYNE_WORK) ## cross-build dist/onecxi-phone.exe for Windows amd
 DEB_PACKAGES_DARWIN_SYNTAX := clang gnustep-make libgnustep-base-dev libgnustep-gui-dev
 .PHONY: package-darwin darwin-syntax-check
 
-package-darwin: ## macOS app dist/OneCxi Phone.app, registered for tel:/callto:/sip: links (on a Mac)
+package-darwin: $(FYNE_WORK) ## macOS app dist/OneCxi Phone.app, registered for tel:/callto:/sip: links (on a Mac)
 	@if [ "$$(uname -s)" != Darwin ]; then \
 	  echo "package-darwin: needs a Mac with the Xcode command-line tools (cgo against Apple's frameworks; /usr/libexec/PlistBuddy); this is $$(uname -s)."; \
 	  echo "package-darwin: here, make darwin-syntax-check checks the macOS Objective-C."; \
