@@ -86,8 +86,8 @@ sys32="$WINEPREFIX/drive_c/windows/system32"
 [ -d "$sys32" ] || xapp_die "wineboot made no $sys32: $(tail -n 20 "$XAPP_TMP/wineboot.log")"
 boot_ms=$(($(xapp_now_ms) - boot_ms))
 
-# Wine's own bcryptprimitives.dll where it has one with ProcessPrng (Wine 9
-# and later); ours otherwise, loaded ahead of any builtin without it.
+# Wine's own bcryptprimitives.dll where the prefix has one with ProcessPrng
+# (a later Wine); ours otherwise, loaded ahead of any builtin without it.
 if [ -f "$sys32/bcryptprimitives.dll" ] && grep -q ProcessPrng "$sys32/bcryptprimitives.dll"; then
 	prng="Wine's own bcryptprimitives.dll"
 else
