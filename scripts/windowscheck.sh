@@ -80,10 +80,10 @@ xapp_display
 # First boot of the prefix (creates C:\windows, the registry; starts
 # wineserver and explorer, whose system tray the app's icon goes to).
 boot_ms=$(xapp_now_ms)
-timeout "$WINE_TIMEOUT" wineboot --init >"$XAPP_TMP/wineboot.log" 2>&1 ||
-	xapp_die "wineboot --init failed or took over ${WINE_TIMEOUT}s: $(tail -n 20 "$XAPP_TMP/wineboot.log")"
+timeout "$WINE_TIMEOUT" wineboot --init >"$XAPP_TMP/wineboot.out" 2>&1 ||
+	xapp_die "wineboot --init failed or took over ${WINE_TIMEOUT}s: $(tail -n 20 "$XAPP_TMP/wineboot.out")"
 sys32="$WINEPREFIX/drive_c/windows/system32"
-[ -d "$sys32" ] || xapp_die "wineboot made no $sys32: $(tail -n 20 "$XAPP_TMP/wineboot.log")"
+[ -d "$sys32" ] || xapp_die "wineboot made no $sys32: $(tail -n 20 "$XAPP_TMP/wineboot.out")"
 boot_ms=$(($(xapp_now_ms) - boot_ms))
 
 # Wine's own bcryptprimitives.dll where the prefix has one with ProcessPrng
