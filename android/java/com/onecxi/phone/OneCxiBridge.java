@@ -349,10 +349,10 @@ public final class OneCxiBridge {
             return;
         }
         if (!OneCxiCallActionReceiver.ACTION_HANGUP_NAME.equals(action)) {
-            // The ringing is over whatever Go makes of it.
+            // The ringing is over whatever Go makes of it. A stored push stays:
+            // Go needs it (caller, call type) to act on a stored answer.
             OneCxiNotifications.cancelIncoming(ctx, callId);
             OneCxiIncomingCallActivity.finishFor(callId);
-            OneCxiPendingStore.forgetIncomingCall(ctx, callId);
         }
         boolean delivered = false;
         if (goRunning(ctx)) {
