@@ -155,6 +155,7 @@ endif
 	@$(MAKE) --no-print-directory clicktocall-check
 	@$(MAKE) --no-print-directory darwin-syntax-check
 	@$(MAKE) --no-print-directory windows-check
+	@$(MAKE) --no-print-directory android-check
 
 fuzz: $(FYNE_WORK) ## run every Fuzz target for FUZZTIME each
 	@set -e; found=0; \
@@ -244,6 +245,25 @@ package-darwin: $(FYNE_WORK) ## macOS app dist/OneCxi Phone.app, registered for 
 darwin-syntax-check: ## parse the macOS Objective-C with clang against GNUstep headers (no Mac needed)
 	$(call apt_ensure,darwin-syntax-check,$(DEB_PACKAGES_DARWIN_SYNTAX))
 	scripts/darwin-syntax-check.sh
+
+# Android (docs/android.md). android-check builds and checks the Java side
+# here: bookworm's aapt2, zipalign, apksigner, dexdump and a JDK (plus
+# libasm-java for the stub merge, zip/unzip), and from bullseye and sid,
+# fetched by scripts/android-tools.sh with a private apt configuration into
+# .cache/android/, API 23's android.jar, dx and Android 14's framework-res.
+# make android needs the NDK host (ANDROID_NDK_HOME) and a release key.
+DEB_PACKAGES_ANDROID := android-sdk-build-tools dexdump default-jdk-headless libasm-java zip unzip debian-archive-keyring
+.PHONY: android android-check
+
+android-check: ## build the Android Java side (APK, dex, manifest) and check it, and the merge into fyne's APK (no NDK needed)
+	$(call apt_ensure,android-check,$(DEB_PACKAGES_ANDROID))
+	scripts/android-check.sh
+
+android: $(FYNE_WORK) ## Android APK dist/onecxi-phone-<version>.apk: fyne package + our Java side, signed (needs the NDK, a release key)
+	@FYNE=$(FYNE) DIST=$(DIST) scripts/android-package.sh --preflight
+	$(call apt_ensure,android,$(DEB_PACKAGES_ANDROID))
+	@$(MAKE) --no-print-directory $(FYNE)
+	@FYNE=$(FYNE) DIST=$(DIST) scripts/android-package.sh
 
 screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each screen in docs/screenshots/
 	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))
