@@ -26,7 +26,7 @@ var (
 
 // TestMain runs the tests beside a real Fyne app, whose loop needs the
 // main goroutine, and checks at the end that a Quit sent to the sleeping
-// loop ends it at once.
+// loop ends it at once, with the stopped hook run.
 func TestMain(m *testing.M) {
 	if os.Getenv("DISPLAY") == "" {
 		fmt.Println("fyneloop: no X display (make test runs under xvfb-run); the loop tests are skipped")
@@ -49,13 +49,13 @@ func TestMain(m *testing.M) {
 	w.Show()
 	running = true
 
-	type result struct {
-		code     int
-		quitTook time.Duration
-	}
-	done := make(chan result, 1)
+	// The stopped hook must have run when Run returns: released Fyne could
+	// strand it in the main queue at the loop's end and never return from
+	// Run (patches/fyne).
 	stopped := make(chan struct{})
 	a.Lifecycle().SetOnStopped(func() { close(stopped) })
+	quitAt := make(chan time.Time, 1)
+	done := make(chan int, 1)
 	go func() {
 		code := m.Run()
 		if code == 0 {
@@ -64,17 +64,22 @@ func TestMain(m *testing.M) {
 				code = 1
 			}
 		}
-		start := time.Now()
+		quitAt <- time.Now()
 		fyne.Do(a.Quit)
-		<-stopped
-		done <- result{code, time.Since(start)}
+		done <- code
 	}()
 	a.Run()
-	r := <-done
-	code := r.code
+	took := time.Since(<-quitAt)
+	code := <-done
+	select {
+	case <-stopped:
+	default:
+		fmt.Println("fyneloop: Run returned before the OnStopped hook ran")
+		code = 1
+	}
 	// A Quit that did not wake the sleeping loop waits out its idle wait.
-	if code == 0 && r.quitTook > missedWake {
-		fmt.Printf("fyneloop: Quit from a goroutine took %v: it did not wake the sleeping loop\n", r.quitTook)
+	if code == 0 && took > missedWake {
+		fmt.Printf("fyneloop: Quit from a goroutine took %v: it did not wake the sleeping loop\n", took)
 		code = 1
 	}
 	os.Exit(code)
