@@ -228,6 +228,13 @@ func (a *android) pushHandlers() PushHandlers {
 	return a.push
 }
 
+// ongoingCallID is the call ID the foreground service is started with. The
+// SDK starts the service before the call's socket is open, when the call
+// has no ID yet, and Java wants a non-empty one; a Hang up from the
+// service's notification ends whatever call is in progress, whatever ID it
+// carries.
+const ongoingCallID = "ongoing"
+
 // StartForegroundService starts the call's foreground service with its
 // ongoing-call notification (title names the call). Android refuses it
 // from the background on 12+ (ErrNotAllowed).
@@ -238,10 +245,7 @@ func (a *android) StartForegroundService(ctx context.Context, title string) erro
 	if a.bridge == nil {
 		return a.unsupported("foreground service")
 	}
-	// The call's ID is not known yet when the SDK starts the service
-	// (before the call's socket is open), so none is passed; a Hang up
-	// from its notification ends whatever call is in progress.
-	res, err := a.bridge.startCallService("", title)
+	res, err := a.bridge.startCallService(ongoingCallID, title)
 	return bridgeResult("startCallService", res, err)
 }
 

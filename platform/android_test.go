@@ -202,7 +202,7 @@ func TestAndroidCallsAndResults(t *testing.T) {
 		want   string // how Java was called
 	}{
 		{"StartForegroundService", "startCallService",
-			func(a *android) error { return a.StartForegroundService(ctx, "OneCxi call") }, `startCallService["" "OneCxi call"]`},
+			func(a *android) error { return a.StartForegroundService(ctx, "OneCxi call") }, `startCallService["ongoing" "OneCxi call"]`},
 		{"StopForegroundService", "stopCallService",
 			func(a *android) error { return a.StopForegroundService(ctx) }, `stopCallService[]`},
 		{"SetAudioRoute speaker", "setAudioRoute",
