@@ -156,6 +156,7 @@ endif
 	@$(MAKE) --no-print-directory darwin-syntax-check
 	@$(MAKE) --no-print-directory windows-check
 	@$(MAKE) --no-print-directory android-check
+	@$(MAKE) --no-print-directory android-gocheck
 
 fuzz: $(FYNE_WORK) ## run every Fuzz target for FUZZTIME each
 	@set -e; found=0; \
@@ -264,6 +265,20 @@ android: $(FYNE_WORK) ## Android APK dist/onecxi-phone-<version>.apk: fyne packa
 	$(call apt_ensure,android,$(DEB_PACKAGES_ANDROID))
 	@$(MAKE) --no-print-directory $(FYNE)
 	@FYNE=$(FYNE) DIST=$(DIST) scripts/android-package.sh
+
+# Android, the Go side (the Java side and the APK are make android and
+# android-check, docs/android.md). Without the NDK, android-gocheck checks
+# what can be checked here: the JNI bridge's C parsed against the JDK's
+# jni.h, compiled for arm64 and run against a JVM; go vet for
+# android/arm64; and the tests of what the app links, run as android/arm64
+# binaries under qemu user mode (scripts/android-go-check.sh says what that
+# proves and what it does not).
+DEB_PACKAGES_ANDROID_GO := clang binutils default-jdk-headless qemu-user-static libc6-arm64-cross libc6-dev-arm64-cross
+.PHONY: android-gocheck
+
+android-gocheck: $(FYNE_WORK) ## Android Go side, no NDK: JNI C parsed, compiled (arm64), run on a JVM; vet + qemu tests as android/arm64
+	$(call apt_ensure,android-gocheck,$(DEB_PACKAGES_ANDROID_GO))
+	scripts/android-go-check.sh
 
 screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each screen in docs/screenshots/
 	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))

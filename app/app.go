@@ -158,6 +158,7 @@ func Start(a fyne.App, cfg Config, log *slog.Logger, banner io.Writer) (*Phone, 
 	var ui *UI
 	plat := dismissNotifier{Platform: platform.New(
 		platform.WithLogger(log),
+		platform.WithAndroidNative(runOnJVM),
 		platform.WithIncomingUI(func(c platform.IncomingCall, respond func(platform.Action)) { ui.ShowIncoming(c, respond) }),
 		platform.WithRouteHandler(p.audio.setRoute),
 		platform.WithNotifier(func(title, body string) error {
@@ -284,6 +285,7 @@ func (p *Phone) signIn() {
 		if c.APIKey == "" {
 			err = &callcore.Error{Kind: callcore.ErrInitializationFailed, Detail: "no API key saved for " + wire.Quote(c.Account)}
 		} else {
+			p.keepNumber(ctx, c)
 			p.unregisterElsewhere(ctx, c)
 			ictx, icancel := context.WithTimeout(ctx, 15*time.Second)
 			err = p.SDK.Initialize(ictx, c.Account, c.APIKey, c.ServerURL)
@@ -292,6 +294,7 @@ func (p *Phone) signIn() {
 				err = p.SDK.ListenForIncomingCalls(ctx, c.Number)
 			}
 			if err == nil {
+				p.recoverCalls(ctx, c)
 				p.registerDevice(ctx, c)
 			}
 		}
@@ -325,6 +328,54 @@ func (p *Phone) registerDevice(ctx context.Context, c Config) {
 	p.mu.Lock()
 	p.registered = registration{server: c.ServerURL, account: c.Account}
 	p.mu.Unlock()
+}
+
+// keepNumber stores c.Number for kill-state recovery (the guide's
+// storeRegisteredNumber), first thing at every sign-in and before any
+// network: on Android this is also the app's first call into its Java
+// side, which from then on hands pushes and notification answers to the
+// running app instead of keeping them.
+func (p *Phone) keepNumber(ctx context.Context, c Config) {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := p.SDK.StoreRegisteredNumber(sctx, c.Number); err != nil {
+		p.log.Warn("keeping the registered number for calls that come while the app is closed", "number", c.Number, "err", err)
+	}
+}
+
+// recoverTimeout bounds recoverCalls, an answer to a kept call included.
+const recoverTimeout = 15 * time.Second
+
+// recoverCalls is the guide's kill-state recovery, after every sign-in
+// (answering needs the server): it answers a call the user accepted while
+// the app was not running (Android: Accept on the lock-screen
+// notification, which started the app), or else rings a call that came
+// then and is still ringing. On desktop a call kept in the
+// Store by an earlier run that ended while it rang rings again the same
+// way. Failures are logged: sign-in goes on.
+func (p *Phone) recoverCalls(ctx context.Context, c Config) {
+	rctx, cancel := context.WithTimeout(ctx, recoverTimeout)
+	defer cancel()
+	accepted, err := p.SDK.CheckCallAcceptAction(rctx)
+	if err != nil {
+		p.log.Warn("checking for a call accepted while the app was closed", "err", err)
+	}
+	if accepted != nil {
+		p.log.Info("answering the call accepted while the app was closed", "call_id", wire.Quote(accepted.Key()), "from", accepted.CallFrom)
+		if err := p.SDK.AcceptIncomingCall(rctx, accepted.Key()); err != nil {
+			p.log.Warn("answering the call accepted while the app was closed", "err", err)
+		}
+		return
+	}
+	pending, err := p.SDK.CheckPendingIncomingCall(rctx)
+	if err != nil {
+		p.log.Warn("checking for a call that came while the app was closed", "err", err)
+	}
+	if pending != nil {
+		if err := p.SDK.HandleIncomingCallWithUI(rctx, pending.Map()); err != nil {
+			p.log.Warn("ringing the call that came while the app was closed", "err", err)
+		}
+	}
 }
 
 // unregisterElsewhere signs this install out of the account it was
@@ -553,6 +604,10 @@ type dismissNotifier struct {
 	platform.Platform
 	dismissed func(callID string)
 }
+
+// Unwrap lets platform.As find the wrapped platform's extensions
+// (PushSource, KillState, NetworkWatcher).
+func (p dismissNotifier) Unwrap() platform.Platform { return p.Platform }
 
 func (p dismissNotifier) DismissIncomingCall(ctx context.Context, callID string) error {
 	err := p.Platform.DismissIncomingCall(ctx, callID)

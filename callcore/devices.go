@@ -22,8 +22,11 @@ const storeKeyDeviceID = "deviceId"
 // so calls to it ring here too when the app is not running: with the VoIP
 // token on iOS, the FCM token on Android, and on desktop (no push) only
 // while ListenForIncomingCalls holds an events connection. Call it after
-// Initialize and again whenever the platform's token changes;
-// re-registering replaces what the server had. It is an extension: the
+// Initialize; re-registering replaces what the server had. On a platform
+// that reports new tokens (platform.PushSource: Android's FCM) the SDK
+// registers again by itself, with the number last passed here, whenever
+// the token changes, also after a registration that failed because the
+// token was not there yet. It is an extension: the
 // guide leaves registration to the app's own backend, which our reference
 // server is (PROTOCOL.md, "Device registry").
 func (s *SDK) RegisterDevice(ctx context.Context, registeredNumber string) error {
@@ -36,6 +39,9 @@ func (s *SDK) RegisterDevice(ctx context.Context, registeredNumber string) error
 		return newError(ErrInvalidInput, nil, "registeredNumber %s is not a number (digits with an optional leading +, at most %d)",
 			wire.Quote(registeredNumber), wire.MaxNumberLen)
 	}
+	s.mu.Lock()
+	s.pushNumber = number
+	s.mu.Unlock()
 	id, err := s.deviceID()
 	if err != nil {
 		return err
@@ -78,6 +84,9 @@ func (s *SDK) UnregisterDevice(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.pushNumber = "" // a new token no longer registers it again
+	s.mu.Unlock()
 	id, err := s.deviceID()
 	if err != nil {
 		return err

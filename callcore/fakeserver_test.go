@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -54,7 +55,15 @@ type fakeServer struct {
 	events   []*wire.Conn
 	eventTry []time.Time // every events upgrade request
 	declines []string
+	devices  []wire.DeviceRegistration // every registration, in order
 	upgrades int
+}
+
+// registrations returns the device registrations received so far.
+func (fs *fakeServer) registrations() []wire.DeviceRegistration {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return append([]wire.DeviceRegistration(nil), fs.devices...)
 }
 
 // fakeCall is one call WebSocket on the server side.
@@ -92,6 +101,21 @@ func newFakeServer(t *testing.T) *fakeServer {
 		}
 		fs.mu.Lock()
 		fs.declines = append(fs.declines, r.PathValue("id"))
+		fs.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST "+wire.PathDevices, func(w http.ResponseWriter, r *http.Request) {
+		if !fs.authorized(w, r) {
+			return
+		}
+		b, _ := io.ReadAll(io.LimitReader(r.Body, wire.MaxRegistrationB+1))
+		reg, err := wire.ParseDeviceRegistration(b)
+		if err != nil {
+			writeHTTPError(w, http.StatusBadRequest, wire.CodeInvalidInput, err.Error())
+			return
+		}
+		fs.mu.Lock()
+		fs.devices = append(fs.devices, reg)
 		fs.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	})

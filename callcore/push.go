@@ -3,6 +3,7 @@ package callcore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -169,12 +170,18 @@ func (s *SDK) endCallOnPush(ctx context.Context, c *call, key string) error {
 	return nil
 }
 
-// onCallAction receives accept/decline from the platform's incoming-call UI.
-// It may be called on a UI thread, so the work runs in the background;
-// failures are reported through onCallError.
+// actionTimeout bounds the work one platform event starts: answering,
+// declining or ending a call, or handling a push.
+const actionTimeout = wire.StartTimeout + handshakeTimeout
+
+// onCallAction receives accept/decline from the platform's incoming-call UI,
+// and hang-up from an OS call notification (Android's ongoing-call
+// notification), which ends the call in progress whatever call ID it
+// carries. It may be called on a UI thread, so the work runs in the
+// background; failures are reported through onCallError.
 func (s *SDK) onCallAction(a platform.CallAction) {
 	s.goBackground(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), wire.StartTimeout+handshakeTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 		defer cancel()
 		var err error
 		switch a.Action {
@@ -182,6 +189,12 @@ func (s *SDK) onCallAction(a platform.CallAction) {
 			err = s.AcceptIncomingCall(ctx, a.CallID)
 		case platform.ActionDecline:
 			err = s.DeclineIncomingCall(ctx, a.CallID)
+		case platform.ActionHangup:
+			err = s.EndCall(ctx)
+			if errors.Is(err, ErrNoCallInProgress) {
+				s.log.Debug("callcore: hang-up from the call notification, with no call", "call_id", wire.Quote(a.CallID))
+				return
+			}
 		default:
 			return
 		}
@@ -270,10 +283,15 @@ func (s *SDK) DeclineIncomingCall(ctx context.Context, callID string) error {
 // CheckPendingIncomingCall returns the incoming call that arrived while the
 // app was not running (or not yet answered), or nil when there is none or it
 // has stopped ringing (guide: Android kill-state recovery).
+//
+// On a platform whose native side keeps what arrives while the app is not
+// running (platform.KillState: Android's FCM service and call notification)
+// that is taken into the SDK's Store first; see adoptKillState.
 func (s *SDK) CheckPendingIncomingCall(ctx context.Context) (*IncomingCallData, error) {
 	if s.isDisposed() {
 		return nil, errNotInitialized()
 	}
+	s.adoptKillState(ctx)
 	var rec pendingRecord
 	ok, err := s.loadJSON(storeKeyPendingCall, &rec)
 	if err != nil || !ok {
@@ -288,10 +306,13 @@ func (s *SDK) CheckPendingIncomingCall(ctx context.Context) (*IncomingCallData, 
 
 // CheckCallAcceptAction returns an incoming call the user accepted (for
 // example on the lock screen) that has not been acted on yet, or nil.
+// An Accept tapped on Android's call notification while the app was not
+// running is found here too (adoptKillState).
 func (s *SDK) CheckCallAcceptAction(ctx context.Context) (*IncomingCallData, error) {
 	if s.isDisposed() {
 		return nil, errNotInitialized()
 	}
+	s.adoptKillState(ctx)
 	var rec acceptRecord
 	ok, err := s.loadJSON(storeKeyAcceptAction, &rec)
 	if err != nil || !ok || rec.Handled {
@@ -305,8 +326,10 @@ func (s *SDK) CheckCallAcceptAction(ctx context.Context) (*IncomingCallData, err
 }
 
 // StoreRegisteredNumber persists this user's registered number for
-// kill-state recovery (guide: storeRegisteredNumber). ErrInvalidInput for an
-// empty or malformed number.
+// kill-state recovery (guide: storeRegisteredNumber), in the Store and, on a
+// platform with a native side (platform.KillState), where that side can read
+// it. ErrInvalidInput for an empty or malformed number; ErrUnknown when
+// either could not keep it.
 func (s *SDK) StoreRegisteredNumber(ctx context.Context, number string) error {
 	if s.isDisposed() {
 		return errNotInitialized()
@@ -324,11 +347,17 @@ func (s *SDK) StoreRegisteredNumber(ctx context.Context, number string) error {
 	s.mu.Lock()
 	s.regNumber = number
 	s.mu.Unlock()
+	if ks, ok := platform.As[platform.KillState](s.plat); ok {
+		if err := ks.StoreRegisteredNumber(ctx, number); err != nil && !errors.Is(err, platform.ErrUnsupported) {
+			return platformError(ErrUnknown, err, "storing the registered number on the device")
+		}
+	}
 	return nil
 }
 
 // RegisteredNumber returns the number StoreRegisteredNumber stored (in this
-// process or an earlier one), or "".
+// process or an earlier one; on a platform with a native side, also one it
+// kept), or "".
 func (s *SDK) RegisteredNumber() string {
 	s.mu.Lock()
 	n := s.regNumber
@@ -339,6 +368,17 @@ func (s *SDK) RegisteredNumber() string {
 	n, _, err := s.store.Load(storeKeyRegisteredNumber)
 	if err != nil {
 		s.log.Warn("callcore: loading the registered number", "err", err)
+	}
+	if n != "" {
+		return n
+	}
+	if ks, ok := platform.As[platform.KillState](s.plat); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), nativeTimeout)
+		defer cancel()
+		n, err = ks.RegisteredNumber(ctx)
+		if err != nil && !errors.Is(err, platform.ErrUnsupported) {
+			s.log.Warn("callcore: reading the registered number on the device", "err", err)
+		}
 	}
 	return n
 }

@@ -99,12 +99,17 @@ func TestAcceptFromTheUIAnswersTheCall(t *testing.T) {
 	flush(e.sdk)
 	assert.True(t, e.rec.has("started:app_to_app:1001:1002"))
 
-	accept, err := e.sdk.CheckCallAcceptAction(ctxT(t))
-	require.NoError(t, err)
-	assert.Nil(t, accept, "the accept was acted on")
-	pending, err := e.sdk.CheckPendingIncomingCall(ctxT(t))
-	require.NoError(t, err)
-	assert.Nil(t, pending, "no longer pending")
+	// The call is active before AcceptIncomingCall (on the platform
+	// action's goroutine) returns, records the accept as acted on and
+	// clears the pending call.
+	waitFor(t, func() bool {
+		accept, err := e.sdk.CheckCallAcceptAction(ctxT(t))
+		if err != nil || accept != nil {
+			return false
+		}
+		pending, err := e.sdk.CheckPendingIncomingCall(ctxT(t))
+		return err == nil && pending == nil
+	}, "the accept to be acted on and the call no longer pending")
 
 	// An end push naming the live call ends it here (the guide's "ending a
 	// call via push"): onCallEnded fires and the server is told.

@@ -246,10 +246,12 @@ func (a *interarrival) arrive(ts uint32, marker bool, now time.Time) {
 	a.prevArrival, a.prevTS, a.have = now, ts, true
 }
 
-// jitter is the current estimate.
+// jitter is the current estimate, to the nearest nanosecond (rounded, not
+// truncated: arm64 fuses arrive's multiply and subtract, so its estimate
+// may lie a hair below amd64's, and 1 ms must not come out as 999.999 µs).
 func (a *interarrival) jitter() time.Duration {
 	j := math.Float64frombits(a.out.Load())
-	return time.Duration(j * float64(time.Second) / wire.SampleRate)
+	return time.Duration(math.Round(j * float64(time.Second) / wire.SampleRate))
 }
 
 // hysteresis is one warning's state: raised when its metric is past the

@@ -42,8 +42,11 @@ type SDK struct {
 	lastStats CallStats
 	quality   CallQuality // the current or last call's latest sample
 	regNumber string
-	seen      map[string]seenCall // incoming calls handled recently, by Key
-	listener  *listener
+	// pushNumber is the number RegisterDevice was last asked to register
+	// (until UnregisterDevice): a new push token registers it again.
+	pushNumber string
+	seen       map[string]seenCall // incoming calls handled recently, by Key
+	listener   *listener
 }
 
 var (
@@ -73,7 +76,11 @@ func Default() *SDK {
 // the system audio device, an in-memory store, a discarding logger and
 // wire.DefaultRingTimeout. It registers itself as the platform's call action
 // handler: accept and decline from the incoming-call UI arrive at
-// AcceptIncomingCall and DeclineIncomingCall.
+// AcceptIncomingCall and DeclineIncomingCall, a hang-up from an OS call
+// notification at EndCall. On a platform that receives pushes itself
+// (platform.PushSource: Android's FCM) it takes those too: an incoming
+// push goes to HandleIncomingCallWithUI, a new push token re-registers the
+// device (RegisterDevice).
 func New(opts ...Option) *SDK {
 	var cfg config
 	for _, o := range opts {
@@ -109,6 +116,7 @@ func New(opts ...Option) *SDK {
 		seen:        make(map[string]seenCall),
 	}
 	s.plat.SetCallActionHandler(s.onCallAction)
+	s.setPushHandlers(platform.PushHandlers{Incoming: s.onIncomingPush, TokenChanged: s.onTokenChanged})
 	return s
 }
 
@@ -277,6 +285,7 @@ func (s *SDK) Dispose() {
 	s.mu.Unlock()
 
 	s.plat.SetCallActionHandler(nil)
+	s.setPushHandlers(platform.PushHandlers{})
 	ctx, cancel := context.WithTimeout(context.Background(), disposeTimeout)
 	defer cancel()
 	if c != nil {

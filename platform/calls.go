@@ -83,11 +83,33 @@ func (b *callBook) respond(callID string, a Action) bool {
 		b.logger.Debug("platform: ignoring action for a call not showing", "call_id", wire.Quote(callID), "action", a)
 		return false
 	case h == nil:
-		b.logger.Warn("platform: no call action handler set; action dropped", "call_id", callID, "action", a)
+		b.logger.Warn("platform: no call action handler set; action dropped", "call_id", wire.Quote(callID), "action", a)
 		return false
 	}
 	h(CallAction{Action: a, CallID: callID})
 	return true
+}
+
+// hangup delivers ActionHangup for callID (the call in progress, which is
+// not a showing incoming call) to the handler and reports whether there
+// was one to deliver it to.
+func (b *callBook) hangup(callID string) bool {
+	b.mu.Lock()
+	h := b.handler
+	b.mu.Unlock()
+	if h == nil {
+		b.logger.Warn("platform: no call action handler set; hang-up dropped", "call_id", wire.Quote(callID))
+		return false
+	}
+	h(CallAction{Action: ActionHangup, CallID: callID})
+	return true
+}
+
+// hasHandler reports whether a call action handler is set.
+func (b *callBook) hasHandler() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.handler != nil
 }
 
 // responder is the respond function handed to an incoming-call UI.
@@ -129,7 +151,7 @@ func setRoute(ctx context.Context, h func(Route) error, r Route) error {
 		return err
 	}
 	if !r.valid() {
-		return fmt.Errorf("platform: unknown audio route %v", r)
+		return fmt.Errorf("platform: unknown audio route %v: %w", r, ErrInvalid)
 	}
 	if h == nil {
 		return nil

@@ -14,39 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeUI is an incoming-call screen that keeps each call's respond function.
-type fakeUI struct {
-	mu       sync.Mutex
-	shown    []IncomingCall
-	respond  map[string]func(Action)
-	notified []string
-}
-
-func newFakeUI() *fakeUI { return &fakeUI{respond: make(map[string]func(Action))} }
-
-func (u *fakeUI) show(call IncomingCall, respond func(Action)) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.shown = append(u.shown, call)
-	u.respond[call.CallID] = respond
-}
-
-func (u *fakeUI) notify(title, body string) error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.notified = append(u.notified, title+": "+body)
-	return nil
-}
-
-func (u *fakeUI) tap(t *testing.T, callID string, a Action) {
-	t.Helper()
-	u.mu.Lock()
-	r, ok := u.respond[callID]
-	u.mu.Unlock()
-	require.True(t, ok, "no screen was shown for %q", callID)
-	r(a)
-}
-
 func newDesktop(t *testing.T, opts ...Option) *desktop {
 	t.Helper()
 	p := New(opts...)

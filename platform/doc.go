@@ -10,20 +10,35 @@
 //     call screen plus an optional OS notification; nothing to request;
 //     network changes found by polling the interface addresses
 //     (network_desktop.go).
-//   - android.go: Go-side bookkeeping; the JNI glue (FCM, foreground
-//     service, full-screen intent) is not written yet and reports
-//     [ErrUnsupported].
+//   - android.go: the app's Java side (com.onecxi.phone.OneCxiBridge, in
+//     the APK; docs/android.md) over JNI: permissions, the FCM token and
+//     FCM's pushes, the full-screen incoming-call notification and its
+//     answers, the foreground service, the audio route, kill-state
+//     recovery. The JNI itself is android_jni.go and bridge_android.c
+//     (android, cgo); what needs neither (the Java calls as a Go
+//     interface, the typing of Java's answers, Java's strings, the inbox
+//     where Java's calls land, in order and without ever blocking Java) is
+//     jbridge.go, which builds and is tested everywhere. The Java VM comes
+//     from the app through [WithAndroidNative] (this package does not
+//     import Fyne); without it every native operation reports
+//     [ErrUnsupported] naming the option.
 //   - ios.go: Go-side bookkeeping; the PushKit/CallKit glue is not written
 //     yet and reports [ErrUnsupported].
 //
 // All twins take the same [Option]s, so the app configures the platform
 // once and callers never branch on the OS: they call the interface and handle
-// errors wrapping [ErrUnsupported] or [ErrPermission].
+// errors wrapping [ErrUnsupported], [ErrPermission], [ErrNotAllowed],
+// [ErrInvalid] or [ErrNativeFailed].
 //
-// One extension is optional, found with a type assertion: [NetworkWatcher]
-// reports changes of the device's network, so the app can have the SDK
-// reconnect its events connection at once. The desktop platform polls its
-// interface addresses; the Android and iOS twins do not implement it yet.
+// Three extensions are optional, found with [As] (which looks through an
+// app's wrapper, [Wrapper]): [NetworkWatcher] reports changes of the
+// device's network, so the app can have the SDK reconnect its events
+// connection at once (the desktop polls its interface addresses; Android
+// and iOS do not implement it yet); [PushSource] hands the SDK the pushes
+// and new push tokens the OS gives the process (Android's FCM); [KillState]
+// gives it what the native side kept while the app was not running
+// (Android), behind callcore's CheckPendingIncomingCall,
+// CheckCallAcceptAction and StoreRegisteredNumber.
 //
 // Links the OS asks the app to open (a clicked tel:, callto: or sip: link)
 // are process-wide, not per [Platform], and can come before any Platform
@@ -44,5 +59,7 @@
 //
 // Every implementation is safe for concurrent use. Call actions are delivered
 // at most once per shown call: the first answer wins, and answers for calls
-// that were dismissed or never shown are dropped.
+// that were dismissed or never shown are dropped. ActionHangup (the OS's
+// ongoing-call notification) is the exception: it is about the call in
+// progress and always reaches the handler.
 package platform

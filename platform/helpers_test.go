@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // actionLog records what a call action handler received.
@@ -34,6 +35,7 @@ func TestStringers(t *testing.T) {
 		{Route(5).String(), "Route(5)"},
 		{ActionAccept.String(), "accept"},
 		{ActionDecline.String(), "decline"},
+		{ActionHangup.String(), "hangup"},
 		{Action(5).String(), "Action(5)"},
 		{TokenVoIP.String(), "voip"},
 		{TokenFCM.String(), "fcm"},
@@ -42,4 +44,37 @@ func TestStringers(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.got)
 	}
+}
+
+// fakeUI is an incoming-call screen that keeps each call's respond function.
+type fakeUI struct {
+	mu       sync.Mutex
+	shown    []IncomingCall
+	respond  map[string]func(Action)
+	notified []string
+}
+
+func newFakeUI() *fakeUI { return &fakeUI{respond: make(map[string]func(Action))} }
+
+func (u *fakeUI) show(call IncomingCall, respond func(Action)) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.shown = append(u.shown, call)
+	u.respond[call.CallID] = respond
+}
+
+func (u *fakeUI) notify(title, body string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.notified = append(u.notified, title+": "+body)
+	return nil
+}
+
+func (u *fakeUI) tap(t *testing.T, callID string, a Action) {
+	t.Helper()
+	u.mu.Lock()
+	r, ok := u.respond[callID]
+	u.mu.Unlock()
+	require.True(t, ok, "no screen was shown for %q", callID)
+	r(a)
 }

@@ -12,7 +12,16 @@ type config struct {
 	routeHandler func(Route) error
 	notifier     func(title, body string) error
 	logger       *slog.Logger
+	jvm          JVMRunner
 }
+
+// JVMRunner runs f on an OS thread attached to the Java VM, with the VM
+// (a JavaVM*), that thread's JNIEnv* and a global reference to the app's
+// android.content.Context, and returns f's error (or its own, when it
+// cannot attach). Fyne's driver.RunNative with a *driver.AndroidContext is
+// one; the app adapts it (app/native.go), because this package must not
+// import Fyne.
+type JVMRunner func(f func(vm, env, ctx uintptr) error) error
 
 // WithIncomingUI sets the app's in-window incoming-call screen. The platform
 // calls show with the call and a respond function; the screen calls respond
@@ -37,6 +46,16 @@ func WithRouteHandler(h func(Route) error) Option {
 // a notifier error is logged, not returned, because the screen is already up.
 func WithNotifier(n func(title, body string) error) Option {
 	return func(c *config) { c.notifier = n }
+}
+
+// WithAndroidNative gives the Android platform its way into the Java VM,
+// through which it calls the app's Java side (com.onecxi.phone.OneCxiBridge:
+// permissions, FCM, the full-screen incoming-call notification, the
+// foreground service, the audio route, kill-state recovery). Without it, or
+// in a build without cgo, those operations return an error wrapping
+// ErrUnsupported that names this option. Other platforms ignore it.
+func WithAndroidNative(run JVMRunner) Option {
+	return func(c *config) { c.jvm = run }
 }
 
 // WithLogger sets the logger; the default discards everything.

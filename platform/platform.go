@@ -13,6 +13,19 @@ var ErrUnsupported = errors.New("platform: not supported on this build")
 // ErrPermission is wrapped when the user refused a permission.
 var ErrPermission = errors.New("platform: permission denied")
 
+// ErrNotAllowed is wrapped when the OS refused an operation the app may not
+// perform right now (Android: a foreground service started from the
+// background, a full-screen intent the user has not allowed).
+var ErrNotAllowed = errors.New("platform: not allowed by the OS")
+
+// ErrInvalid is wrapped when an argument was refused (an unknown audio
+// route; the native side finding a value it cannot use).
+var ErrInvalid = errors.New("platform: invalid argument")
+
+// ErrNativeFailed is wrapped when the native side of the platform failed
+// for any other reason (Android: an exception in the Java bridge).
+var ErrNativeFailed = errors.New("platform: native call failed")
+
 // TokenKind selects a push token.
 type TokenKind int
 
@@ -48,9 +61,16 @@ type Action int
 const (
 	ActionAccept Action = iota
 	ActionDecline
+	// ActionHangup is the user ending the call in progress from outside the
+	// app's window (Android: the Hang up action of the ongoing-call
+	// notification). It is not an answer to an incoming call: an
+	// incoming-call UI's respond function refuses it, and the handler
+	// receives it whether or not a call is showing.
+	ActionHangup
 )
 
-// CallAction reports what the user did with an incoming call.
+// CallAction reports what the user did with an incoming call, or
+// (ActionHangup) with the call in progress.
 type CallAction struct {
 	Action Action
 	CallID string
@@ -76,8 +96,9 @@ type Platform interface {
 	// DismissIncomingCall removes that UI (the call ended or was answered
 	// elsewhere). Dismissing an unknown call is not an error.
 	DismissIncomingCall(ctx context.Context, callID string) error
-	// SetCallActionHandler registers the receiver of accept/decline actions;
-	// a later call replaces it.
+	// SetCallActionHandler registers the receiver of accept/decline actions
+	// (and, where the OS has a call notification, ActionHangup); a later
+	// call replaces it.
 	SetCallActionHandler(func(CallAction))
 	// StartForegroundService keeps the process and microphone alive while a
 	// call is active (Android's foreground service, iOS's audio session);
@@ -101,17 +122,20 @@ func (r Route) String() string {
 
 func (r Route) valid() bool { return r == RouteEarpiece || r == RouteSpeaker }
 
-// String returns "accept" or "decline".
+// String returns "accept", "decline" or "hangup".
 func (a Action) String() string {
 	switch a {
 	case ActionAccept:
 		return "accept"
 	case ActionDecline:
 		return "decline"
+	case ActionHangup:
+		return "hangup"
 	}
 	return fmt.Sprintf("Action(%d)", int(a))
 }
 
+// valid reports whether a answers an incoming call (accept or decline).
 func (a Action) valid() bool { return a == ActionAccept || a == ActionDecline }
 
 // String returns "voip" or "fcm".
