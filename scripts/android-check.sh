@@ -172,7 +172,7 @@ while read -r c; do
 	check "manifest component $c is in the dex" grep -qx "${c//.//}" "$OUT/dex.classes"
 done < <(sed -n 's/^\(activity\|service\|receiver\)\( .*\)\{0,1\} name=\(com\.onecxi\.phone\.[A-Za-z0-9_]*\).*/\3/p' "$M")
 
-# The contract (shared-notes/android-bridge-contract.md): methods Go calls
+# The contract (docs/android-bridge.md): methods Go calls
 # with their JNI signatures, and the native methods Go implements.
 Bridge=com/onecxi/phone/OneCxiBridge
 while read -r name sig access; do
@@ -193,8 +193,8 @@ registeredNumber (Landroid/content/Context;)Ljava/lang/String; PUBLIC STATIC
 nativePermissionsResult (IZ)V STATIC NATIVE
 nativeFcmToken (ILjava/lang/String;Ljava/lang/String;)V STATIC NATIVE
 nativeTokenRefreshed (Ljava/lang/String;)V STATIC NATIVE
-nativeIncomingPush (Ljava/lang/String;)V STATIC NATIVE
-nativeCallAction (Ljava/lang/String;Ljava/lang/String;)V STATIC NATIVE
+nativeIncomingPush (Ljava/lang/String;)Z STATIC NATIVE
+nativeCallAction (Ljava/lang/String;Ljava/lang/String;)Z STATIC NATIVE
 EOF
 check "OneCxiBridge is public final" grep -Eq "^  Access flags      : 0x0011 \(PUBLIC FINAL\)" \
 	<(dexdump "$BUILD/classes.dex" 2>/dev/null | grep -A2 "Class descriptor  : 'L$Bridge;'")

@@ -21,7 +21,7 @@ import android.util.Log;
  * Java_com_onecxi_phone_OneCxiBridge_&lt;name&gt;.
  *
  * <p>The contract (names, JNI signatures, error kinds) is written down in
- * shared-notes/android-bridge-contract.md; keep both in step.
+ * docs/android-bridge.md; keep both in step.
  *
  * <p>Every method may be called from any thread: the ones that touch UI or
  * Android components that want the main thread hop to it. Methods that can
@@ -72,9 +72,9 @@ public final class OneCxiBridge {
 
     static native void nativeTokenRefreshed(String token);
 
-    static native void nativeIncomingPush(String dataJson);
+    static native boolean nativeIncomingPush(String dataJson);
 
-    static native void nativeCallAction(String callId, String action);
+    static native boolean nativeCallAction(String callId, String action);
 
     // ---- methods Go calls ----
 
@@ -329,8 +329,9 @@ public final class OneCxiBridge {
             return false;
         }
         try {
-            nativeIncomingPush(dataJson);
-            return true;
+            // false: Go runs but nothing in it takes pushes now (the SDK is
+            // not set up yet, or the app is quitting): ring from Java instead.
+            return nativeIncomingPush(dataJson);
         } catch (UnsatisfiedLinkError e) {
             Log.e(TAG, "nativeIncomingPush is not in the Go library", e);
             return false;
@@ -357,8 +358,9 @@ public final class OneCxiBridge {
         boolean delivered = false;
         if (goRunning(ctx)) {
             try {
-                nativeCallAction(callId, action);
-                delivered = true;
+                // false: nothing in Go takes answers now; store it as if Go
+                // were not running.
+                delivered = nativeCallAction(callId, action);
             } catch (UnsatisfiedLinkError e) {
                 Log.e(TAG, "nativeCallAction is not in the Go library", e);
             }
