@@ -66,6 +66,13 @@ var ErrInvalidConfig = errors.New("invalid config")
 type Config struct {
 	// Listen is the TCP address of ListenAndServe, host:port.
 	Listen string
+	// MetricsListen is the TCP address of the operations listener
+	// (Server.ServeMetrics: /metrics, /healthz, /readyz), host:port; empty
+	// (the default) serves no metrics. It is a separate address so that
+	// the metrics are not published wherever the call port is: keep it on
+	// loopback or a private network. onecxi-server needs WithMetrics for
+	// it (package server/metrics).
+	MetricsListen string
 	// TLSCert and TLSKey are PEM file paths; both or neither. With them the
 	// server speaks https and wss.
 	TLSCert, TLSKey string
@@ -136,19 +143,20 @@ type TrunkConfig struct {
 // configFile is Config as JSON spells it: durations are strings such as "1s"
 // so that an error can name the field that holds a bad one.
 type configFile struct {
-	Listen       string      `json:"listen"`
-	TLSCert      string      `json:"tlsCert"`
-	TLSKey       string      `json:"tlsKey"`
-	Environment  string      `json:"environment"`
-	RingTimeout  string      `json:"ringTimeout"`
-	MaxCalls     int         `json:"maxCalls"`
-	DrainTimeout *string     `json:"drainTimeout"`
-	ResumeGrace  *string     `json:"resumeGrace"`
-	Accounts     []Account   `json:"accounts"`
-	Trunk        trunkFile   `json:"trunk"`
-	DeviceDB     string      `json:"deviceDb"`
-	Push         push.Config `json:"push"`
-	Limits       limitsFile  `json:"limits"`
+	Listen        string      `json:"listen"`
+	MetricsListen string      `json:"metricsListen"`
+	TLSCert       string      `json:"tlsCert"`
+	TLSKey        string      `json:"tlsKey"`
+	Environment   string      `json:"environment"`
+	RingTimeout   string      `json:"ringTimeout"`
+	MaxCalls      int         `json:"maxCalls"`
+	DrainTimeout  *string     `json:"drainTimeout"`
+	ResumeGrace   *string     `json:"resumeGrace"`
+	Accounts      []Account   `json:"accounts"`
+	Trunk         trunkFile   `json:"trunk"`
+	DeviceDB      string      `json:"deviceDb"`
+	Push          push.Config `json:"push"`
+	Limits        limitsFile  `json:"limits"`
 }
 
 type trunkFile struct {
@@ -185,14 +193,15 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidConfig)
 	}
 	cfg := Config{
-		Listen:      f.Listen,
-		TLSCert:     f.TLSCert,
-		TLSKey:      f.TLSKey,
-		Environment: f.Environment,
-		MaxCalls:    f.MaxCalls,
-		DeviceDB:    f.DeviceDB,
-		Push:        f.Push,
-		Accounts:    f.Accounts,
+		Listen:        f.Listen,
+		MetricsListen: f.MetricsListen,
+		TLSCert:       f.TLSCert,
+		TLSKey:        f.TLSKey,
+		Environment:   f.Environment,
+		MaxCalls:      f.MaxCalls,
+		DeviceDB:      f.DeviceDB,
+		Push:          f.Push,
+		Accounts:      f.Accounts,
 		Trunk: TrunkConfig{
 			Type:        f.Trunk.Type,
 			AnswerDelay: DefaultAnswerDelay,
@@ -286,6 +295,11 @@ func (c Config) Validate() error {
 	if c.Listen != "" {
 		if err := CheckListenAddr(c.Listen); err != nil {
 			bad("listen: %v", err)
+		}
+	}
+	if c.MetricsListen != "" {
+		if err := CheckListenAddr(c.MetricsListen); err != nil {
+			bad("metricsListen: %v", err)
 		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
