@@ -143,20 +143,21 @@ type TrunkConfig struct {
 // configFile is Config as JSON spells it: durations are strings such as "1s"
 // so that an error can name the field that holds a bad one.
 type configFile struct {
-	Listen        string      `json:"listen"`
-	MetricsListen string      `json:"metricsListen"`
-	TLSCert       string      `json:"tlsCert"`
-	TLSKey        string      `json:"tlsKey"`
-	Environment   string      `json:"environment"`
-	RingTimeout   string      `json:"ringTimeout"`
-	MaxCalls      int         `json:"maxCalls"`
-	DrainTimeout  *string     `json:"drainTimeout"`
-	ResumeGrace   *string     `json:"resumeGrace"`
-	Accounts      []Account   `json:"accounts"`
-	Trunk         trunkFile   `json:"trunk"`
-	DeviceDB      string      `json:"deviceDb"`
-	Push          push.Config `json:"push"`
-	Limits        limitsFile  `json:"limits"`
+	Listen       string      `json:"listen"`
+	TLSCert      string      `json:"tlsCert"`
+	TLSKey       string      `json:"tlsKey"`
+	Environment  string      `json:"environment"`
+	RingTimeout  string      `json:"ringTimeout"`
+	MaxCalls     int         `json:"maxCalls"`
+	DrainTimeout *string     `json:"drainTimeout"`
+	ResumeGrace  *string     `json:"resumeGrace"`
+	Accounts     []Account   `json:"accounts"`
+	Trunk        trunkFile   `json:"trunk"`
+	DeviceDB     string      `json:"deviceDb"`
+	Push         push.Config `json:"push"`
+	Limits       limitsFile  `json:"limits"`
+
+	MetricsListen string `json:"metricsListen"`
 }
 
 type trunkFile struct {
@@ -193,15 +194,14 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidConfig)
 	}
 	cfg := Config{
-		Listen:        f.Listen,
-		MetricsListen: f.MetricsListen,
-		TLSCert:       f.TLSCert,
-		TLSKey:        f.TLSKey,
-		Environment:   f.Environment,
-		MaxCalls:      f.MaxCalls,
-		DeviceDB:      f.DeviceDB,
-		Push:          f.Push,
-		Accounts:      f.Accounts,
+		Listen:      f.Listen,
+		TLSCert:     f.TLSCert,
+		TLSKey:      f.TLSKey,
+		Environment: f.Environment,
+		MaxCalls:    f.MaxCalls,
+		DeviceDB:    f.DeviceDB,
+		Push:        f.Push,
+		Accounts:    f.Accounts,
 		Trunk: TrunkConfig{
 			Type:        f.Trunk.Type,
 			AnswerDelay: DefaultAnswerDelay,
@@ -210,6 +210,7 @@ func ParseConfig(data []byte) (Config, error) {
 			SIP:         f.Trunk.SIP,
 		},
 	}
+	cfg.MetricsListen = f.MetricsListen
 	var errs []error
 	if f.RingTimeout != "" {
 		d, err := time.ParseDuration(f.RingTimeout)
