@@ -128,7 +128,7 @@ func TestServerRestartedWithDrainKeepsALiveCallUntilItEnds(t *testing.T) {
 		}
 		return n == 2
 	}, waitEvent, 10*time.Millisecond, "B is told on its call and on its events connection")
-	resp, err := http.Get(e.url + wire.PathHealth)
+	resp, err := http.Get(e.url + wire.PathReady)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)

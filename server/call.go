@@ -49,8 +49,9 @@ type call struct {
 	// answeredAt is when the call connected: a resumable leg's silence is
 	// counted from then at the earliest (it does not ping while ringing).
 	answeredAt time.Time
-	state      callState
-	legs       [2]*leg // caller, callee (app calls, once answered)
+	state      callState // changed only by registry.setState
+	typ        callType  // for the call counters (ops.go)
+	legs       [2]*leg   // caller, callee (app calls, once answered)
 
 	// App calls: who rings, and what their push payload says.
 	callee      string
@@ -172,8 +173,10 @@ func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *ca
 		name:    l.callerName,
 		to:      m.To,
 		created: time.Now(),
-		state:   stateRinging,
+		typ:     typeOf(l, m.Kind),
 	}
+	r.setState(c, stateRinging)
+	r.stats.calls.started[c.typ].Add(1)
 	c.legs[sideCaller] = l
 	l.call, l.number, l.side = c, m.RegisteredNumber, sideCaller
 	st.inUse[l.number] = l
@@ -189,7 +192,7 @@ func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *ca
 
 // connectEndpoint answers a call whose far end is the server's own.
 func (r *registry) connectEndpoint(c *call) {
-	c.state = stateActive
+	r.setState(c, stateActive)
 	c.answeredAt = time.Now()
 	l := c.legs[sideCaller]
 	l.route.Store(&route{sink: c.ep, held: &c.held})
@@ -251,7 +254,7 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
 		r.reject(l, m, wire.CodeNumberInUse, "registered number "+m.RegisteredNumber+" is already in a call")
 		return
 	}
-	c.state = stateActive
+	r.setState(c, stateActive)
 	c.answeredAt = time.Now()
 	c.ringTimer.Stop()
 	c.legs[sideCallee] = l
@@ -425,7 +428,8 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		return
 	}
 	wasRinging := c.state == stateRinging
-	c.state = stateEnded
+	r.setState(c, stateEnded)
+	r.stats.calls.ended[c.typ][endReasonIndex(reason)].Add(1)
 	if c.ringTimer != nil {
 		c.ringTimer.Stop()
 	}

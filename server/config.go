@@ -66,6 +66,13 @@ var ErrInvalidConfig = errors.New("invalid config")
 type Config struct {
 	// Listen is the TCP address of ListenAndServe, host:port.
 	Listen string
+	// MetricsListen is the TCP address of the operations listener
+	// (Server.ServeMetrics: /metrics, /healthz, /readyz), host:port; empty
+	// (the default) serves no metrics. It is a separate address so that
+	// the metrics are not published wherever the call port is: keep it on
+	// loopback or a private network. onecxi-server needs WithMetrics for
+	// it (package server/metrics).
+	MetricsListen string
 	// TLSCert and TLSKey are PEM file paths; both or neither. With them the
 	// server speaks https and wss.
 	TLSCert, TLSKey string
@@ -149,6 +156,8 @@ type configFile struct {
 	DeviceDB     string      `json:"deviceDb"`
 	Push         push.Config `json:"push"`
 	Limits       limitsFile  `json:"limits"`
+
+	MetricsListen string `json:"metricsListen"`
 }
 
 type trunkFile struct {
@@ -201,6 +210,7 @@ func ParseConfig(data []byte) (Config, error) {
 			SIP:         f.Trunk.SIP,
 		},
 	}
+	cfg.MetricsListen = f.MetricsListen
 	var errs []error
 	if f.RingTimeout != "" {
 		d, err := time.ParseDuration(f.RingTimeout)
@@ -286,6 +296,11 @@ func (c Config) Validate() error {
 	if c.Listen != "" {
 		if err := CheckListenAddr(c.Listen); err != nil {
 			bad("listen: %v", err)
+		}
+	}
+	if c.MetricsListen != "" {
+		if err := CheckListenAddr(c.MetricsListen); err != nil {
+			bad("metricsListen: %v", err)
 		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	cfg, err := server.LoadConfig("config.example.json")
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:8471", cfg.Listen)
+	assert.Equal(t, "127.0.0.1:9471", cfg.MetricsListen)
 	assert.Equal(t, 45*time.Second, cfg.RingTimeout)
 	require.Len(t, cfg.Accounts, 1)
 	assert.Equal(t, map[string]string{"90000": "echo", "90050": "ivr", "90100": "app:1001"}, cfg.Accounts[0].DIDs)
@@ -31,10 +33,14 @@ func TestExampleConfigLoads(t *testing.T) {
 	prov, err := providers.Open(t.Context(), cfg, nil)
 	require.NoError(t, err)
 	defer prov.Close()
-	s, err := server.New(cfg, prov.Options()...)
+	s, err := server.New(cfg, append(prov.Options(), stubMetrics)...)
 	require.NoError(t, err)
 	require.NoError(t, s.Shutdown(t.Context()))
 }
+
+// stubMetrics stands in for package server/metrics, which onecxi-server
+// passes for metricsListen.
+var stubMetrics = server.WithMetrics(func(*server.Server) http.Handler { return http.NotFoundHandler() })
 
 func TestDemoConfig(t *testing.T) {
 	cfg, key := server.DemoConfig()
@@ -177,7 +183,7 @@ func FuzzLoadConfig(f *testing.F) {
 			prov, err := providers.Open(t.Context(), cfg, nil)
 			require.NoError(t, err)
 			defer prov.Close()
-			s, err := server.New(cfg, append(prov.Options(), server.WithLogger(testLogger()))...)
+			s, err := server.New(cfg, append(prov.Options(), server.WithLogger(testLogger()), stubMetrics)...)
 			require.NoError(t, err)
 			require.NoError(t, s.Shutdown(t.Context()))
 		}

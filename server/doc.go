@@ -35,6 +35,27 @@
 // and stop with [Server.Shutdown]. [DemoConfig] builds a ready-to-run local
 // setup.
 //
+// # Operations
+//
+// GET /healthz is liveness: 200 while the process answers, draining or not
+// (a liveness probe that failed during a drain would get the calls it lets
+// finish killed). GET /readyz is readiness ([Server.Ready]): 200 while the
+// server takes new calls, 503 shutting_down before it serves, while it
+// drains and once it shuts down; point load balancers and Kubernetes
+// readiness probes at it. Both are on the call listener without
+// credentials.
+//
+// [Server.Metrics] is a lock-free snapshot of the counters (calls by type
+// and state, started, ended by end reason from the fixed [EndReasons] set,
+// frames, push outcomes, WebSocket connections, drain state), with no
+// account, number or call ID in it. This package links no metrics library:
+// the phone embeds it. [WithMetrics] takes the /metrics handler (package
+// server/metrics: Prometheus) and [Server.ServeMetrics] (or
+// [Server.ListenMetrics] on Config.MetricsListen) serves it, with /healthz
+// and /readyz, on a separate operations listener, off by default: call
+// volumes are business data, so that address belongs on loopback or a
+// private network, never on the public call port.
+//
 // # Configuration
 //
 // [LoadConfig] reads JSON such as config.example.json; unknown fields are
@@ -42,6 +63,7 @@
 //
 //	{
 //	  "listen": "127.0.0.1:8471",          // host:port
+//	  "metricsListen": "",                  // operations listener (/metrics); "": off
 //	  "tlsCert": "", "tlsKey": "",          // both (https/wss) or neither
 //	  "environment": "DEVELOPMENT",         // or PRODUCTION; goes into push payloads
 //	  "ringTimeout": "45s",                 // app-to-app ringing

@@ -48,8 +48,8 @@ func ParseDrainTimeout(s string) (time.Duration, error) {
 //
 //   - every live call leg and every events connection is sent
 //     draining{ms}, ms being how long calls may still go on;
-//   - GET /healthz answers 503 shutting_down, so a load balancer stops
-//     sending traffic here;
+//   - GET /readyz answers 503 shutting_down, so a load balancer stops
+//     sending traffic here (GET /healthz, liveness, stays 200);
 //   - /v1/events upgrades and POST /v1/devices are refused 503
 //     shutting_down, and so are /v1/call upgrades once no app call is
 //     ringing; a start that is not the answer of a ringing app call gets
@@ -134,7 +134,7 @@ func (s *Server) drainGate(next http.Handler) http.Handler {
 
 func (s *Server) refusedWhileDraining(r *http.Request) bool {
 	switch r.URL.Path {
-	case wire.PathHealth, wire.PathEvents:
+	case wire.PathEvents:
 		return true
 	case wire.PathDevices:
 		return r.Method == http.MethodPost

@@ -83,7 +83,7 @@ func TestDrainKeepsALiveCallUntilItEnds(t *testing.T) {
 	ev := h.eventsFor("B-events", "acme", "1002")
 	idle := h.connect("idle", wire.PathCall, "acme") // upgraded before the drain, not started
 
-	resp, _ := h.request(http.MethodGet, wire.PathHealth, "")
+	resp, _ := h.request(http.MethodGet, wire.PathReady, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
 	drained := startDrain(h)
@@ -91,11 +91,14 @@ func TestDrainKeepsALiveCallUntilItEnds(t *testing.T) {
 	expectDraining(t, ev, server.DefaultDrainTimeout)
 	assert.True(t, h.srv.Draining())
 
-	// Health says so, and nothing new starts.
-	resp, herr := h.request(http.MethodGet, wire.PathHealth, "")
+	// Readiness says so (liveness does not: the process is well), and
+	// nothing new starts.
+	resp, herr := h.request(http.MethodGet, wire.PathReady, "")
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, wire.CodeShuttingDown, herr.Code)
 	assert.Contains(t, herr.Message, "draining")
+	resp, _ = h.request(http.MethodGet, wire.PathHealth, "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	h.refusedUpgrade(wire.PathCall)
 	h.refusedUpgrade(wire.PathEvents + "?" + wire.QueryRegisteredNumber + "=1003")
 	resp, herr = h.requestBody(http.MethodPost, wire.PathDevices, "acme",
@@ -243,7 +246,7 @@ func TestNoDrainChangesNothing(t *testing.T) {
 	a.expect(wire.TypeAnswered)
 	require.NoError(t, h.srv.Drain(t.Context()))
 	assert.False(t, h.srv.Draining())
-	resp, _ := h.request(http.MethodGet, wire.PathHealth, "")
+	resp, _ := h.request(http.MethodGet, wire.PathReady, "")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
 

@@ -21,6 +21,7 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(wire.PathHealth, allow(http.MethodGet, s.handleHealth))
+	mux.HandleFunc(wire.PathReady, allow(http.MethodGet, s.handleReady))
 	mux.HandleFunc(wire.PathAuthCheck, allow(http.MethodPost, s.authed(s.handleAuthCheck)))
 	mux.HandleFunc(wire.PathCall, allow(http.MethodGet, s.handleCall))
 	mux.HandleFunc(wire.PathEvents, allow(http.MethodGet, s.handleEvents))
@@ -84,13 +85,6 @@ func (s *Server) refuseIfShutting(w http.ResponseWriter) bool {
 	return false
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	if s.refuseIfShutting(w) {
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
 func (s *Server) handleAuthCheck(w http.ResponseWriter, r *http.Request, acct *account) {
 	writeJSON(w, http.StatusOK, wire.AuthCheckResponse{Account: acct.name, Protocol: wire.Version, Server: Name})
 }
@@ -129,6 +123,8 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
+	s.stats.callSockets.Add(1)
+	defer s.stats.callSockets.Add(-1)
 	s.serveCall(acct, ws, r.RemoteAddr, wire.HasFeature(r.Header, wire.FeatureResume))
 }
 

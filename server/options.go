@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/onecxi/phone/server/devices"
@@ -23,6 +24,7 @@ type options struct {
 	push         []push.Transport
 	startTimeout time.Duration
 	authClock    func() time.Time // nil: time.Now
+	metrics      func(*Server) http.Handler
 }
 
 func defaultOptions() options {
@@ -40,6 +42,9 @@ func (o options) check(cfg Config) error {
 	}
 	if cfg.DeviceDB != "" && o.devices == nil {
 		errs = append(errs, fmt.Errorf("deviceDb %s: open it (package server/providers) and pass it with WithDeviceStore", wire.QuotePath(cfg.DeviceDB)))
+	}
+	if cfg.MetricsListen != "" && o.metrics == nil {
+		errs = append(errs, errors.New("metricsListen: no metrics handler was passed with WithMetrics (package server/metrics builds it)"))
 	}
 	kinds := map[string]bool{}
 	for _, t := range o.push {

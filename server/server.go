@@ -42,6 +42,7 @@ type Server struct {
 	upgrader   websocket.Upgrader
 	http       *http.Server
 	handler    http.Handler
+	opsHTTP    *http.Server // the operations listener (ServeMetrics)
 	reg        *registry
 	goes       tracker
 	stats      *counters
@@ -52,6 +53,7 @@ type Server struct {
 	cancelBase context.CancelFunc
 	stopReg    context.CancelFunc
 
+	serving      atomic.Bool   // Serve has begun, or Handler was taken (Ready)
 	draining     atomic.Bool   // Drain has begun: new work is refused (drain.go)
 	stopping     chan struct{} // closed when Shutdown begins: a Drain returns
 	shutting     atomic.Bool
@@ -66,6 +68,8 @@ type counters struct {
 	callLegs                     atomic.Int64 // live /v1/call connections
 	framesRelayed, framesDropped atomic.Uint64
 	framesMalformed              atomic.Uint64
+	callSockets                  atomic.Int64 // live /v1/call WebSockets
+	calls                        callCounters // by type and state (ops.go)
 }
 
 // New validates cfg and returns a server ready to serve. Its registry
@@ -168,12 +172,22 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		TLSConfig:         s.tls,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	var metrics http.Handler
+	if o.metrics != nil {
+		metrics = o.metrics(s)
+	}
+	s.opsHTTP = s.newOpsHTTP(metrics)
+	s.opsHTTP.ErrorLog = s.http.ErrorLog
 	return s, nil
 }
 
 // Handler returns the server's HTTP handler (all endpoints of PROTOCOL.md),
-// for use with a caller-managed http.Server or httptest.
-func (s *Server) Handler() http.Handler { return s.handler }
+// for use with a caller-managed http.Server or httptest. The caller serves
+// it, so from this call on the server counts as serving (Ready, /readyz).
+func (s *Server) Handler() http.Handler {
+	s.serving.Store(true)
+	return s.handler
+}
 
 // Serve accepts connections on ln until Shutdown, or until ctx ends, which
 // drains the server (Drain: live calls go on for up to the configured
@@ -193,6 +207,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "environment", s.cfg.Environment)
 	errc := make(chan error, 1)
+	s.serving.Store(true)
 	go func() { errc <- s.http.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -246,6 +261,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.reg.done
 		if err := s.push.Stop(ctx); err != nil {
 			errs = append(errs, err)
+		}
+		// Last, so a scrape can see the shutdown through.
+		if err := s.opsHTTP.Shutdown(ctx); err != nil {
+			_ = s.opsHTTP.Close()
+			errs = append(errs, fmt.Errorf("stop metrics http: %w", err))
 		}
 		s.shutdownErr = errors.Join(errs...)
 	})

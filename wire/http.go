@@ -16,7 +16,11 @@ const Subprotocol = "onecxi.v1"
 
 // HTTP paths served by a OneCxi call server.
 const (
+	// PathHealth is liveness (200 while the process answers), PathReady
+	// readiness (200 while the server takes new calls; 503 shutting_down
+	// while it drains or shuts down).
 	PathHealth    = "/healthz"
+	PathReady     = "/readyz"
 	PathAuthCheck = "/v1/auth/check"
 	PathCall      = "/v1/call"
 	PathEvents    = "/v1/events"

@@ -97,9 +97,9 @@ func (s *drainServer) running() bool {
 	}
 }
 
-func (s *drainServer) health() (int, wire.HTTPError) {
+func (s *drainServer) get(path string) (int, wire.HTTPError) {
 	s.t.Helper()
-	resp, err := http.Get(s.url + wire.PathHealth)
+	resp, err := http.Get(s.url + path)
 	require.NoError(s.t, err)
 	defer resp.Body.Close()
 	var e wire.HTTPError
@@ -244,9 +244,11 @@ func TestSIGTERMKeepsALiveCallUntilItEnds(t *testing.T) {
 	s.signal()
 	d := c.expect(wire.TypeDraining)
 	assert.InDelta(t, server.DefaultDrainTimeout.Milliseconds(), d.MS, 1000)
-	status, e := s.health()
+	status, e := s.get(wire.PathReady)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, wire.CodeShuttingDown, e.Code)
+	status, _ = s.get(wire.PathHealth)
+	assert.Equal(t, http.StatusOK, status, "liveness stays 200 during the drain")
 
 	// A second of audio after the notice still comes back.
 	after := c.received()

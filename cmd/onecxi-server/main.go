@@ -3,6 +3,7 @@
 //	onecxi-server [-config file.json] [-listen host:port] [-tls-cert f -tls-key f]
 //	              [-log-level debug|info|warn|error] [-ring-timeout 45s]
 //	              [-device-db devices.db] [-drain-timeout 30s] [-resume-grace 30s]
+//	              [-metrics-listen 127.0.0.1:9471]
 //	onecxi-server gen-key      print a new API key and its hash
 //	onecxi-server hash-key     read an API key on stdin, print its hash
 //	onecxi-server test-push -config f -account a -number n [-ring 5s]
@@ -13,6 +14,13 @@
 // SIGINT or SIGTERM drain it (no new calls; live calls go on for up to
 // -drain-timeout) and then shut it down gracefully; a second signal ends the
 // calls still up at once, and a third kills the process.
+//
+// -metrics-listen (or the configuration's metricsListen) opens a second,
+// plain-HTTP listener for operators: GET /metrics in the Prometheus text
+// format (package server/metrics), /healthz (liveness) and /readyz
+// (readiness: 503 while draining). It is off by default and belongs on
+// loopback or a private network. /healthz and /readyz are also on the call
+// listener; /metrics never is.
 package main
 
 import (

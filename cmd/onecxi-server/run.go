@@ -14,6 +14,7 @@ import (
 
 	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/metrics"
 	"github.com/onecxi/phone/server/providers"
 	"github.com/onecxi/phone/wire"
 )
@@ -69,6 +70,7 @@ flags:
 		logLevel    = fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
 		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
+		metricsAddr = fs.String("metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this `address` host:port, overriding the configuration's metricsListen (default: off; keep it private, e.g. 127.0.0.1:9471)")
 		drain       *time.Duration
 		resumeGrace *time.Duration
 	)
@@ -132,6 +134,13 @@ flags:
 	if *deviceDB != "" {
 		cfg.DeviceDB = *deviceDB
 	}
+	if *metricsAddr != "" {
+		if err := server.CheckListenAddr(*metricsAddr); err != nil {
+			fmt.Fprintf(stderr, "onecxi-server: -metrics-listen: %v\n", err)
+			return exitUsage
+		}
+		cfg.MetricsListen = *metricsAddr
+	}
 	if drain != nil {
 		cfg.DrainTimeout = *drain
 	}
@@ -148,7 +157,7 @@ flags:
 			log.Error("closing", "err", err)
 		}
 	}()
-	opts := append([]server.Option{server.WithLogger(log)}, prov.Options()...)
+	opts := append([]server.Option{server.WithLogger(log), server.WithMetrics(metrics.Handler)}, prov.Options()...)
 	gw, code := sipGateway(ctx, cfg, log, stderr)
 	if code != exitOK {
 		return code
@@ -166,6 +175,12 @@ flags:
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "onecxi-server: listen: %v\n", err)
+		_ = srv.Shutdown(context.Background())
+		return exitFailure
+	}
+	if _, err := srv.ListenMetrics(ctx); err != nil {
+		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
+		_ = ln.Close()
 		_ = srv.Shutdown(context.Background())
 		return exitFailure
 	}

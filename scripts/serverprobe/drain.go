@@ -88,7 +88,7 @@ func drainTimesOut(s *session) error {
 
 // drainCall starts an echo call and sends the server SIGTERM: it returns
 // the call, its tone streamer and when the signal went, once the drain's
-// signs (draining{ms}, /healthz 503, refused upgrades) were seen.
+// signs (draining{ms}, /readyz 503, refused upgrades) were seen.
 func (s *session) drainCall(timeout time.Duration) (*call, *streamer, time.Time, error) {
 	c, st, _, err := s.echoCall(false)
 	if err != nil {

@@ -10,12 +10,12 @@
 // (run it from inside the repository). Each scenario starts its own server
 // on 127.0.0.1 with a free port (-listen 127.0.0.1:0 and the demo
 // configuration, whose URL and API key the server prints on stdout), waits
-// for /healthz 200 and calls the echo DID 90000 with a 440 Hz tone, 20 ms
+// for /readyz 200 and calls the echo DID 90000 with a 440 Hz tone, 20 ms
 // frames at real-time pace:
 //
 //   - drain: SIGTERM during the call; the call is told draining{ms},
-//     /healthz and new /v1/call upgrades get 503, the echo goes on, and the
-//     server exits once the client hangs up.
+//     /readyz and new /v1/call upgrades get 503 (/healthz stays 200), the
+//     echo goes on, and the server exits once the client hangs up.
 //   - cut: as drain, but a second SIGTERM 3 s in ends the call with
 //     end{reason:"shutdown"} and the process exits.
 //   - timeout: the server runs with -drain-timeout 2s and the call stays up

@@ -29,7 +29,7 @@ func TestScenariosAgainstTheBuiltServer(t *testing.T) {
 	}
 	// What each scenario's timeline must show, besides succeeding.
 	want := map[string][]string{
-		"drain": {`call receives {"type":"draining","ms":29`, `/healthz 503 {"code":"shutting_down"`,
+		"drain": {`call receives {"type":"draining","ms":29`, `/readyz 503 {"code":"shutting_down"`, "/healthz 200 (live)",
 			"a new /v1/call upgrade: 503 shutting_down", "the echo goes on", "server: drained: all calls finished",
 			"the server closes the call's socket: 1000", "the process exits: exit code 0"},
 		"cut": {"a second SIGTERM", "server: drain cut short by shutdown",

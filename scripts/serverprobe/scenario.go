@@ -73,7 +73,7 @@ func runScenario(ctx context.Context, bin string, cfg config, s scenario, out io
 		return err
 	}
 	defer srv.stop()
-	fmt.Fprintf(out, "server: pid %d at %s, /healthz 200 %s after the start; times below are from the client's start\n",
+	fmt.Fprintf(out, "server: pid %d at %s, /readyz 200 %s after the start; times below are from the client's start\n",
 		srv.cmd.Process.Pid, srv.ep.base, ms(srv.readyAt.Sub(srv.started)))
 	ss := &session{ctx: ctx, cfg: cfg, srv: srv, tl: newTimeline(out)}
 	srv.log.follow(ss.tl.server)
@@ -98,7 +98,7 @@ func (s *session) sleep(d time.Duration) error {
 
 // echoCall places an inbound call to the echo DID (naming the resume
 // feature if resume), streams the tone, and checks that the echo is the
-// tone and /healthz says 200. For a resuming call it also returns the
+// tone and /readyz says 200. For a resuming call it also returns the
 // resumable message, which must come before answered.
 func (s *session) echoCall(resume bool) (*call, *streamer, received, error) {
 	var tok received
@@ -134,12 +134,12 @@ func (s *session) echoCall(resume bool) (*call, *streamer, received, error) {
 		st.stop()
 		return fail(err)
 	}
-	code, _, err := s.srv.ep.health()
+	code, _, err := s.srv.ep.get(wire.PathReady)
 	if err != nil || code != http.StatusOK {
 		st.stop()
-		return fail(fmt.Errorf("/healthz during the call: %d %v", code, err))
+		return fail(fmt.Errorf("/readyz during the call: %d %v", code, err))
 	}
-	s.tl.at(at, "%d Hz echoed back (share %.2f); /healthz 200", toneFreq, share)
+	s.tl.at(at, "%d Hz echoed back (share %.2f); /readyz 200", toneFreq, share)
 	return c, st, tok, nil
 }
 
@@ -154,8 +154,8 @@ func (s *session) sigterm(what string) (time.Time, error) {
 }
 
 // drainSigns checks what a client sees when the drain begins: draining{ms}
-// on its call (ms about want), /healthz 503 shutting_down, and a new
-// /v1/call upgrade refused 503.
+// on its call (ms about want), /readyz 503 shutting_down while /healthz
+// stays 200, and a new /v1/call upgrade refused 503.
 func (s *session) drainSigns(c *call, sig time.Time, want time.Duration) error {
 	m, err := c.expect(wire.TypeDraining)
 	if err != nil {
@@ -167,20 +167,25 @@ func (s *session) drainSigns(c *call, sig time.Time, want time.Duration) error {
 	}
 	deadline := time.Now().Add(waitMsg)
 	for {
-		code, body, err := s.srv.ep.health()
+		code, body, err := s.srv.ep.get(wire.PathReady)
 		at := time.Now()
 		if err != nil {
-			return fmt.Errorf("/healthz during the drain: %w", err)
+			return fmt.Errorf("/readyz during the drain: %w", err)
 		}
 		if code == http.StatusServiceUnavailable {
 			if body.Code != wire.CodeShuttingDown {
-				return fmt.Errorf("/healthz 503 with code %q, want %q", body.Code, wire.CodeShuttingDown)
+				return fmt.Errorf("/readyz 503 with code %q, want %q", body.Code, wire.CodeShuttingDown)
 			}
-			s.tl.at(at, "/healthz %d {\"code\":%q,\"message\":%q}", code, body.Code, body.Message)
+			s.tl.at(at, "/readyz %d {\"code\":%q,\"message\":%q}", code, body.Code, body.Message)
+			hc, _, err := s.srv.ep.get(wire.PathHealth)
+			if err != nil || hc != http.StatusOK {
+				return fmt.Errorf("/healthz during the drain: %d %v, want 200", hc, err)
+			}
+			s.tl.at(time.Now(), "/healthz %d (live)", hc)
 			break
 		}
 		if at.After(deadline) {
-			return fmt.Errorf("/healthz still %d %v after the draining message", code, waitMsg)
+			return fmt.Errorf("/readyz still %d %v after the draining message", code, waitMsg)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -21,7 +21,7 @@ import (
 
 // Bounds on the server process.
 const (
-	waitReady = 15 * time.Second // from exec to /healthz 200
+	waitReady = 15 * time.Second // from exec to /readyz 200
 	waitExit  = 10 * time.Second // from the moment it should exit
 )
 
@@ -47,7 +47,7 @@ type serverProc struct {
 	ep      endpoint // its URL and the demo credentials
 	log     *serverLog
 	started time.Time
-	readyAt time.Time // /healthz first answered 200
+	readyAt time.Time // /readyz first answered 200
 
 	exited   chan struct{} // closed once the process has exited
 	exitAt   time.Time
@@ -57,7 +57,7 @@ type serverProc struct {
 
 // startServer runs bin with the demo configuration on 127.0.0.1 with a port
 // the kernel picks, reads the URL and the API key it prints, and waits for
-// /healthz 200.
+// /readyz 200.
 func startServer(ctx context.Context, bin string, args ...string) (*serverProc, error) {
 	s := &serverProc{log: newServerLog(), exited: make(chan struct{})}
 	demo := newDemoReader()
@@ -90,16 +90,16 @@ func startServer(ctx context.Context, bin string, args ...string) (*serverProc, 
 	}
 	deadline := time.Now().Add(waitReady)
 	for {
-		if code, _, err := s.ep.health(); err == nil && code == http.StatusOK {
+		if code, _, err := s.ep.get(wire.PathReady); err == nil && code == http.StatusOK {
 			s.readyAt = time.Now()
 			return s, nil
 		}
 		if time.Now().After(deadline) {
-			return fail(fmt.Errorf("/healthz did not answer 200 within %v", waitReady))
+			return fail(fmt.Errorf("/readyz did not answer 200 within %v", waitReady))
 		}
 		select {
 		case <-s.exited:
-			return fail(fmt.Errorf("onecxi-server exited (%s) before /healthz answered 200", s.exitStatus()))
+			return fail(fmt.Errorf("onecxi-server exited (%s) before /readyz answered 200", s.exitStatus()))
 		case <-ctx.Done():
 			return fail(ctx.Err())
 		case <-time.After(10 * time.Millisecond):
@@ -326,10 +326,11 @@ func (s *serverLog) text() string {
 	return b.String()
 }
 
-// health asks GET /healthz and returns the status and the error body.
-func (e endpoint) health() (int, wire.HTTPError, error) {
+// get asks GET path (wire.PathHealth, wire.PathReady) and returns the
+// status and the error body.
+func (e endpoint) get(path string) (int, wire.HTTPError, error) {
 	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get(e.base + wire.PathHealth)
+	resp, err := c.Get(e.base + path)
 	if err != nil {
 		return 0, wire.HTTPError{}, err
 	}
@@ -338,7 +339,7 @@ func (e endpoint) health() (int, wire.HTTPError, error) {
 	var he wire.HTTPError
 	if resp.StatusCode != http.StatusOK {
 		if err := jsonDecode(body, &he); err != nil {
-			return resp.StatusCode, he, fmt.Errorf("/healthz %d with a body that is not an error object: %q", resp.StatusCode, body)
+			return resp.StatusCode, he, fmt.Errorf("%s %d with a body that is not an error object: %q", path, resp.StatusCode, body)
 		}
 	}
 	return resp.StatusCode, he, nil

@@ -57,9 +57,12 @@ type job struct {
 	attempt int
 }
 
-// Stats are the push deliverer's counters.
+// Stats are the push deliverer's counters. Each push ends as one of Sent,
+// Rejected (also: retried until given up), Dead (the provider says the token
+// is gone) or Dropped (the queue was full); Retried counts retries
+// scheduled, Pruned the device records forgotten for dead tokens.
 type Stats struct {
-	Sent, Retried, Rejected, Pruned, Dropped uint64
+	Sent, Retried, Rejected, Pruned, Dropped, Dead uint64
 }
 
 // Pusher delivers pushes from bounded queues on a few worker goroutines, so
@@ -83,7 +86,7 @@ type Pusher struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	sent, retried, rejected, pruned, dropped atomic.Uint64
+	sent, retried, rejected, pruned, dropped, dead atomic.Uint64
 }
 
 // New starts a pusher delivering through ts (one per token kind) and
@@ -223,6 +226,7 @@ func (p *Pusher) deliver(j job) {
 		p.sent.Add(1)
 		log.Debug("push sent", "attempt", j.attempt+1)
 	case Dead:
+		p.dead.Add(1)
 		log.Info("push token is no longer valid; device removed", "reason", err)
 	case Retry:
 		if j.attempt+1 >= attempts || p.ctx.Err() != nil {
@@ -263,7 +267,7 @@ func (p *Pusher) Stats() Stats {
 		return Stats{}
 	}
 	return Stats{Sent: p.sent.Load(), Retried: p.retried.Load(), Rejected: p.rejected.Load(),
-		Pruned: p.pruned.Load(), Dropped: p.dropped.Load()}
+		Pruned: p.pruned.Load(), Dropped: p.dropped.Load(), Dead: p.dead.Load()}
 }
 
 // Stop ends the workers, bounded by ctx; queued pushes are abandoned.
