@@ -60,9 +60,8 @@ func ParseURL(s string) (kind, dsn string, err error) {
 		if path == "" {
 			return "", "", fmt.Errorf("%w: sqlite: needs a file path (sqlite:/var/lib/onecxi/server.db)", ErrBadURL)
 		}
-		if strings.ContainsAny(path, "?#") {
-			return "", "", fmt.Errorf("%w: sqlite file path %s has ? or #", ErrBadURL, wire.QuotePath(path))
-		}
+		// A URI filename: what would end the path is escaped.
+		path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 		return SQLite, "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", nil
 	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
 		if _, err := url.Parse(s); err != nil {

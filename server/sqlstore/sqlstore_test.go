@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -97,6 +98,17 @@ func rawDB(t *testing.T, url string) *sql.DB {
 	return db
 }
 
+func TestSQLiteFileNamesAreFileNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"a#b.db", "a?b.db", "a%20b.db"} {
+		db := open(t, "sqlite:"+filepath.Join(dir, name))
+		require.NoError(t, db.Close())
+		_, err := os.Stat(filepath.Join(dir, name))
+		assert.NoError(t, err, "the file is called %s", name)
+	}
+}
+
 func TestParseURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -106,7 +118,6 @@ func TestParseURL(t *testing.T) {
 		{"postgres://u:p@db/onecxi", sqlstore.Postgres, ""},
 		{"postgresql://db/onecxi?sslmode=require", sqlstore.Postgres, ""},
 		{"sqlite:", "", "needs a file path"},
-		{"sqlite:/x.db?mode=ro", "", "has ? or #"},
 		{"mysql://u:secretpassword@db/x", "", "is not sqlite:<file> or postgres://"},
 		{"/var/lib/x.db", "", "is not sqlite:<file>"},
 	}
