@@ -96,7 +96,8 @@ type Config struct {
 	// Trunk carries outbound calls.
 	Trunk TrunkConfig
 	// DeviceDB is the SQLite file of the device registry; empty keeps
-	// registrations in memory only. Package server/providers opens it.
+	// registrations in the Database if there is one, else in memory only.
+	// Package server/providers opens it.
 	DeviceDB string
 	// Database is where accounts, API key hashes and call detail records
 	// live: "sqlite:<file>" or a "postgres://…" URL (package

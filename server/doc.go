@@ -78,7 +78,8 @@
 //	  "database": "sqlite:/var/lib/onecxi/server.db", // accounts, keys, call records;
 //	                                        // or "postgres://user:pw@host/db"; "": in memory, no records
 //	  "nodeId": "call-1",                   // this server in call records; default: host name
-//	  "deviceDb": "devices.db",             // the device registry's SQLite file; "": in memory
+//	  "deviceDb": "devices.db",             // the device registry's own SQLite file;
+//	                                        // "": in the database if any, else in memory
 //	  "accounts": [{                        // at least one, unless the database holds them
 //	    "name": "acme",                     // X-OneCxi-Account
 //	    "apiKeyHashes": ["sha256:<64 hex>"],  // onecxi-server gen-key / hash-key

@@ -1,7 +1,7 @@
 // Package providers opens what a server configuration names beyond the
 // server's core: the database of accounts and call detail records
-// (database: SQLite or PostgreSQL, package server/sqlstore), the SQLite
-// device registry (deviceDb) and the APNs and FCM push transports (push).
+// (database: SQLite or PostgreSQL, package server/sqlstore), the device
+// registry (its own SQLite file, deviceDb, or else the database) and the APNs and FCM push transports (push).
 // The standalone server (cmd/onecxi-server) uses it; the phone's embedded
 // demo server does not, so the phone links no SQL driver, no APNs client
 // and no Google API client.
@@ -28,9 +28,11 @@ const openTimeout = 10 * time.Second
 
 // Set is what Open opened.
 type Set struct {
-	// Devices is the SQLite device store of cfg.DeviceDB; nil without one
-	// (the server then keeps registrations in memory).
-	Devices devices.Store
+	// Devices is the device store: the SQLite file of cfg.DeviceDB, else
+	// the database of cfg.Database; nil without either (the server then
+	// keeps registrations in memory).
+	Devices    devices.Store
+	ownDevices bool // Devices is a file of its own, closed by Close
 	// DB is the database of cfg.Database (accounts and call detail
 	// records); nil without one (the server then keeps accounts in memory
 	// and no records).
@@ -69,13 +71,19 @@ func Open(ctx context.Context, cfg server.Config, hc *http.Client) (*Set, error)
 		}
 		set.DB = db
 	}
-	if cfg.DeviceDB != "" {
+	switch {
+	case cfg.DeviceDB != "":
 		ds, err := sqlite.Open(ctx, cfg.DeviceDB)
 		if err != nil {
 			_ = set.Close()
 			return nil, err
 		}
 		set.Devices = ds
+		set.ownDevices = true
+	case set.DB != nil:
+		// No file of its own: the registry lives in the shared database,
+		// so every node rings the same devices.
+		set.Devices = set.DB.Devices()
 	}
 	return set, nil
 }
@@ -104,7 +112,7 @@ func (s *Set) Close() error {
 			errs = append(errs, fmt.Errorf("close database: %w", err))
 		}
 	}
-	if s.Devices != nil {
+	if s.Devices != nil && s.ownDevices {
 		if err := s.Devices.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close device registry: %w", err))
 		}

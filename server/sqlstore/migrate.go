@@ -55,6 +55,19 @@ CREATE TABLE call_records (
 );
 CREATE INDEX call_records_by_start ON call_records (started);
 CREATE INDEX call_records_by_account ON call_records (account, started)`},
+	{2, "device registry", `
+CREATE TABLE devices (
+	account    TEXT NOT NULL,
+	device_id  TEXT NOT NULL,
+	number     TEXT NOT NULL,
+	platform   TEXT NOT NULL,
+	voip_token TEXT NOT NULL DEFAULT '',
+	fcm_token  TEXT NOT NULL DEFAULT '',
+	created    BIGINT NOT NULL,
+	updated    BIGINT NOT NULL,
+	PRIMARY KEY (account, device_id)
+);
+CREATE INDEX devices_by_number ON devices (account, number)`},
 }
 
 // pgMigrationLock is the advisory lock that keeps two PostgreSQL nodes

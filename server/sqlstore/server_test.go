@@ -33,7 +33,7 @@ func TestServerOnTheDatabase(t *testing.T) {
 					DIDs: map[string]string{"90000": "echo"}}}}
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			srv, url := servertest.StartServer(t, cfg, server.WithLogger(log),
-				server.WithAccountStore(db.Accounts()), server.WithCallRecords(db.Calls()))
+				server.WithAccountStore(db.Accounts()), server.WithCallRecords(db.Calls()), server.WithDeviceStore(db.Devices()))
 
 			check := func(account, key string) int {
 				req, err := http.NewRequest(http.MethodPost, url+wire.PathAuthCheck, nil)
@@ -59,6 +59,22 @@ func TestServerOnTheDatabase(t *testing.T) {
 			key = server.GenerateKey()
 			_, err = db.Accounts().AddKey(ctx, "acme", sha256.Sum256([]byte(key)))
 			require.NoError(t, err)
+
+			// A device registered through the server is in the database.
+			req, err := http.NewRequest(http.MethodPost, url+wire.PathDevices,
+				strings.NewReader(`{"deviceId":"desk-1","registeredNumber":"1001","platform":"desktop"}`))
+			require.NoError(t, err)
+			wire.SetCredentials(req.Header, "acme", key)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Less(t, resp.StatusCode, 300)
+			devs, err := db.Devices().ByNumber(ctx, "acme", "1001")
+			require.NoError(t, err)
+			require.Len(t, devs, 1)
+			assert.Equal(t, "desk-1", devs[0].DeviceID)
+
 			callID := echoCall(t, url, "acme", key)
 			require.NoError(t, srv.Shutdown(ctx), "shutdown writes what is queued")
 			recs, err := db.Calls().List(ctx, cdr.Query{Account: "acme"})

@@ -43,7 +43,7 @@ var ErrBadURL = errors.New("bad database URL")
 // newer binary: this one would misread it.
 var ErrSchemaTooNew = errors.New("database schema is newer than this server knows")
 
-// DB is an open database: its Accounts and Calls stores share it. Close
+// DB is an open database: its Accounts, Calls and Devices stores share it. Close
 // it (not them) when done.
 type DB struct {
 	db      *sql.DB

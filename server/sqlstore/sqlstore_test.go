@@ -14,6 +14,8 @@ import (
 	"github.com/onecxi/phone/server/accounts/accountstest"
 	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/server/cdr/cdrtest"
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/devices/devicestest"
 	"github.com/onecxi/phone/server/sqlstore"
 )
 
@@ -39,6 +41,14 @@ func TestAccounts(t *testing.T) {
 	for _, d := range databases {
 		t.Run(d.name, func(t *testing.T) {
 			accountstest.Run(t, func(t *testing.T) accounts.Store { return open(t, d.url(t)).Accounts() })
+		})
+	}
+}
+
+func TestDevices(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			devicestest.Run(t, func(t *testing.T) devices.Store { return open(t, d.url(t)).Devices() })
 		})
 	}
 }
@@ -73,6 +83,19 @@ func TestMigrations(t *testing.T) {
 			var n int
 			require.NoError(t, raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
 			assert.Equal(t, sqlstore.SchemaVersion(), n)
+
+			// A database one migration behind gets that one only.
+			_, err = raw.ExecContext(ctx, `DROP TABLE devices`)
+			require.NoError(t, err)
+			_, err = raw.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 2`)
+			require.NoError(t, err)
+			db = open(t, url)
+			assert.Equal(t, sqlstore.SchemaVersion(), db.Version())
+			_, _, err = db.Accounts().Lookup(ctx, "acme")
+			require.NoError(t, err, "migration 1 did not run again")
+			_, err = db.Devices().ByNumber(ctx, "acme", "100")
+			require.NoError(t, err, "migration 2 ran")
+			require.NoError(t, db.Close())
 
 			// A newer binary's schema is refused, clearly.
 			_, err = raw.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, 'from the future', 0)`,
