@@ -154,6 +154,7 @@ func TestCallDetailRecords(t *testing.T) {
 		got, _ = recs.List(context.Background(), cdr.Query{})
 		return len(got) == 3
 	}, waitMsg, tick, "written by the writer goroutine")
+	assert.Equal(t, cdr.WriterStats{Written: 3}, h.srv.CallRecordStats())
 	byID := map[string]cdr.Record{}
 	for _, r := range got {
 		byID[r.CallID] = r

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +58,34 @@ func TestWriterNeverBlocksAndCountsDrops(t *testing.T) {
 	assert.Len(t, got, accepted, "what was queued is written at Close")
 	assert.Equal(t, uint64(accepted), w.Stats().Written)
 	assert.False(t, w.Record(cdr.Record{}), "closed: dropped, no panic")
+}
+
+func TestWriterLogsDropsSampled(t *testing.T) {
+	t.Parallel()
+	st := &blocked{release: make(chan struct{})}
+	var logged strings.Builder
+	var mu sync.Mutex
+	w := cdr.NewWriter(st, slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil)), 1)
+	for range 1000 {
+		w.Record(cdr.Record{})
+	}
+	close(st.release)
+	require.NoError(t, w.Close(context.Background()))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 1, strings.Count(logged.String(), "call detail record dropped"), "one line for a burst of drops")
+	assert.Greater(t, w.Stats().Dropped, uint64(900))
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func TestWriterCountsFailures(t *testing.T) {
