@@ -35,6 +35,9 @@ func (e *InputError) Error() string {
 	return fmt.Sprintf("%s %s: %s", e.Arg, wire.Quote(e.Value), e.Reason)
 }
 
+// openTimeout bounds opening (and migrating) the database.
+const openTimeout = 30 * time.Second
+
 // dbFlags are the flags that name the database a subcommand works on.
 type dbFlags struct {
 	config, database *string
@@ -63,7 +66,9 @@ func (f dbFlags) open(ctx context.Context, stderr io.Writer) (*sqlstore.DB, erro
 	if cfg.Database == "" {
 		return nil, errors.New("no database: give -database sqlite:<file> or postgres://…, or a -config with a database")
 	}
-	db, err := sqlstore.Open(ctx, cfg.Database)
+	octx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	db, err := sqlstore.Open(octx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}

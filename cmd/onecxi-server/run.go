@@ -143,6 +143,12 @@ flags:
 		cfg.DeviceDB = *deviceDB
 	}
 	if *database != "" {
+		if demoKey != "" {
+			// Every demo start makes a new key: in a database the old ones
+			// would all stay live.
+			fmt.Fprintln(stderr, "onecxi-server: -database needs a -config: the demo configuration makes a new API key at every start")
+			return exitUsage
+		}
 		cfg.Database = *database
 	}
 	if *nodeID != "" {
