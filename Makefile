@@ -52,13 +52,17 @@ WINDOWS_CFLAGS  ?= -O2 -g -Wno-stringop-overflow
 DEB_PACKAGES := gcc pkg-config libgl1-mesa-dev xorg-dev libasound2-dev xvfb xauth
 # make test: baresip, the real SIP peer of the SIP gateway's tests (its core
 # package has the headless ausine, aufile, sndfile and g711 modules), and
-# Kamailio, the registrar/proxy the gateway's PBX tests put between them.
-DEB_PACKAGES_TEST := baresip-core kamailio
+# Kamailio, the registrar/proxy the gateway's PBX tests put between them;
+# PostgreSQL, whose server binaries server/sqlstore's tests run a private
+# cluster of (temporary directory, private port, as the postgres user).
+DEB_PACKAGES_TEST := baresip-core kamailio postgresql
 # Debian's kamailio package enables and starts a system-wide SIP proxy where
 # systemd runs. The tests start private instances, so when `make test` is the
 # one installing it (it was not installed when make started) that service is
 # stopped and disabled again.
 KAMAILIO_WAS_INSTALLED := $(shell dpkg-query -W -f='$${Status}' kamailio 2>/dev/null | grep -c 'ok installed')
+# Likewise Debian's postgresql package starts a system-wide cluster.
+POSTGRESQL_WAS_INSTALLED := $(shell dpkg-query -W -f='$${Status}' postgresql 2>/dev/null | grep -c 'ok installed')
 # make build-windows: the mingw-w64 cross compiler.
 DEB_PACKAGES_WINDOWS := gcc-mingw-w64-x86-64
 # make package: xz for the tarball.
@@ -148,6 +152,12 @@ ifneq ($(KAMAILIO_WAS_INSTALLED),1)
 	@if [ -d /run/systemd/system ] && systemctl is-enabled --quiet kamailio 2>/dev/null; then \
 	  echo "test: kamailio was just installed for the tests; stopping and disabling its system service"; \
 	  systemctl disable --now kamailio; \
+	fi
+endif
+ifneq ($(POSTGRESQL_WAS_INSTALLED),1)
+	@if [ -d /run/systemd/system ] && systemctl is-enabled --quiet postgresql 2>/dev/null; then \
+	  echo "test: postgresql was just installed for the tests; stopping and disabling its system service"; \
+	  systemctl disable --now postgresql; \
 	fi
 endif
 	$(GO) vet ./...

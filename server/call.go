@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/endpoint"
 	"github.com/onecxi/phone/server/trunk"
@@ -95,7 +96,7 @@ func (c *call) push(event, environment string) wire.PushPayload {
 // plan). Failures answer error{code} and close the leg.
 // targets are the callee's devices reachable by push (Server.pushTargetsFor).
 func (r *registry) start(l *leg, m wire.Message, targets []devices.Device) {
-	st := r.byAcct[l.acct]
+	st := r.stateOf(l.acct)
 	switch {
 	case r.closing:
 		r.reject(l, m, wire.CodeShuttingDown, "the server is shutting down")
@@ -120,7 +121,7 @@ func (r *registry) start(l *leg, m wire.Message, targets []devices.Device) {
 	}
 	switch m.Kind {
 	case wire.KindInbound:
-		rt, ok := l.acct.dids[m.To]
+		rt, ok := l.acct.route(m.To)
 		if !ok {
 			r.reject(l, m, wire.CodeNotFound, "no DID "+m.To+" in this account")
 			return
@@ -482,8 +483,24 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 	r.tombstone(c, endReason)
 	r.stats.activeCalls.Add(-1)
 	c.legs[sideCaller].log.Info("call ended", "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond))
+	r.record(c, reason)
 	r.emit(c.event(EventEnded, reason))
 	r.checkDrained()
+}
+
+// record hands c's call detail record to the writer, if any: it queues
+// it, never waiting for the database.
+func (r *registry) record(c *call, reason string) {
+	if r.records == nil {
+		return
+	}
+	end := time.Now()
+	rec := cdr.Record{CallID: c.id, Account: c.st.acct.name, Kind: string(c.kind), From: c.from, To: c.to,
+		Node: r.node, Start: c.created, Answer: c.answeredAt, End: end, Reason: reason}
+	if !c.answeredAt.IsZero() {
+		rec.Duration = end.Sub(c.answeredAt)
+	}
+	r.records.Record(rec)
 }
 
 // Control requests. Each returns an error code and message, or "" for ack.

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/onecxi/phone/server/push"
@@ -95,13 +96,24 @@ type Config struct {
 	// most wire.MaxResumeGrace; NoResume (any negative value; "0s" in
 	// JSON) turns resumption off.
 	ResumeGrace time.Duration
-	// Accounts are the tenants; at least one.
+	// Accounts are the tenants configured in the file; at least one unless
+	// a Database holds more. They seed the accounts store at start (see
+	// SeedAccounts).
 	Accounts []Account
 	// Trunk carries outbound calls.
 	Trunk TrunkConfig
 	// DeviceDB is the SQLite file of the device registry; empty keeps
-	// registrations in memory only. Package server/providers opens it.
+	// registrations in the Database if there is one, else in memory only.
+	// Package server/providers opens it.
 	DeviceDB string
+	// Database is where accounts, API key hashes and call detail records
+	// live: "sqlite:<file>" or a "postgres://…" URL (package
+	// server/sqlstore; server/providers opens it). Empty keeps accounts in
+	// memory, seeded from Accounts, and keeps no call detail records.
+	Database string
+	// NodeID names this server in call detail records (default: the
+	// host name): 1-64 printable characters.
+	NodeID string
 	// Push configures APNs and FCM delivery; zero means none. Package
 	// server/providers builds its transports.
 	Push push.Config
@@ -154,6 +166,8 @@ type configFile struct {
 	Accounts     []Account   `json:"accounts"`
 	Trunk        trunkFile   `json:"trunk"`
 	DeviceDB     string      `json:"deviceDb"`
+	Database     string      `json:"database"`
+	NodeID       string      `json:"nodeId"`
 	Push         push.Config `json:"push"`
 	Limits       limitsFile  `json:"limits"`
 
@@ -200,6 +214,8 @@ func ParseConfig(data []byte) (Config, error) {
 		Environment: f.Environment,
 		MaxCalls:    f.MaxCalls,
 		DeviceDB:    f.DeviceDB,
+		Database:    f.Database,
+		NodeID:      f.NodeID,
 		Push:        f.Push,
 		Accounts:    f.Accounts,
 		Trunk: TrunkConfig{
@@ -325,8 +341,11 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Push.Validate()...)
 	errs = append(errs, c.Limits.validate()...)
-	if len(c.Accounts) == 0 {
-		bad("accounts: at least one account is required")
+	if len(c.Accounts) == 0 && c.Database == "" {
+		bad("accounts: at least one account is required (or a database holding them)")
+	}
+	if c.NodeID != "" && !validNodeID(c.NodeID) {
+		bad("nodeId: %s is not 1-64 printable characters", wire.Quote(c.NodeID))
 	}
 	seen := make(map[string]bool, len(c.Accounts))
 	didOwner := make(map[string]string)
@@ -417,6 +436,9 @@ func (c Config) withDefaults() Config {
 	if c.Trunk.Type == "" {
 		c.Trunk.Type = TrunkSimulated
 	}
+	if c.NodeID == "" {
+		c.NodeID = defaultNodeID()
+	}
 	c.Limits = c.Limits.withDefaults()
 	if c.Trunk.Mode == "" {
 		c.Trunk.Mode = trunk.ModeEcho
@@ -435,6 +457,26 @@ func CheckListenAddr(addr string) error {
 		return fmt.Errorf("%s: port %s is not 0-65535", wire.Quote(addr), wire.Quote(port))
 	}
 	return nil
+}
+
+// defaultNodeID is the host name, or "onecxi" if it cannot be had.
+func defaultNodeID() string {
+	if h, err := os.Hostname(); err == nil && validNodeID(h) {
+		return h
+	}
+	return "onecxi"
+}
+
+func validNodeID(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > 64 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func validAccountName(s string) bool {
@@ -536,6 +578,7 @@ func DemoConfig() (Config, string) {
 		MaxCalls:     DefaultMaxCalls,
 		DrainTimeout: DefaultDrainTimeout,
 		ResumeGrace:  wire.DefaultResumeGrace,
+		NodeID:       defaultNodeID(),
 		Accounts: []Account{{
 			Name:         "demo",
 			APIKeyHashes: []string{HashKey(key)},

@@ -29,7 +29,11 @@ func TestExampleConfigLoads(t *testing.T) {
 	assert.Equal(t, "onecxi-devices.db", cfg.DeviceDB)
 	assert.Equal(t, server.DefaultCallsPerAccount, cfg.Limits.CallsPerAccount)
 	assert.Equal(t, server.DefaultAuthBackoffMax, cfg.Limits.AuthBackoffMax)
-	cfg.DeviceDB = filepath.Join(t.TempDir(), cfg.DeviceDB) // not in the source tree
+	assert.Equal(t, "sqlite:onecxi-server.db", cfg.Database)
+	assert.Equal(t, "call-1", cfg.NodeID)
+	dir := t.TempDir() // not in the source tree
+	cfg.DeviceDB = filepath.Join(dir, cfg.DeviceDB)
+	cfg.Database = "sqlite:" + filepath.Join(dir, "onecxi-server.db")
 	prov, err := providers.Open(t.Context(), cfg, nil)
 	require.NoError(t, err)
 	defer prov.Close()
@@ -79,6 +83,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown field", withAccount(`"colour":"red",`), []string{`unknown field "colour"`}},
 		{"wrong type", withAccount(`"maxCalls":"many",`), []string{"maxCalls"}},
 		{"no accounts", `{}`, []string{"accounts: at least one"}},
+		{"node ID", withAccount(`"nodeId":"a\u0007b",`), []string{"nodeId:"}},
 		{"bad listen", withAccount(`"listen":"nowhere",`), []string{"listen:"}},
 		{"bad port", withAccount(`"listen":"127.0.0.1:99999",`), []string{"listen:", "99999"}},
 		{"cert without key", withAccount(`"tlsCert":"c.pem",`), []string{"tlsCert, tlsKey"}},
@@ -123,6 +128,14 @@ func TestParseConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestADatabaseMayHoldEveryAccount(t *testing.T) {
+	cfg, err := server.ParseConfig([]byte(`{"database":"sqlite:x.db"}`))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.Accounts)
+	host, _ := os.Hostname()
+	assert.Equal(t, host, cfg.NodeID, "the node ID defaults to the host name")
 }
 
 func TestParseConfigDefaults(t *testing.T) {
@@ -178,6 +191,10 @@ func FuzzLoadConfig(f *testing.F) {
 		if cfg.DeviceDB != "" {
 			// Whatever path the input names, open the database somewhere harmless.
 			cfg.DeviceDB = filepath.Join(t.TempDir(), "devices.db")
+		}
+		if cfg.Database != "" {
+			// Likewise (and never a network database).
+			cfg.Database = "sqlite:" + filepath.Join(t.TempDir(), "server.db")
 		}
 		if cfg.TLSCert == "" {
 			prov, err := providers.Open(t.Context(), cfg, nil)

@@ -1,7 +1,9 @@
 // Package server is the OneCxi reference call server: the "Ozonetel server" of
 // the vendor SDK guide, speaking the protocol of PROTOCOL.md (package wire).
 //
-// It authenticates accounts by API key (stored only as SHA-256 hashes), serves
+// It authenticates accounts by API key (stored only as SHA-256 hashes, in
+// an accounts store checked on every request, so keys added, rotated or
+// revoked while it runs count at once: package accounts), serves
 // one WebSocket per call on /v1/call and one per online app on /v1/events, and
 // routes calls:
 //
@@ -25,10 +27,35 @@
 // registered for push.
 //
 // The parts a deployment chooses are passed to [New] as options, so the core
-// links none of them: the device store (package devices; SQLite in
+// links none of them: the accounts store and the call detail records
+// (packages accounts and cdr, interfaces only; SQLite or PostgreSQL in
+// package sqlstore), the device store (package devices; SQLite in
 // devices/sqlite), push transports (push/apns, push/fcm) and a SIP trunk.
-// Package providers opens the store and transports a configuration names.
-// The phone's embedded demo server uses none of them.
+// Package providers opens the stores and transports a configuration names.
+// The phone's embedded demo server uses none of them: its accounts live in
+// memory, seeded from its configuration, and it keeps no call records.
+//
+// # Accounts, keys and call records
+//
+// The configuration's accounts seed the accounts store at start
+// ([SeedAccounts]): each is created if missing, its DIDs set to the
+// configuration's, its apiKeyHashes added unless the store has them (a hash
+// revoked in the store stays revoked). More accounts and keys are made,
+// rotated and revoked in the store while servers run (onecxi-server account
+// …). Every request looks its account up: a revoked key is refused from the
+// next request on, with 401, on every node sharing the database. What a
+// revoked key already has open is left alone: calls in progress go on to
+// their end and events connections stay up; a new call, an answer, a resume
+// or a reconnection of an events connection is a new request, and refused.
+// A store that cannot answer is the server's fault (500 internal), not a
+// failed authentication.
+//
+// Every call that existed (a start that was refused creates none) ends with
+// a call detail record (package cdr): account, from, to, call kind, node
+// (nodeId), start, answer, end, talk time and end reason. The registry
+// hands it to a writer goroutine's bounded queue and never waits for the
+// database: when the queue is full the record is dropped, counted and
+// logged (at most one line per 10 s); Shutdown writes what is queued.
 //
 // Start with [New], serve with [Server.Serve] or [Server.ListenAndServe], let
 // live calls finish with [Server.Drain] (Serve does when its context ends),
@@ -70,7 +97,12 @@
 //	  "maxCalls": 2000,                     // concurrent calls, all accounts
 //	  "drainTimeout": "30s",                // live calls' grace on SIGTERM (Drain); "0s": none
 //	  "resumeGrace": "30s",                 // a lost party's time to resume its call; "0s": none
-//	  "accounts": [{
+//	  "database": "sqlite:/var/lib/onecxi/server.db", // accounts, keys, call records;
+//	                                        // or "postgres://user:pw@host/db"; "": in memory, no records
+//	  "nodeId": "call-1",                   // this server in call records; default: host name
+//	  "deviceDb": "devices.db",             // the device registry's own SQLite file;
+//	                                        // "": in the database if any, else in memory
+//	  "accounts": [{                        // at least one, unless the database holds them
 //	    "name": "acme",                     // X-OneCxi-Account
 //	    "apiKeyHashes": ["sha256:<64 hex>"],  // onecxi-server gen-key / hash-key
 //	    "dids": {"90000": "echo", "90050": "ivr", "90100": "app:1001"}

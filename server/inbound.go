@@ -69,7 +69,7 @@ func (s *Server) Inbound(ctx context.Context, in InboundCall, conn LegConn) (*Ex
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("inbound call to %s: %w", wire.Quote(in.DID), err)
 	}
-	acct := s.auth.accountByDID(in.DID)
+	acct := s.auth.accountByDID(ctx, in.DID)
 	if acct == nil {
 		return nil, fmt.Errorf("inbound call to %s: %w", wire.Quote(in.DID), ErrNoRoute)
 	}

@@ -197,7 +197,7 @@ func (r *registry) reserve(acct *account, kind slotKind) (bool, error) {
 	if r.closing {
 		return false, errStopped
 	}
-	n, limit := r.slots(r.byAcct[acct], kind)
+	n, limit := r.slots(r.stateOf(acct), kind)
 	if limit > 0 && *n >= limit {
 		return false, nil
 	}
@@ -207,7 +207,7 @@ func (r *registry) reserve(acct *account, kind slotKind) (bool, error) {
 
 // release gives back a slot reserve took.
 func (r *registry) release(acct *account, kind slotKind) {
-	n, _ := r.slots(r.byAcct[acct], kind)
+	n, _ := r.slots(r.stateOf(acct), kind)
 	*n--
 }
 

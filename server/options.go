@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/onecxi/phone/server/accounts"
+	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/push"
 	"github.com/onecxi/phone/server/trunk"
@@ -21,6 +23,8 @@ type options struct {
 	hook         func(Event)
 	trunk        trunk.Trunk
 	devices      devices.Store
+	accounts     accounts.Store
+	calls        cdr.Store
 	push         []push.Transport
 	startTimeout time.Duration
 	authClock    func() time.Time // nil: time.Now
@@ -45,6 +49,9 @@ func (o options) check(cfg Config) error {
 	}
 	if cfg.MetricsListen != "" && o.metrics == nil {
 		errs = append(errs, errors.New("metricsListen: no metrics handler was passed with WithMetrics (package server/metrics builds it)"))
+	}
+	if cfg.Database != "" && (o.accounts == nil || o.calls == nil) {
+		errs = append(errs, errors.New("database: open it (package server/providers) and pass its stores with WithAccountStore and WithCallRecords"))
 	}
 	kinds := map[string]bool{}
 	for _, t := range o.push {
@@ -85,6 +92,24 @@ func WithTrunk(t trunk.Trunk) Option {
 // The caller keeps ownership: Shutdown does not close it.
 func WithDeviceStore(ds devices.Store) Option {
 	return func(o *options) { o.devices = ds }
+}
+
+// WithAccountStore sets where accounts and API key hashes live (default:
+// in memory, seeded from the configuration). The server seeds it with the
+// configuration's accounts (SeedAccounts) and checks every request's key
+// against it, so keys added, rotated or revoked in it count at once. The
+// caller keeps ownership: Shutdown does not close it.
+func WithAccountStore(as accounts.Store) Option {
+	return func(o *options) { o.accounts = as }
+}
+
+// WithCallRecords keeps a call detail record of every call in cs, written
+// by a goroutine of the server's from a bounded queue (cdr.Writer): a slow
+// store costs dropped records (counted and logged), never a held-up call.
+// Shutdown writes what is queued; the caller keeps ownership of cs.
+// Default: no records.
+func WithCallRecords(cs cdr.Store) Option {
+	return func(o *options) { o.calls = cs }
 }
 
 // WithPush adds push transports (APNs, FCM; package server/providers opens

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/endpoint"
 	"github.com/onecxi/phone/server/trunk"
@@ -27,7 +28,7 @@ const maxTombstones = 4096
 // to start goroutines the server waits for, and the shared counters.
 type routing struct {
 	log         *slog.Logger
-	accounts    map[string]*account
+	node        string // Config.NodeID, for call detail records
 	ringTimeout time.Duration
 	maxCalls    int
 	limits      Limits        // with defaults
@@ -38,6 +39,9 @@ type routing struct {
 	hook        func(Event)
 	spawn       endpoint.Spawner
 	stats       *counters
+	// records takes a call detail record of every call that ends; it
+	// must not block (a cdr.Writer queues it). nil: none are kept.
+	records callRecorder
 	// pushTargets returns the devices a start message would ring by push.
 	// It may wait on the device store, so legs call it on their own
 	// goroutine before asking the registry to start the call.
@@ -61,8 +65,7 @@ type registry struct {
 	done chan struct{} // closed when run returns
 
 	// Owned by run's goroutine.
-	byAcct     map[*account]*acctState
-	byName     map[string]*acctState
+	byAcct     map[*account]*acctState // created on an account's first use (stateOf)
 	calls      map[string]*call
 	legs       map[*leg]struct{}
 	ended      map[string]tomb // tombstones of ended calls
@@ -96,22 +99,27 @@ func newRegistry(rt routing) *registry {
 		reqs:    make(chan func()),
 		done:    make(chan struct{}),
 		byAcct:  make(map[*account]*acctState),
-		byName:  make(map[string]*acctState),
 		calls:   make(map[string]*call),
 		legs:    make(map[*leg]struct{}),
 		ended:   make(map[string]tomb),
 	}
-	for _, a := range rt.accounts {
-		st := &acctState{
-			acct:   a,
+	return r
+}
+
+// stateOf returns acct's share of the registry, made on first use: accounts
+// come and go in the accounts store while the server runs.
+func (r *registry) stateOf(acct *account) *acctState {
+	st := r.byAcct[acct]
+	if st == nil {
+		st = &acctState{
+			acct:   acct,
 			events: make(map[string]map[*eventConn]struct{}),
 			inUse:  make(map[string]*leg),
 			calls:  make(map[string]*call),
 		}
-		r.byAcct[a] = st
-		r.byName[a.name] = st
+		r.byAcct[acct] = st
 	}
-	return r
+	return st
 }
 
 // run executes requests one at a time until ctx ends.
@@ -176,7 +184,7 @@ func (r *registry) addEvents(ec *eventConn) error {
 	if r.closing || r.drain.on {
 		return errStopped
 	}
-	st := r.byAcct[ec.acct]
+	st := r.stateOf(ec.acct)
 	set := st.events[ec.number]
 	if set == nil {
 		set = make(map[*eventConn]struct{})
@@ -188,7 +196,7 @@ func (r *registry) addEvents(ec *eventConn) error {
 }
 
 func (r *registry) removeEvents(ec *eventConn) {
-	st := r.byAcct[ec.acct]
+	st := r.stateOf(ec.acct)
 	set := st.events[ec.number]
 	if _, ok := set[ec]; !ok {
 		return
@@ -249,7 +257,7 @@ func (r *registry) shutdown() {
 
 // decline is POST /v1/calls/{id}/decline from acct.
 func (r *registry) decline(acct *account, id string) (status int, code wire.Code, msg string) {
-	st := r.byAcct[acct]
+	st := r.stateOf(acct)
 	c := st.calls[id]
 	switch {
 	case c == nil && r.ended[id].acct == acct:
@@ -293,6 +301,11 @@ func (r *registry) emit(e Event) {
 // queue fill is closed by wire.Conn itself.
 func post(conn LegConn, m wire.Message) bool {
 	return conn.Send(m) == nil
+}
+
+// callRecorder takes call detail records: *cdr.Writer.
+type callRecorder interface {
+	Record(cdr.Record) bool
 }
 
 // noPush is the pushSender of a server without push providers.

@@ -192,7 +192,7 @@ func (r *registry) resume(first *leg, m wire.Message) *leg {
 		return refuse(wire.CodeShuttingDown, "the server is shutting down")
 	}
 	h := wire.HashResumeToken(m.Token)
-	st := r.byAcct[first.acct]
+	st := r.stateOf(first.acct)
 	c := st.calls[m.CallID]
 	if c == nil {
 		if tb, ok := r.ended[m.CallID]; ok && tb.acct == first.acct &&

@@ -14,6 +14,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/onecxi/phone/server/accounts"
+	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/server/devices"
 	"github.com/onecxi/phone/server/push"
 	"github.com/onecxi/phone/server/trunk"
@@ -36,6 +38,7 @@ type Server struct {
 	auth       *authenticator
 	guard      *authGuard // failed-authentication back-off (authlimit.go)
 	devices    devices.Store
+	records    *cdr.Writer  // nil: no call detail records
 	push       *push.Pusher // nil: no push provider configured
 	startLimit time.Duration
 	tls        *tls.Config
@@ -93,10 +96,17 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	if err := o.check(cfg); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	auth, err := newAuthenticator(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	store := o.accounts
+	if store == nil {
+		store = accounts.NewMemory()
 	}
+	seedCtx, cancelSeed := context.WithTimeout(context.Background(), 30*time.Second)
+	err := SeedAccounts(seedCtx, store, cfg, o.log)
+	cancelSeed()
+	if err != nil {
+		return nil, err
+	}
+	auth := newAuthenticator(store, o.log)
 	s := &Server{
 		cfg:        cfg,
 		log:        o.log,
@@ -132,6 +142,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		s.devices = devices.NewMemory()
 	}
 	s.push = push.New(s.log, s.devices, o.push...)
+	var records callRecorder
+	if o.calls != nil {
+		s.records = cdr.NewWriter(o.calls, s.log, 0)
+		records = s.records
+	}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   2048,
@@ -148,7 +163,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	regCtx, s.stopReg = context.WithCancel(context.Background())
 	s.reg = newRegistry(routing{
 		log:         s.log,
-		accounts:    auth.accounts,
+		node:        cfg.NodeID,
+		records:     records,
 		ringTimeout: cfg.RingTimeout,
 		maxCalls:    cfg.MaxCalls,
 		limits:      cfg.Limits,
@@ -262,6 +278,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.push.Stop(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		if s.records != nil {
+			// The registry has stopped: every call's record is queued.
+			if err := s.records.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("write call detail records: %w", err))
+			}
+		}
 		// Last, so a scrape can see the shutdown through.
 		if err := s.opsHTTP.Shutdown(ctx); err != nil {
 			_ = s.opsHTTP.Close()
@@ -366,7 +388,7 @@ func (s *Server) pushTargetsFor(acct *account, m wire.Message) []devices.Device 
 	case wire.KindAppToApp:
 		callee = m.To
 	case wire.KindInbound:
-		if rt, ok := acct.dids[m.To]; ok && rt.kind == routeApp {
+		if rt, ok := acct.route(m.To); ok && rt.kind == routeApp {
 			callee = rt.number
 		}
 	}

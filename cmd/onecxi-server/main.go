@@ -4,10 +4,16 @@
 //	              [-log-level debug|info|warn|error] [-ring-timeout 45s]
 //	              [-device-db devices.db] [-drain-timeout 30s] [-resume-grace 30s]
 //	              [-metrics-listen 127.0.0.1:9471]
+//	              [-database sqlite:server.db|postgres://…] [-node-id name]
 //	onecxi-server gen-key      print a new API key and its hash
 //	onecxi-server hash-key     read an API key on stdin, print its hash
 //	onecxi-server test-push -config f -account a -number n [-ring 5s]
 //	                           send a test call push to every device of a number
+//	onecxi-server account add|rotate|revoke|list [-config f | -database URL] …
+//	                           accounts and API keys in the database, changed
+//	                           while servers run (rotate prints the new key once)
+//	onecxi-server calls [-config f | -database URL] [-account A] [-since 24h] [-limit N]
+//	                           list call detail records, newest first
 //
 // Without -config it runs the demo configuration (server.DemoConfig) and
 // prints the demo account's freshly generated API key once, on stdout.

@@ -44,6 +44,10 @@ func runDraining(ctx, cut context.Context, args []string, stdin io.Reader, stdou
 			return hashKey(args[1:], stdin, stdout, stderr)
 		case "test-push":
 			return testPush(ctx, args[1:], stdout, stderr)
+		case "account":
+			return account(ctx, args[1:], stdout, stderr)
+		case "calls":
+			return calls(ctx, args[1:], stdout, stderr)
 		}
 	}
 
@@ -55,6 +59,10 @@ func runDraining(ctx, cut context.Context, args []string, stdin io.Reader, stdou
        onecxi-server hash-key    read an API key on stdin and print its hash
        onecxi-server test-push -config f -account a -number n
                                  ring every push device of a number once (support)
+       onecxi-server account add|rotate|revoke|list …
+                                 accounts and API keys in the database, at run time (see account -h)
+       onecxi-server calls [-account A] [-since 24h] [-limit N]
+                                 call detail records in the database, newest first
 
 Without -config the server runs a demo configuration and prints its API key.
 
@@ -71,6 +79,8 @@ flags:
 		ringTimeout = fs.Duration("ring-timeout", 0, "how long an app-to-app call rings (default: configuration, else 45s)")
 		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
 		metricsAddr = fs.String("metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this `address` host:port, overriding the configuration's metricsListen (default: off; keep it private, e.g. 127.0.0.1:9471)")
+		database    = fs.String("database", "", "accounts and call records database `URL`, sqlite:<file> or postgres://…, overriding the configuration (default: configuration, else accounts in memory and no call records)")
+		nodeID      = fs.String("node-id", "", "this server's `name` in call detail records (default: configuration, else the host name)")
 		drain       *time.Duration
 		resumeGrace *time.Duration
 	)
@@ -140,6 +150,18 @@ flags:
 			return exitUsage
 		}
 		cfg.MetricsListen = *metricsAddr
+	}
+	if *database != "" {
+		if demoKey != "" {
+			// Every demo start makes a new key: in a database the old ones
+			// would all stay live.
+			fmt.Fprintln(stderr, "onecxi-server: -database needs a -config: the demo configuration makes a new API key at every start")
+			return exitUsage
+		}
+		cfg.Database = *database
+	}
+	if *nodeID != "" {
+		cfg.NodeID = *nodeID
 	}
 	if drain != nil {
 		cfg.DrainTimeout = *drain

@@ -24,6 +24,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 	dir := t.TempDir()
 	badConfig := filepath.Join(dir, "bad.json")
 	require.NoError(t, os.WriteFile(badConfig, []byte(`{"accounts":[{"name":""}]}`), 0o600))
+	goodConfig := filepath.Join(dir, "good.json")
+	require.NoError(t, os.WriteFile(goodConfig, []byte(`{"listen":"127.0.0.1:0","accounts":[{"name":"a","apiKeyHashes":["`+
+		server.HashKey("k")+`"]}]}`), 0o600))
 	tests := []struct {
 		name string
 		args []string
@@ -39,6 +42,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"cert without key", []string{"-tls-cert", "c.pem"}, "tlsKey"},
 		{"unreadable cert", []string{"-tls-cert", "/nonexistent/c.pem", "-tls-key", "/nonexistent/k.pem"}, "c.pem"},
 		{"gen-key with arguments", []string{"gen-key", "x"}, "usage"},
+		{"database without a config", []string{"-database", "sqlite:" + filepath.Join(dir, "x.db")}, "-database needs a -config"},
+		{"bad database", []string{"-config", goodConfig, "-database", "mysql://x"}, "is not sqlite:<file> or postgres://"},
 		{"hash-key with nothing on stdin", []string{"hash-key"}, "no key"},
 	}
 	for _, tt := range tests {

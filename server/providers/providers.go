@@ -1,12 +1,15 @@
 // Package providers opens what a server configuration names beyond the
-// server's core: the SQLite device registry (deviceDb) and the APNs and FCM
-// push transports (push). The standalone server (cmd/onecxi-server) uses it;
-// the phone's embedded demo server does not, so the phone links no SQLite,
-// no APNs client and no Google API client.
+// server's core: the database of accounts and call detail records
+// (database: SQLite or PostgreSQL, package server/sqlstore), the device
+// registry (its own SQLite file, deviceDb, or else the database) and the APNs and FCM push transports (push).
+// The standalone server (cmd/onecxi-server) uses it; the phone's embedded
+// demo server does not, so the phone links no SQL driver, no APNs client
+// and no Google API client.
 package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/onecxi/phone/server/push"
 	"github.com/onecxi/phone/server/push/apns"
 	"github.com/onecxi/phone/server/push/fcm"
+	"github.com/onecxi/phone/server/sqlstore"
 )
 
 // openTimeout bounds opening the database and reading FCM's credentials.
@@ -24,9 +28,15 @@ const openTimeout = 10 * time.Second
 
 // Set is what Open opened.
 type Set struct {
-	// Devices is the SQLite device store of cfg.DeviceDB; nil without one
-	// (the server then keeps registrations in memory).
-	Devices devices.Store
+	// Devices is the device store: the SQLite file of cfg.DeviceDB, else
+	// the database of cfg.Database; nil without either (the server then
+	// keeps registrations in memory).
+	Devices    devices.Store
+	ownDevices bool // Devices is a file of its own, closed by Close
+	// DB is the database of cfg.Database (accounts and call detail
+	// records); nil without one (the server then keeps accounts in memory
+	// and no records).
+	DB *sqlstore.DB
 	// Push are the transports of cfg.Push, one per configured provider.
 	Push []push.Transport
 }
@@ -54,12 +64,26 @@ func Open(ctx context.Context, cfg server.Config, hc *http.Client) (*Set, error)
 		}
 		set.Push = append(set.Push, t)
 	}
-	if cfg.DeviceDB != "" {
-		ds, err := sqlite.Open(ctx, cfg.DeviceDB)
+	if cfg.Database != "" {
+		db, err := sqlstore.Open(ctx, cfg.Database)
 		if err != nil {
 			return nil, err
 		}
+		set.DB = db
+	}
+	switch {
+	case cfg.DeviceDB != "":
+		ds, err := sqlite.Open(ctx, cfg.DeviceDB)
+		if err != nil {
+			_ = set.Close()
+			return nil, err
+		}
 		set.Devices = ds
+		set.ownDevices = true
+	case set.DB != nil:
+		// No file of its own: the registry lives in the shared database,
+		// so every node rings the same devices.
+		set.Devices = set.DB.Devices()
 	}
 	return set, nil
 }
@@ -70,16 +94,28 @@ func (s *Set) Options() []server.Option {
 	if s.Devices != nil {
 		opts = append(opts, server.WithDeviceStore(s.Devices))
 	}
+	if s.DB != nil {
+		opts = append(opts, server.WithAccountStore(s.DB.Accounts()), server.WithCallRecords(s.DB.Calls()))
+	}
 	return opts
 }
 
-// Close closes the device store. Safe on a Set without one.
+// Close closes the database and the device store. Safe on a Set without
+// them.
 func (s *Set) Close() error {
-	if s == nil || s.Devices == nil {
+	if s == nil {
 		return nil
 	}
-	if err := s.Devices.Close(); err != nil {
-		return fmt.Errorf("close device registry: %w", err)
+	var errs []error
+	if s.DB != nil {
+		if err := s.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
 	}
-	return nil
+	if s.Devices != nil && s.ownDevices {
+		if err := s.Devices.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close device registry: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -1,0 +1,162 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/server/accounts"
+	"github.com/onecxi/phone/server/accounts/accountstest"
+	"github.com/onecxi/phone/server/cdr"
+	"github.com/onecxi/phone/server/cdr/cdrtest"
+	"github.com/onecxi/phone/server/devices"
+	"github.com/onecxi/phone/server/devices/devicestest"
+	"github.com/onecxi/phone/server/sqlstore"
+)
+
+// databases are the kinds every test runs against: a fresh database of
+// each per call.
+var databases = []struct {
+	name string
+	url  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "server.db") }},
+	{"postgres", postgresURL},
+}
+
+func open(t *testing.T, url string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func TestAccounts(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			accountstest.Run(t, func(t *testing.T) accounts.Store { return open(t, d.url(t)).Accounts() })
+		})
+	}
+}
+
+func TestDevices(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			devicestest.Run(t, func(t *testing.T) devices.Store { return open(t, d.url(t)).Devices() })
+		})
+	}
+}
+
+func TestCallRecords(t *testing.T) {
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			cdrtest.Run(t, func(t *testing.T) cdr.Store { return open(t, d.url(t)).Calls() })
+		})
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			url := d.url(t)
+			db := open(t, url)
+			assert.Equal(t, sqlstore.SchemaVersion(), db.Version())
+			require.NoError(t, db.Accounts().Create(ctx, accounts.Account{Name: "acme"}))
+			require.NoError(t, db.Close())
+
+			// Opened again: nothing to apply, the data is there.
+			db = open(t, url)
+			assert.Equal(t, sqlstore.SchemaVersion(), db.Version())
+			_, _, err := db.Accounts().Lookup(ctx, "acme")
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+
+			// Each migration ran once.
+			raw := rawDB(t, url)
+			var n int
+			require.NoError(t, raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
+			assert.Equal(t, sqlstore.SchemaVersion(), n)
+
+			// A database one migration behind gets that one only.
+			_, err = raw.ExecContext(ctx, `DROP TABLE devices`)
+			require.NoError(t, err)
+			_, err = raw.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 2`)
+			require.NoError(t, err)
+			db = open(t, url)
+			assert.Equal(t, sqlstore.SchemaVersion(), db.Version())
+			_, _, err = db.Accounts().Lookup(ctx, "acme")
+			require.NoError(t, err, "migration 1 did not run again")
+			_, err = db.Devices().ByNumber(ctx, "acme", "100")
+			require.NoError(t, err, "migration 2 ran")
+			require.NoError(t, db.Close())
+
+			// A newer binary's schema is refused, clearly.
+			_, err = raw.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, 'from the future', 0)`,
+				sqlstore.SchemaVersion()+1)
+			require.NoError(t, err)
+			_, err = sqlstore.Open(ctx, url)
+			require.ErrorIs(t, err, sqlstore.ErrSchemaTooNew)
+			assert.ErrorContains(t, err, "newer onecxi-server")
+		})
+	}
+}
+
+func rawDB(t *testing.T, url string) *sql.DB {
+	kind, dsn, err := sqlstore.ParseURL(url)
+	require.NoError(t, err)
+	driver := "sqlite"
+	if kind == sqlstore.Postgres {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func TestSQLiteFileNamesAreFileNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"a#b.db", "a?b.db", "a%20b.db"} {
+		db := open(t, "sqlite:"+filepath.Join(dir, name))
+		require.NoError(t, db.Close())
+		_, err := os.Stat(filepath.Join(dir, name))
+		assert.NoError(t, err, "the file is called %s", name)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, kind, err string
+	}{
+		{"sqlite:/var/lib/x.db", sqlstore.SQLite, ""},
+		{"postgres://u:p@db/onecxi", sqlstore.Postgres, ""},
+		{"postgresql://db/onecxi?sslmode=require", sqlstore.Postgres, ""},
+		{"sqlite:", "", "needs a file path"},
+		{"mysql://u:secretpassword@db/x", "", "is not sqlite:<file> or postgres://"},
+		{"/var/lib/x.db", "", "is not sqlite:<file>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			kind, _, err := sqlstore.ParseURL(tt.in)
+			if tt.err != "" {
+				require.ErrorIs(t, err, sqlstore.ErrBadURL)
+				assert.ErrorContains(t, err, tt.err)
+				assert.NotContains(t, err.Error(), "secretpassword", "a password never shows")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.kind, kind)
+		})
+	}
+	assert.Equal(t, "postgres://u:xxxxx@db/x", sqlstore.Redact("postgres://u:pw@db/x"))
+}
