@@ -114,6 +114,12 @@ type Config struct {
 	// NodeID names this server in call detail records (default: the
 	// host name): 1-64 printable characters.
 	NodeID string
+	// NATS is the NATS servers this node joins its cluster through: a
+	// comma-separated list of nats://host:port URLs (ParseNATSURLs).
+	// Empty: onecxi-server embeds a NATS server in its own process (a
+	// cluster of one, no port opened). Package server/natsbus connects it
+	// (WithCluster).
+	NATS string
 	// Push configures APNs and FCM delivery; zero means none. Package
 	// server/providers builds its transports.
 	Push push.Config
@@ -168,6 +174,7 @@ type configFile struct {
 	DeviceDB     string      `json:"deviceDb"`
 	Database     string      `json:"database"`
 	NodeID       string      `json:"nodeId"`
+	NATS         string      `json:"nats"`
 	Push         push.Config `json:"push"`
 	Limits       limitsFile  `json:"limits"`
 
@@ -216,6 +223,7 @@ func ParseConfig(data []byte) (Config, error) {
 		DeviceDB:    f.DeviceDB,
 		Database:    f.Database,
 		NodeID:      f.NodeID,
+		NATS:        f.NATS,
 		Push:        f.Push,
 		Accounts:    f.Accounts,
 		Trunk: TrunkConfig{
@@ -346,6 +354,11 @@ func (c Config) Validate() error {
 	}
 	if c.NodeID != "" && !validNodeID(c.NodeID) {
 		bad("nodeId: %s is not 1-64 printable characters", wire.Quote(c.NodeID))
+	}
+	if c.NATS != "" {
+		if _, err := ParseNATSURLs(c.NATS); err != nil {
+			bad("nats: %v", err)
+		}
 	}
 	seen := make(map[string]bool, len(c.Accounts))
 	didOwner := make(map[string]string)

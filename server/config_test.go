@@ -85,6 +85,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"no accounts", `{}`, []string{"accounts: at least one"}},
 		{"node ID", withAccount(`"nodeId":"a\u0007b",`), []string{"nodeId:"}},
 		{"bad listen", withAccount(`"listen":"nowhere",`), []string{"listen:"}},
+		{"nats scheme", withAccount(`"nats":"http://x:4222",`), []string{"nats: NATS URL", "scheme"}},
+		{"nats credentials hidden", withAccount(`"nats":"nats://u:s3cret@x:4222/p",`), []string{"nats: NATS URL \"nats://…@x:4222/", "path"}},
 		{"bad port", withAccount(`"listen":"127.0.0.1:99999",`), []string{"listen:", "99999"}},
 		{"cert without key", withAccount(`"tlsCert":"c.pem",`), []string{"tlsCert, tlsKey"}},
 		{"key without cert", withAccount(`"tlsKey":"k.pem",`), []string{"tlsCert, tlsKey"}},
@@ -150,6 +152,21 @@ func TestParseConfigDefaults(t *testing.T) {
 	cfg, err = server.ParseConfig([]byte(`{"accounts":[{"name":"a","apiKeyHashes":["` + goodHash + `"]}],"trunk":{"answerDelay":"0s"}}`))
 	require.NoError(t, err)
 	assert.Zero(t, cfg.Trunk.AnswerDelay, "an explicit 0s answers at once")
+}
+
+func TestParseConfigNATS(t *testing.T) {
+	cfg, err := server.ParseConfig([]byte(`{"accounts":[{"name":"a","apiKeyHashes":["` + goodHash + `"]}],"nats":"nats://n1:4222, tls://n2"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "nats://n1:4222, tls://n2", cfg.NATS)
+	urls, err := server.ParseNATSURLs(cfg.NATS)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"nats://n1:4222", "tls://n2"}, urls)
+	assert.Equal(t, []string{"nats://…@h:1"}, server.NATSHosts([]string{"nats://user:pw@h:1"}))
+
+	_, err = server.ParseNATSURLs("nats://" + strings.Repeat("x", 10000) + ":1/p")
+	var ue *server.NATSURLError
+	require.ErrorAs(t, err, &ue)
+	assert.Less(t, len(err.Error()), 200, "a short prefix only")
 }
 
 func TestLoadConfigErrorsNameTheFile(t *testing.T) {

@@ -83,6 +83,18 @@
 // volumes are business data, so that address belongs on loopback or a
 // private network, never on the public call port.
 //
+// # Cluster
+//
+// [WithCluster] makes the server a node of a cluster through the small
+// [Cluster] interface: New joins it with Config.NodeID and the server's
+// load ([NodeStatus]: active calls, connections, draining), which the
+// cluster announces to the other nodes; [Server.Nodes] is the live nodes
+// it sees (Metrics' ClusterNodes); Shutdown leaves first, so the others
+// forget this node at once. Package server/natsbus implements it on NATS
+// (embedded in the process by default, or Config.NATS); this package links
+// no NATS library, so the phone does not either. Calls do not cross nodes
+// yet: each node routes the calls whose parties it holds.
+//
 // # Configuration
 //
 // [LoadConfig] reads JSON such as config.example.json; unknown fields are
@@ -99,7 +111,9 @@
 //	  "resumeGrace": "30s",                 // a lost party's time to resume its call; "0s": none
 //	  "database": "sqlite:/var/lib/onecxi/server.db", // accounts, keys, call records;
 //	                                        // or "postgres://user:pw@host/db"; "": in memory, no records
-//	  "nodeId": "call-1",                   // this server in call records; default: host name
+//	  "nodeId": "call-1",                   // this server in call records and its cluster; default: host name
+//	  "nats": "nats://nats-1:4222,nats://nats-2:4222", // the cluster's NATS (WithCluster, package
+//	                                        // server/natsbus); "": onecxi-server embeds one, no port
 //	  "deviceDb": "devices.db",             // the device registry's own SQLite file;
 //	                                        // "": in the database if any, else in memory
 //	  "accounts": [{                        // at least one, unless the database holds them

@@ -126,6 +126,9 @@ type Metrics struct {
 	Ready bool
 	// Draining: Drain has begun. ShuttingDown: Shutdown has begun.
 	Draining, ShuttingDown bool
+	// ClusterNodes is the live nodes this node sees, itself included
+	// (WithCluster); 0 without a cluster.
+	ClusterNodes int
 }
 
 // CallTypeStats count one type of call.
@@ -147,6 +150,7 @@ func (s *Server) Metrics() Metrics {
 		Ready:        s.Ready(),
 		Draining:     s.draining.Load(),
 		ShuttingDown: s.shutting.Load(),
+		ClusterNodes: len(s.Nodes()),
 	}
 	cc := &s.stats.calls
 	for i := range m.Calls {

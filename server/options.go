@@ -29,6 +29,7 @@ type options struct {
 	startTimeout time.Duration
 	authClock    func() time.Time // nil: time.Now
 	metrics      func(*Server) http.Handler
+	cluster      Cluster
 }
 
 func defaultOptions() options {
@@ -49,6 +50,9 @@ func (o options) check(cfg Config) error {
 	}
 	if cfg.MetricsListen != "" && o.metrics == nil {
 		errs = append(errs, errors.New("metricsListen: no metrics handler was passed with WithMetrics (package server/metrics builds it)"))
+	}
+	if cfg.NATS != "" && o.cluster == nil {
+		errs = append(errs, errors.New("nats: no cluster was passed with WithCluster (package server/natsbus connects it)"))
 	}
 	if cfg.Database != "" && (o.accounts == nil || o.calls == nil) {
 		errs = append(errs, errors.New("database: open it (package server/providers) and pass its stores with WithAccountStore and WithCallRecords"))

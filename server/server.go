@@ -46,6 +46,7 @@ type Server struct {
 	http       *http.Server
 	handler    http.Handler
 	opsHTTP    *http.Server // the operations listener (ServeMetrics)
+	cluster    Cluster      // nil: a single node (WithCluster)
 	reg        *registry
 	goes       tracker
 	stats      *counters
@@ -194,6 +195,20 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	s.opsHTTP = s.newOpsHTTP(metrics)
 	s.opsHTTP.ErrorLog = s.http.ErrorLog
+	if o.cluster != nil {
+		self := NodeInfo{ID: cfg.NodeID, Version: BuildVersion()}
+		if err := o.cluster.Join(self, s.nodeStatus); err != nil {
+			s.stopReg()
+			s.cancelBase()
+			<-s.reg.done
+			_ = s.push.Stop(context.Background())
+			if s.records != nil {
+				_ = s.records.Close(context.Background())
+			}
+			return nil, fmt.Errorf("join the cluster: %w", err)
+		}
+		s.cluster = o.cluster
+	}
 	return s, nil
 }
 
@@ -264,6 +279,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(s.stopping)
 		s.log.Info("shutting down")
 		var errs []error
+		if s.cluster != nil {
+			// First: the other nodes stop counting on this one at once.
+			if err := s.cluster.Leave(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("leave the cluster: %w", err))
+			}
+		}
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop http: %w", err))
 		}

@@ -5,6 +5,7 @@
 //	              [-device-db devices.db] [-drain-timeout 30s] [-resume-grace 30s]
 //	              [-metrics-listen 127.0.0.1:9471]
 //	              [-database sqlite:server.db|postgres://…] [-node-id name]
+//	              [-nats nats://host:port[,…]]
 //	onecxi-server gen-key      print a new API key and its hash
 //	onecxi-server hash-key     read an API key on stdin, print its hash
 //	onecxi-server test-push -config f -account a -number n [-ring 5s]
@@ -27,6 +28,12 @@
 // (readiness: 503 while draining). It is off by default and belongs on
 // loopback or a private network. /healthz and /readyz are also on the call
 // listener; /metrics never is.
+//
+// Every server is a node of a cluster on NATS (package server/natsbus): by
+// default it embeds a NATS server in its own process (a cluster of one,
+// no port opened); -nats (or the configuration's nats) joins an external
+// NATS instead, where the nodes announce themselves with their load and
+// see each other (onecxi_cluster_nodes). Calls do not cross nodes yet.
 package main
 
 import (

@@ -15,6 +15,7 @@ import (
 	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/metrics"
+	"github.com/onecxi/phone/server/natsbus"
 	"github.com/onecxi/phone/server/providers"
 	"github.com/onecxi/phone/wire"
 )
@@ -80,7 +81,8 @@ flags:
 		deviceDB    = fs.String("device-db", "", "device registry SQLite `file`, overriding the configuration (default: configuration, else in memory)")
 		metricsAddr = fs.String("metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this `address` host:port, overriding the configuration's metricsListen (default: off; keep it private, e.g. 127.0.0.1:9471)")
 		database    = fs.String("database", "", "accounts and call records database `URL`, sqlite:<file> or postgres://…, overriding the configuration (default: configuration, else accounts in memory and no call records)")
-		nodeID      = fs.String("node-id", "", "this server's `name` in call detail records (default: configuration, else the host name)")
+		nodeID      = fs.String("node-id", "", "this server's `name` in call detail records and its cluster (default: configuration, else the host name)")
+		natsURLs    = fs.String("nats", "", "join the cluster through these NATS servers, `nats://host:port[,…]`, overriding the configuration's nats (default: configuration, else a NATS server embedded in the process, opening no port)")
 		drain       *time.Duration
 		resumeGrace *time.Duration
 	)
@@ -163,6 +165,13 @@ flags:
 	if *nodeID != "" {
 		cfg.NodeID = *nodeID
 	}
+	if *natsURLs != "" {
+		if _, err := server.ParseNATSURLs(*natsURLs); err != nil {
+			fmt.Fprintf(stderr, "onecxi-server: -nats: %v\n", err)
+			return exitUsage
+		}
+		cfg.NATS = *natsURLs
+	}
 	if drain != nil {
 		cfg.DrainTimeout = *drain
 	}
@@ -188,11 +197,21 @@ flags:
 		defer gw.Close()
 		opts = append(opts, server.WithTrunk(gw))
 	}
+	bus, err := natsbus.Open(natsbus.Options{URLs: cfg.NATS, Name: "onecxi-server " + cfg.NodeID, Log: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "onecxi-server: cluster: %v\n", err)
+		return exitFailure
+	}
+	// After the server's Shutdown (which says goodbye): closes the
+	// connection and the embedded NATS server.
+	defer func() { _ = bus.Close() }()
+	opts = append(opts, server.WithCluster(bus))
 	srv, err := server.New(cfg, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "onecxi-server: %v\n", err)
 		return exitUsage
 	}
+	log.Info("cluster joined", "node", bus.Self().ID, "nats", strings.Join(bus.Servers(), ","), "embedded", bus.Embedded())
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {

@@ -31,6 +31,7 @@
 //	ready                              gauge    1 while /readyz says 200
 //	draining                           gauge    1 once a drain has begun
 //	shutting_down                      gauge    1 once shutdown has begun
+//	cluster_nodes                      gauge    live cluster nodes this node sees, itself included (0: no cluster)
 //
 // and the Go runtime's and the process's standard metrics (go_*, process_*).
 package metrics
@@ -69,6 +70,7 @@ type Collector struct {
 	pushRetries, pushPruned       *prometheus.Desc
 	sockets                       *prometheus.Desc
 	ready, draining, shuttingDown *prometheus.Desc
+	clusterNodes                  *prometheus.Desc
 }
 
 // NewCollector returns a collector reading src at every scrape.
@@ -92,13 +94,14 @@ func NewCollector(src Source) *Collector {
 		ready:        d("ready", "1 while the server takes new calls (/readyz 200), else 0."),
 		draining:     d("draining", "1 once the server has begun draining, else 0."),
 		shuttingDown: d("shutting_down", "1 once the server has begun shutting down, else 0."),
+		clusterNodes: d("cluster_nodes", "Live cluster nodes this node sees, itself included; 0 without a cluster."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.calls, c.started, c.ended, c.relayed, c.dropped, c.malformed,
-		c.pushSent, c.pushFailed, c.pushRetries, c.pushPruned, c.sockets, c.ready, c.draining, c.shuttingDown} {
+		c.pushSent, c.pushFailed, c.pushRetries, c.pushPruned, c.sockets, c.ready, c.draining, c.shuttingDown, c.clusterNodes} {
 		ch <- d
 	}
 }
@@ -140,6 +143,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.ready, flag(m.Ready))
 	gauge(c.draining, flag(m.Draining))
 	gauge(c.shuttingDown, flag(m.ShuttingDown))
+	gauge(c.clusterNodes, float64(m.ClusterNodes))
 }
 
 // Registry returns a registry with src's collector and the Go runtime and

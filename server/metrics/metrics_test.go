@@ -39,6 +39,7 @@ func TestCollectorExportsTheSnapshot(t *testing.T) {
 	m.Push = push.Stats{Sent: 5, Rejected: 1, Dead: 2, Dropped: 3, Retried: 4, Pruned: 2}
 	m.CallSockets, m.EventConns = 3, 9
 	m.Draining = true
+	m.ClusterNodes = 3
 
 	rec := httptest.NewRecorder()
 	metrics.HandlerFor(fakeSource{m}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, server.PathMetrics, nil))
@@ -67,6 +68,7 @@ func TestCollectorExportsTheSnapshot(t *testing.T) {
 		`onecxi_ready 0`,
 		`onecxi_draining 1`,
 		`onecxi_shutting_down 0`,
+		`onecxi_cluster_nodes 3`,
 	} {
 		assert.Contains(t, body, line+"\n")
 	}
@@ -85,8 +87,8 @@ func TestUnknownEndReasonsAreOther(t *testing.T) {
 }
 
 // The layering rule: the phone embeds package server, and neither links
-// the Prometheus client; onecxi-server does.
-func TestPhoneAndServerCoreDoNotLinkPrometheus(t *testing.T) {
+// the Prometheus client nor NATS; onecxi-server does.
+func TestPhoneAndServerCoreDoNotLinkPrometheusOrNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
@@ -106,9 +108,15 @@ func TestPhoneAndServerCoreDoNotLinkPrometheus(t *testing.T) {
 		return string(out)
 	}
 	for _, pkg := range []string{".", "./server"} {
-		assert.NotContains(t, deps(pkg), "prometheus", "go list -deps %s", pkg)
+		d := deps(pkg)
+		// (True, not NotContains: the failure message would be the whole list.)
+		assert.False(t, strings.Contains(d, "prometheus"), "go list -deps %s | grep prometheus", pkg)
+		assert.False(t, strings.Contains(d, "nats"), "go list -deps %s | grep nats", pkg)
 	}
-	assert.Contains(t, deps("./cmd/onecxi-server"), "github.com/prometheus/client_golang/prometheus")
+	cmd := deps("./cmd/onecxi-server")
+	for _, want := range []string{"github.com/prometheus/client_golang/prometheus", "github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2/server"} {
+		assert.True(t, strings.Contains(cmd, want+"\n"), "onecxi-server links %s", want)
+	}
 }
 
 // The seam end to end, without the e2e suite: a real server on

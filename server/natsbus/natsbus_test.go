@@ -1,0 +1,234 @@
+package natsbus_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/metrics"
+	"github.com/onecxi/phone/server/natsbus"
+)
+
+const interval = 50 * time.Millisecond
+
+// startNATS runs a NATS server on 127.0.0.1 with a listener, as a shared
+// external NATS, and returns its URL.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
+	require.NoError(t, err)
+	go ns.Start()
+	require.True(t, ns.ReadyForConnections(10*time.Second))
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns.ClientURL()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// node is a Bus joined with a load the test sets.
+type node struct {
+	bus  *natsbus.Bus
+	load atomic.Pointer[server.NodeStatus]
+}
+
+func join(t *testing.T, url, id string) *node {
+	t.Helper()
+	bus, err := natsbus.Open(natsbus.Options{URLs: url, Name: id, Interval: interval})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = bus.Close() })
+	n := &node{bus: bus}
+	n.load.Store(&server.NodeStatus{})
+	require.NoError(t, bus.Join(server.NodeInfo{ID: id, Version: "test"}, func() server.NodeStatus { return *n.load.Load() }))
+	return n
+}
+
+func ids(nodes []server.Node) string {
+	s := make([]string, len(nodes))
+	for i, n := range nodes {
+		s[i] = n.ID
+	}
+	return strings.Join(s, ",")
+}
+
+func find(nodes []server.Node, id string) (server.Node, bool) {
+	for _, n := range nodes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return server.Node{}, false
+}
+
+// Three nodes sharing one NATS see each other, with their loads as they
+// change.
+func TestNodesSeeEachOtherWithTheirLoads(t *testing.T) {
+	url := startNATS(t)
+	a, b, c := join(t, url, "a"), join(t, url, "b.2"), join(t, url, "c")
+	for _, n := range []*node{a, b, c} {
+		require.Eventually(t, func() bool { return ids(n.bus.Nodes()) == "a,b.2,c" }, 5*time.Second, 5*time.Millisecond)
+	}
+	b.load.Store(&server.NodeStatus{ActiveCalls: 3, CallSockets: 6, EventConns: 9, Draining: true})
+	require.Eventually(t, func() bool {
+		n, ok := find(a.bus.Nodes(), "b.2")
+		return ok && n.ActiveCalls == 3 && n.CallSockets == 6 && n.EventConns == 9 && n.Draining
+	}, 5*time.Second, 5*time.Millisecond)
+	n, _ := find(c.bus.Nodes(), "a")
+	assert.Equal(t, "test", n.Version)
+	assert.False(t, n.Seen.IsZero())
+}
+
+// A node's goodbye removes it from the others' views at once, well
+// before it could expire.
+func TestGoodbyeRemovesANodeAtOnce(t *testing.T) {
+	url := startNATS(t)
+	a := join(t, url, "a")
+	bus, err := natsbus.Open(natsbus.Options{URLs: url, Name: "b", Interval: time.Hour})
+	require.NoError(t, err)
+	require.NoError(t, bus.Join(server.NodeInfo{ID: "b"}, func() server.NodeStatus { return server.NodeStatus{} }))
+	require.Eventually(t, func() bool { return ids(a.bus.Nodes()) == "a,b" }, 5*time.Second, 5*time.Millisecond)
+	require.NoError(t, bus.Leave(t.Context()))
+	assert.Empty(t, bus.Nodes(), "a node that left sees nothing")
+	// b announced an interval of an hour: only the goodbye can remove it.
+	require.Eventually(t, func() bool { return ids(a.bus.Nodes()) == "a" }, 5*time.Second, 5*time.Millisecond)
+	require.NoError(t, bus.Close())
+	require.NoError(t, bus.Leave(t.Context()), "leaving twice is harmless")
+}
+
+// A node whose connection dies without a goodbye expires after a few
+// missed announcements.
+func TestSilentNodeExpires(t *testing.T) {
+	url := startNATS(t)
+	a, b := join(t, url, "a"), join(t, url, "b")
+	require.Eventually(t, func() bool { return ids(a.bus.Nodes()) == "a,b" }, 5*time.Second, 5*time.Millisecond)
+	natsbus.KillConnection(b.bus) // no goodbye
+	start := time.Now()
+	require.Eventually(t, func() bool { return ids(a.bus.Nodes()) == "a" }, 5*time.Second, 5*time.Millisecond)
+	assert.GreaterOrEqual(t, time.Since(start), interval, "expired, not said goodbye")
+}
+
+// The default: an embedded NATS server in the process, no port; the node
+// sees itself.
+func TestEmbeddedSingleNode(t *testing.T) {
+	bus, err := natsbus.Open(natsbus.Options{Interval: interval})
+	require.NoError(t, err)
+	assert.True(t, bus.Embedded())
+	assert.Equal(t, []string{"embedded"}, bus.Servers())
+	assert.Nil(t, natsbus.EmbeddedListener(bus), "the embedded NATS opens no port")
+	require.NoError(t, bus.Join(server.NodeInfo{ID: "solo"}, func() server.NodeStatus { return server.NodeStatus{EventConns: 1} }))
+	require.Eventually(t, func() bool { return ids(bus.Nodes()) == "solo" }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, 1, bus.Nodes()[0].EventConns)
+	require.NoError(t, bus.Close())
+	assert.Empty(t, bus.Nodes())
+}
+
+// Two real servers joined through their buses: each one's Metrics counts
+// the nodes, /metrics exports it, and a server's Shutdown says goodbye.
+func TestServersJoinTheCluster(t *testing.T) {
+	url := startNATS(t)
+	start := func(id string) *server.Server {
+		cfg, _ := server.DemoConfig()
+		cfg.NodeID = id
+		cfg.NATS = url
+		bus, err := natsbus.Open(natsbus.Options{URLs: cfg.NATS, Name: id, Interval: interval})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = bus.Close() })
+		srv, err := server.New(cfg, server.WithCluster(bus), server.WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		return srv
+	}
+	s1, s2 := start("one"), start("two")
+	require.Eventually(t, func() bool { return s1.Metrics().ClusterNodes == 2 && s2.Metrics().ClusterNodes == 2 }, 5*time.Second, 5*time.Millisecond)
+	n, ok := find(s1.Nodes(), "two")
+	require.True(t, ok)
+	assert.Equal(t, server.BuildVersion(), n.Version)
+
+	rec := httptest.NewRecorder()
+	metrics.Handler(s1).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, server.PathMetrics, nil))
+	assert.Regexp(t, `(?m)^onecxi_cluster_nodes 2$`, rec.Body.String())
+
+	require.NoError(t, s2.Shutdown(t.Context()))
+	require.Eventually(t, func() bool { return ids(s1.Nodes()) == "one" }, 5*time.Second, 5*time.Millisecond)
+	require.NoError(t, s1.Shutdown(t.Context()))
+	assert.Equal(t, 0, s1.Metrics().ClusterNodes)
+}
+
+// A configuration naming a NATS without a cluster passed is a mistake.
+func TestNATSConfigNeedsACluster(t *testing.T) {
+	cfg, _ := server.DemoConfig()
+	cfg.NATS = "nats://127.0.0.1:4222"
+	_, err := server.New(cfg)
+	require.ErrorIs(t, err, server.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "WithCluster")
+}
+
+func TestBadURLs(t *testing.T) {
+	_, err := natsbus.Open(natsbus.Options{URLs: "http://x:1"})
+	var ue *server.NATSURLError
+	require.True(t, errors.As(err, &ue), "%v", err)
+}
+
+// Connection troubles with an external NATS are logged, sampled, and the
+// node reconnects.
+func TestReconnectIsLogged(t *testing.T) {
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
+	require.NoError(t, err)
+	go ns.Start()
+	require.True(t, ns.ReadyForConnections(10*time.Second))
+	url := ns.ClientURL()
+	var logs syncBuffer
+	bus, err := natsbus.Open(natsbus.Options{URLs: url, Name: "a", Interval: interval,
+		Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	defer bus.Close()
+	require.NoError(t, bus.Join(server.NodeInfo{ID: "a"}, func() server.NodeStatus { return server.NodeStatus{} }))
+	require.Eventually(t, func() bool { return len(bus.Nodes()) == 1 }, 5*time.Second, 5*time.Millisecond)
+	port := ns.Addr().(*net.TCPAddr).Port
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "NATS connection lost") }, 5*time.Second, 5*time.Millisecond)
+
+	// The same address again: the node reconnects and is seen once more.
+	ns2, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: port, NoSigs: true, NoLog: true})
+	require.NoError(t, err)
+	go ns2.Start()
+	require.True(t, ns2.ReadyForConnections(10*time.Second))
+	defer func() {
+		ns2.Shutdown()
+		ns2.WaitForShutdown()
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "NATS reconnected") }, 10*time.Second, 5*time.Millisecond)
+	other := join(t, url, "b")
+	require.Eventually(t, func() bool { return ids(other.bus.Nodes()) == "a,b" }, 5*time.Second, 5*time.Millisecond)
+	assert.NotContains(t, logs.String(), "level=ERROR")
+}
