@@ -1,18 +1,16 @@
 package callcore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/testlog"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -22,28 +20,10 @@ type drainRecorder struct{ *recorder }
 
 func (r drainRecorder) OnServerDraining(left time.Duration) { r.add(fmt.Sprintf("draining:%v", left)) }
 
-// logBuffer collects the SDK's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newDrainEnv(t *testing.T) (*testEnv, *logBuffer) {
+func newDrainEnv(t *testing.T) (*testEnv, *testlog.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
-	e := newEnv(t, WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	logs := &testlog.Buffer{}
+	e := newEnv(t, WithLogger(logs.Logger()))
 	e.sdk.SetCallProgressCallback(drainRecorder{e.rec})
 	return e, logs
 }

@@ -1,16 +1,15 @@
 package callcore
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/testlog"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -89,24 +88,6 @@ func TestDeclineQuotesHugeCallIDShort(t *testing.T) {
 	assert.NotContains(t, msg, strings.Repeat("9", wire.QuoteRunes+1))
 }
 
-// lockedBuffer is a log destination for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // Initialize with a huge account name or server name fails with a short
 // error, and its log line is short too.
 func TestInitializeQuotesHugeInputsShort(t *testing.T) {
@@ -128,7 +109,7 @@ func TestInitializeQuotesHugeInputsShort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs testlog.Buffer
 			s, _ := newSDK(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			err := s.Initialize(ctxT(t), tt.account, testAPIKey, tt.server)
 			require.Error(t, err)

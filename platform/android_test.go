@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/internal/testlog"
 )
 
 // These run as GOOS=android (make android-gocheck runs them under qemu),
@@ -315,8 +317,8 @@ func TestAndroidRequestPermissions(t *testing.T) {
 	}
 
 	f := newFakeJava()
-	var logs logBuffer
-	a, in := newTestAndroid(t, f, WithLogger(logs.logger()))
+	var logs testlog.Buffer
+	a, in := newTestAndroid(t, f, WithLogger(logs.Logger()))
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {

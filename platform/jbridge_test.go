@@ -1,7 +1,6 @@
 package platform
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/internal/testlog"
 )
 
 // The signatures are the contract's, letter for letter
@@ -301,28 +302,6 @@ func TestCheckToken(t *testing.T) {
 	}
 }
 
-// logBuffer is a slog logger whose output a test can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // Request codes are 1..65535, never one still waiting, and wrap around.
 func TestInboxRequestCodes(t *testing.T) {
 	in := newNativeInbox()
@@ -359,9 +338,9 @@ func TestInboxRequestCodes(t *testing.T) {
 // An answer reaches the request with its code, once; one for a code
 // nobody waits for is dropped and logged, and never blocks.
 func TestInboxAnswers(t *testing.T) {
-	var logs logBuffer
+	var logs testlog.Buffer
 	in := newNativeInbox()
-	in.log = logs.logger()
+	in.log = logs.Logger()
 	code, ch, err := in.expect()
 	require.NoError(t, err)
 
@@ -502,15 +481,15 @@ func TestInboxEventsInOrderWithoutBlocking(t *testing.T) {
 // refused (Java keeps it for the app's start); hostile input is dropped
 // and logged, never queued.
 func TestInboxRefusesAndDrops(t *testing.T) {
-	var logs logBuffer
+	var logs testlog.Buffer
 	in := newNativeInbox()
-	in.log = logs.logger()
+	in.log = logs.Logger()
 	assert.False(t, in.incomingPush(javaText{s: `{}`}), "no receiver")
 	assert.False(t, in.callAction(javaText{s: "c1"}, javaText{s: "accept"}), "no receiver")
 	in.tokenRefreshed(javaText{s: "tok"}) // dropped, logged
 
 	r := newRecorder(false)
-	in.install(r, logs.logger())
+	in.install(r, logs.Logger())
 	assert.False(t, in.incomingPush(javaText{s: `{}`}), "not wanted")
 	assert.False(t, in.callAction(javaText{s: "c1"}, javaText{s: "hangup"}), "not wanted")
 

@@ -1,14 +1,12 @@
 package natsbus_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/testlog"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/metrics"
 	"github.com/onecxi/phone/server/natsbus"
@@ -37,23 +36,6 @@ func startNATS(t *testing.T) string {
 		ns.WaitForShutdown()
 	})
 	return ns.ClientURL()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // node is a Bus joined with a load the test sets.
@@ -206,7 +188,7 @@ func TestReconnectIsLogged(t *testing.T) {
 	go ns.Start()
 	require.True(t, ns.ReadyForConnections(10*time.Second))
 	url := ns.ClientURL()
-	var logs syncBuffer
+	var logs testlog.Buffer
 	bus, err := natsbus.Open(natsbus.Options{URLs: url, Name: "a", Interval: interval,
 		Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)

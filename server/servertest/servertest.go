@@ -6,15 +6,14 @@
 package servertest
 
 import (
-	"bytes"
 	"context"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/testlog"
 	"github.com/onecxi/phone/server"
 )
 
@@ -39,22 +38,6 @@ func StartServer(t testing.TB, cfg server.Config, opts ...server.Option) (*serve
 	return srv, "http://" + ln.Addr().String()
 }
 
-// SyncBuffer is a bytes.Buffer that one goroutine may write while another
-// reads it.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// SyncBuffer is a buffer that one goroutine may write while another
+// reads it (internal/testlog).
+type SyncBuffer = testlog.Buffer
