@@ -12,8 +12,8 @@ import (
 
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/devices"
-	"github.com/onecxi/phone/server/devices/sqlite"
 	"github.com/onecxi/phone/server/providers"
+	"github.com/onecxi/phone/server/sqlstore"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -97,10 +97,10 @@ func TestDeviceRegistryPersistsWithDeviceDB(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, status)
 		require.NoError(t, h.srv.Shutdown(context.Background()))
 	}()
-	ds, err := sqlite.Open(context.Background(), path)
+	db, err := sqlstore.Open(context.Background(), "sqlite:"+path)
 	require.NoError(t, err)
-	defer ds.Close()
-	got, err := ds.ByNumber(context.Background(), "acme", "1002")
+	defer db.Close()
+	got, err := db.Devices().ByNumber(context.Background(), "acme", "1002")
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, wire.PlatformDesktop, got[0].Platform)

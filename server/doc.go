@@ -29,8 +29,8 @@
 // The parts a deployment chooses are passed to [New] as options, so the core
 // links none of them: the accounts store and the call detail records
 // (packages accounts and cdr, interfaces only; SQLite or PostgreSQL in
-// package sqlstore), the device store (package devices; SQLite in
-// devices/sqlite), push transports (push/apns, push/fcm) and a SIP trunk.
+// package sqlstore), the device store (package devices; SQLite or
+// PostgreSQL in sqlstore too), push transports (push/apns, push/fcm) and a SIP trunk.
 // Package providers opens the stores and transports a configuration names.
 // The phone's embedded demo server uses none of them: its accounts live in
 // memory, seeded from its configuration, and it keeps no call records.

@@ -4,7 +4,8 @@
 //
 // [Store] is the small interface the server and the push deliverer use;
 // [Memory] keeps registrations for a server's life (tests, the phone's
-// embedded demo server), and package devices/sqlite keeps them in a file.
-// Package devices/devicestest is the behaviour every Store must show, so a
-// further implementation (PostgreSQL) is checked by the same tests.
+// embedded demo server), and package server/sqlstore keeps them in SQLite
+// (a deviceDb file of their own, or the shared database) or PostgreSQL.
+// Package devices/devicestest is the behaviour every Store must show; both
+// run it.
 package devices

@@ -29,9 +29,9 @@ var ErrNoDevice = errors.New("no such device")
 
 // Store keeps the device registry durably. Accounts never see each other's
 // devices: every method is scoped by account. Implementations are safe for
-// concurrent use: [Memory] here, SQLite in package devices/sqlite. A new
-// implementation (PostgreSQL, say) proves itself with devicestest.Run, the
-// suite every store passes.
+// concurrent use: [Memory] here, SQLite or PostgreSQL in package
+// server/sqlstore. Every implementation proves itself with devicestest.Run,
+// the suite every store passes.
 type Store interface {
 	// Put registers d, replacing what was stored for its account and
 	// DeviceID (number and tokens included).

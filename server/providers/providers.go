@@ -16,7 +16,6 @@ import (
 
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/devices"
-	"github.com/onecxi/phone/server/devices/sqlite"
 	"github.com/onecxi/phone/server/push"
 	"github.com/onecxi/phone/server/push/apns"
 	"github.com/onecxi/phone/server/push/fcm"
@@ -31,8 +30,8 @@ type Set struct {
 	// Devices is the device store: the SQLite file of cfg.DeviceDB, else
 	// the database of cfg.Database; nil without either (the server then
 	// keeps registrations in memory).
-	Devices    devices.Store
-	ownDevices bool // Devices is a file of its own, closed by Close
+	Devices   devices.Store
+	devicesDB *sqlstore.DB // cfg.DeviceDB's file of its own, closed by Close
 	// DB is the database of cfg.Database (accounts and call detail
 	// records); nil without one (the server then keeps accounts in memory
 	// and no records).
@@ -73,13 +72,13 @@ func Open(ctx context.Context, cfg server.Config, hc *http.Client) (*Set, error)
 	}
 	switch {
 	case cfg.DeviceDB != "":
-		ds, err := sqlite.Open(ctx, cfg.DeviceDB)
+		db, err := sqlstore.Open(ctx, "sqlite:"+cfg.DeviceDB)
 		if err != nil {
 			_ = set.Close()
-			return nil, err
+			return nil, fmt.Errorf("deviceDb: %w", err)
 		}
-		set.Devices = ds
-		set.ownDevices = true
+		set.devicesDB = db
+		set.Devices = db.Devices()
 	case set.DB != nil:
 		// No file of its own: the registry lives in the shared database,
 		// so every node rings the same devices.
@@ -112,8 +111,8 @@ func (s *Set) Close() error {
 			errs = append(errs, fmt.Errorf("close database: %w", err))
 		}
 	}
-	if s.Devices != nil && s.ownDevices {
-		if err := s.Devices.Close(); err != nil {
+	if s.devicesDB != nil {
+		if err := s.devicesDB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close device registry: %w", err))
 		}
 	}

@@ -55,8 +55,10 @@ CREATE TABLE call_records (
 );
 CREATE INDEX call_records_by_start ON call_records (started);
 CREATE INDEX call_records_by_account ON call_records (account, started)`},
+	// IF NOT EXISTS: a deviceDb file of the older devices/sqlite package
+	// already has this very table, with its registrations; it is adopted.
 	{2, "device registry", `
-CREATE TABLE devices (
+CREATE TABLE IF NOT EXISTS devices (
 	account    TEXT NOT NULL,
 	device_id  TEXT NOT NULL,
 	number     TEXT NOT NULL,
@@ -67,7 +69,7 @@ CREATE TABLE devices (
 	updated    BIGINT NOT NULL,
 	PRIMARY KEY (account, device_id)
 );
-CREATE INDEX devices_by_number ON devices (account, number)`},
+CREATE INDEX IF NOT EXISTS devices_by_number ON devices (account, number)`},
 }
 
 // pgMigrationLock is the advisory lock that keeps two PostgreSQL nodes

@@ -160,3 +160,31 @@ func TestParseURL(t *testing.T) {
 	}
 	assert.Equal(t, "postgres://u:xxxxx@db/x", sqlstore.Redact("postgres://u:pw@db/x"))
 }
+
+// A deviceDb file written by the device registry this package replaced
+// (server/devices/sqlite: the devices table alone, no schema_migrations)
+// is adopted with its registrations.
+func TestAdoptsAnOlderDeviceDBFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "devices.db")
+	old, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	_, err = old.ExecContext(ctx, `
+CREATE TABLE devices (
+	account TEXT NOT NULL, device_id TEXT NOT NULL, number TEXT NOT NULL,
+	platform TEXT NOT NULL, voip_token TEXT NOT NULL DEFAULT '', fcm_token TEXT NOT NULL DEFAULT '',
+	created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (account, device_id));
+CREATE INDEX devices_by_number ON devices (account, number);
+INSERT INTO devices VALUES ('acme', 'd1', '1002', 'android', '', 'fcm-token', 1, 2);`)
+	require.NoError(t, err)
+	require.NoError(t, old.Close())
+
+	db, err := sqlstore.Open(ctx, "sqlite:"+path)
+	require.NoError(t, err)
+	defer db.Close()
+	got, err := db.Devices().ByNumber(ctx, "acme", "1002")
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "d1", got[0].DeviceID)
+	assert.Equal(t, "fcm-token", got[0].FCMToken)
+}
