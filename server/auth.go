@@ -157,6 +157,16 @@ func (a *authenticator) get(rec accounts.Account) *account {
 	return acct
 }
 
+// known returns the *account named name if this server has met it (an
+// authenticated request, or a trunk call), else nil. Other nodes of a
+// cluster name accounts in what they send (bridge.go): one this node has
+// never met has no calls or devices here.
+func (a *authenticator) known(name string) *account {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.byName[name]
+}
+
 // accountByDID returns the account owning did: nil if none or several do
 // (no trunk call can be routed to it), or if the store failed (logged).
 func (a *authenticator) accountByDID(ctx context.Context, did string) *account {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,7 @@ type call struct {
 	pushFrom    string
 	pushType    string
 	pushTargets []devices.Device // rung by push: told "end" too
+	peerNodes   []string         // other nodes with the callee's events connections: told too
 	answeredBy  string           // the device ID that answered, if it gave one
 
 	ringTimer   *time.Timer
@@ -94,37 +96,40 @@ func (c *call) push(event, environment string) wire.PushPayload {
 
 // start routes a leg's start message (PROTOCOL.md, call kinds and routing
 // plan). Failures answer error{code} and close the leg.
-// targets are the callee's devices reachable by push (Server.pushTargetsFor).
-func (r *registry) start(l *leg, m wire.Message, targets []devices.Device) {
+// targets are the callee's devices reachable by push (Server.pushTargetsFor),
+// peers what the other nodes of a cluster hold of the callee (ringPeers).
+// With bridge set, an answer to a call this node does not have is not
+// refused: start reports it is elsewhere, for the leg to look for it in
+// the cluster (callSock.bridgeOut).
+func (r *registry) start(l *leg, m wire.Message, targets []devices.Device, peers ringPeers, bridge bool) (elsewhere bool) {
 	st := r.stateOf(l.acct)
 	switch {
 	case r.closing:
 		r.reject(l, m, wire.CodeShuttingDown, "the server is shutting down")
-		return
+		return false
 	case r.drain.on && m.Kind != wire.KindAppToAppAnswer:
 		// Draining: calls go on and a ringing one may still be answered,
 		// but nothing new starts (drain.go).
 		r.reject(l, m, wire.CodeShuttingDown, "the server is draining: it takes no new calls")
-		return
+		return false
 	case m.Kind == wire.KindAppToAppAnswer:
-		r.answer(st, l, m)
-		return
+		return r.answer(st, l, m, bridge)
 	case int(r.stats.activeCalls.Load()) >= r.maxCalls:
 		r.reject(l, m, wire.CodeTooManyRequests, "the server is at its call limit")
-		return
+		return false
 	case r.atCallLimit(st):
 		r.reject(l, m, wire.CodeTooManyRequests, "the account is at its call limit")
-		return
-	case st.inUse[m.RegisteredNumber] != nil:
+		return false
+	case st.inUse[m.RegisteredNumber] != nil, peers.callerBusy:
 		r.reject(l, m, wire.CodeNumberInUse, "registered number "+m.RegisteredNumber+" is already in a call")
-		return
+		return false
 	}
 	switch m.Kind {
 	case wire.KindInbound:
 		rt, ok := l.acct.route(m.To)
 		if !ok {
 			r.reject(l, m, wire.CodeNotFound, "no DID "+m.To+" in this account")
-			return
+			return false
 		}
 		switch rt.kind {
 		case routeEcho:
@@ -136,13 +141,14 @@ func (r *registry) start(l *leg, m wire.Message, targets []devices.Device) {
 			c.ep = endpoint.NewIVR(r.spawn, l.conn)
 			r.connectEndpoint(c)
 		case routeApp:
-			r.ring(st, l, m, rt.number, m.To, wire.PushInbound, targets)
+			r.ring(st, l, m, rt.number, m.To, wire.PushInbound, targets, peers)
 		}
 	case wire.KindOutbound:
 		r.dial(st, l, m)
 	case wire.KindAppToApp:
-		r.ring(st, l, m, m.To, m.RegisteredNumber, wire.PushAppToApp, targets)
+		r.ring(st, l, m, m.To, m.RegisteredNumber, wire.PushAppToApp, targets, peers)
 	}
+	return false
 }
 
 // shownNumber is who l is to the other party: its registered number, or a
@@ -204,56 +210,65 @@ func (r *registry) connectEndpoint(c *call) {
 // ring places an app call (app_to_app, or a DID routed to an app user):
 // every device of callee is told at once — events connections and push
 // targets — and the first to answer wins.
-func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom, pushType string, targets []devices.Device) {
+// peers are the other nodes holding events connections of callee.
+func (r *registry) ring(st *acctState, l *leg, m wire.Message, callee, pushFrom, pushType string, targets []devices.Device, peers ringPeers) {
 	if callee == m.RegisteredNumber {
 		r.reject(l, m, wire.CodeSelfCall, "you cannot call your own registered number")
 		return
 	}
-	if st.inUse[callee] != nil {
+	if st.inUse[callee] != nil || peers.calleeBusy {
 		r.reject(l, m, wire.CodeBusy, callee+" is in another call")
 		return
 	}
 	c := &call{id: newCallID(), st: st, from: l.shownNumber(m), name: l.callerName, callee: callee, pushFrom: pushFrom, pushType: pushType,
-		pushTargets: targets}
-	if r.notify(c, wire.EventInitial, viaAll, "") == 0 {
+		pushTargets: targets, peerNodes: peers.nodes}
+	if r.notify(c, wire.EventInitial, viaAll, "")+peers.devices == 0 {
 		r.reject(l, m, wire.CodeUnreachable, callee+" has no device online or registered for push")
 		return
 	}
 	c = r.newCall(st, l, m, c.id)
-	c.callee, c.pushFrom, c.pushType, c.pushTargets = callee, pushFrom, pushType, targets
+	c.callee, c.pushFrom, c.pushType, c.pushTargets, c.peerNodes = callee, pushFrom, pushType, targets, peers.nodes
 	post(l.conn, wire.Message{Type: wire.TypeRinging, CallID: c.id})
 	r.armRingTimer(c)
 }
 
-// answer joins l, the callee's device, to a ringing app call.
-func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
+// answer joins l, the callee's device, to a ringing app call. A call
+// this node does not have is refused, unless bridge is set: then answer
+// reports it is elsewhere (see start).
+func (r *registry) answer(st *acctState, l *leg, m wire.Message, bridge bool) (elsewhere bool) {
 	var c *call
 	if m.CallID != "" {
 		c = st.calls[m.CallID]
+		if c == nil && bridge && r.ended[m.CallID].acct != st.acct {
+			return true
+		}
 		if c == nil || c.callee != m.RegisteredNumber {
 			r.reject(l, m, wire.CodeNotFound, "no call "+m.CallID+" for "+m.RegisteredNumber)
-			return
+			return false
 		}
 	} else {
 		var answered bool
 		c, answered = st.findRinging(m.To, m.RegisteredNumber)
 		if c == nil {
-			if answered {
+			switch {
+			case answered:
 				r.reject(l, m, wire.CodeAlreadyAnswered, "the call was answered on another device")
-			} else {
+			case bridge:
+				return true
+			default:
 				r.reject(l, m, wire.CodeNotFound, "no call from "+m.To+" ringing "+m.RegisteredNumber)
 			}
-			return
+			return false
 		}
 	}
 	// Before number_in_use: the device that answered first holds the number.
 	if c.state != stateRinging {
 		r.reject(l, m, wire.CodeAlreadyAnswered, "the call was answered on another device")
-		return
+		return false
 	}
 	if st.inUse[m.RegisteredNumber] != nil {
 		r.reject(l, m, wire.CodeNumberInUse, "registered number "+m.RegisteredNumber+" is already in a call")
-		return
+		return false
 	}
 	r.setState(c, stateActive)
 	c.answeredAt = time.Now()
@@ -278,8 +293,9 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message) {
 	// server says goes on.
 	c.answeredBy = m.DeviceID
 	r.notify(c, wire.EventEnd, viaAll, c.answeredBy)
-	l.log.Info("call answered", "by", l.number)
+	l.log.Info("call answered", "by", l.number, "via", l.via)
 	r.emit(c.event(EventAnswered, ""))
+	return false
 }
 
 // findRinging returns the oldest call from `from` ringing `callee`; if
@@ -496,11 +512,23 @@ func (r *registry) record(c *call, reason string) {
 	}
 	end := time.Now()
 	rec := cdr.Record{CallID: c.id, Account: c.st.acct.name, Kind: string(c.kind), From: c.from, To: c.to,
-		Node: r.node, Start: c.created, Answer: c.answeredAt, End: end, Reason: reason}
+		Node: c.nodes(r.node), Start: c.created, Answer: c.answeredAt, End: end, Reason: reason}
 	if !c.answeredAt.IsZero() {
 		rec.Duration = end.Sub(c.answeredAt)
 	}
 	r.records.Record(rec)
+}
+
+// nodes names the nodes that carried c: home (this node), then each
+// other node a party was connected to (cluster bridges), comma-separated.
+func (c *call) nodes(home string) string {
+	s := home
+	for _, l := range c.legs {
+		if l != nil && l.via != "" && l.via != home && !strings.Contains(","+s+",", ","+l.via+",") {
+			s += "," + l.via
+		}
+	}
+	return s
 }
 
 // Control requests. Each returns an error code and message, or "" for ack.

@@ -13,21 +13,49 @@ import (
 )
 
 // Cluster is how a server takes part in a cluster of nodes: it announces
-// this node and its load, and keeps the view of the live nodes. Package
-// server links no messaging library; package server/natsbus implements it
-// on NATS, and cmd/onecxi-server wires it (WithCluster). Cross-node calls
-// are not built on it yet.
+// this node and its load, keeps the view of the live nodes, and carries
+// the traffic of calls whose parties are on different nodes (bridge.go).
+// Package server links no messaging library; package server/natsbus
+// implements it on NATS, and cmd/onecxi-server wires it (WithCluster).
 type Cluster interface {
 	// Join begins announcing self, with status read at every
-	// announcement, until Leave. New calls it once.
-	Join(self NodeInfo, status func() NodeStatus) error
+	// announcement, until Leave, and delivers to h what other nodes send
+	// this one. New calls it once.
+	Join(self NodeInfo, status func() NodeStatus, h ClusterHandler) error
 	// Nodes is the live nodes as last seen, this one included, sorted by
 	// ID. It must be quick: Metrics reads it at every scrape.
 	Nodes() []Node
 	// Leave says goodbye (the other nodes forget this one at once) and
-	// stops announcing. Shutdown calls it first; the caller keeps
-	// ownership of the connection underneath.
+	// stops announcing. Shutdown calls it; the caller keeps ownership of
+	// the connection underneath.
 	Leave(ctx context.Context) error
+	// Send sends a control packet to node's ClusterHandler.Packet: in
+	// order with this node's other control packets to it, at most once.
+	// It must not block for long; it may copy pkt and keeps no reference.
+	Send(node string, pkt []byte) error
+	// SendAudio is Send for audio packets (ClusterHandler.Audio), on the
+	// per-frame path: it must not block, and should not allocate. Audio
+	// and control packets are not ordered with each other.
+	SendAudio(node string, pkt []byte) bool
+	// Ask puts question q to every other live node and hands each answer
+	// to each (in arrival order) until each returns true, every live node
+	// has answered, or ctx ends. A cluster of one answers nothing.
+	Ask(ctx context.Context, q []byte, each func(node string, answer []byte) bool) error
+}
+
+// ClusterHandler is what a node is told by the others (the server
+// implements it; see bridge.go). Each method is called on the cluster's
+// own goroutines, one per method, in the order things arrived.
+type ClusterHandler interface {
+	// Packet is a control packet sent to this node.
+	Packet(pkt []byte)
+	// Audio is an audio packet sent to this node: it must not block. pkt
+	// is valid only until it returns.
+	Audio(pkt []byte)
+	// Answer answers another node's question (Ask); nil answers nothing.
+	Answer(q []byte) []byte
+	// NodeGone says node left (its goodbye) or fell silent.
+	NodeGone(node string)
 }
 
 // NodeInfo is what does not change about a node while it runs.

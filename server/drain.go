@@ -91,6 +91,11 @@ func (s *Server) Drain(ctx context.Context) error {
 	if first {
 		s.log.Info("draining", "calls", calls, "eventConns", s.stats.eventConns.Load(),
 			"timeout", left.Round(time.Millisecond))
+		if s.bridge != nil {
+			// Phones bridged here to calls on other nodes need not wait
+			// for this one: they resume through another node.
+			s.bridge.moveEdges(false)
+		}
 	}
 	start := time.Now()
 	select {

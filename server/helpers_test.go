@@ -59,6 +59,7 @@ type harnessOpts struct {
 	mutate  func(*server.Config)
 	options []server.Option
 	tls     bool
+	keys    map[string]string // the accounts' API keys (nodes of one cluster share them); nil: fresh ones
 }
 
 func testLogger() *slog.Logger {
@@ -89,6 +90,12 @@ func testConfig() (server.Config, map[string]string) {
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
 	cfg, keys := testConfig()
+	if o.keys != nil {
+		keys = o.keys
+		for i, a := range cfg.Accounts {
+			cfg.Accounts[i].APIKeyHashes = []string{server.HashKey(keys[a.Name])}
+		}
+	}
 	h := &harness{t: t, keys: keys, events: &eventLog{}}
 	if o.tls {
 		certFile, keyFile, pool := selfSignedCert(t)

@@ -93,6 +93,12 @@ func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request, acct *acc
 	id := r.PathValue("id")
 	status, code, msg := http.StatusServiceUnavailable, wire.CodeShuttingDown, "the server is shutting down"
 	_ = s.reg.do(func() { status, code, msg = s.reg.decline(acct, id) })
+	if code == wire.CodeNotFound && s.bridge != nil {
+		// The call may live on another node of the cluster.
+		if st, c, m, ok := s.declineElsewhere(r.Context(), acct, id); ok {
+			status, code, msg = st, c, m
+		}
+	}
 	if code != "" {
 		writeError(w, status, code, msg)
 		return

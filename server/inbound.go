@@ -91,10 +91,11 @@ func (s *Server) Inbound(ctx context.Context, in InboundCall, conn LegConn) (*Ex
 	// two callers from one number with each other.
 	m := wire.Message{Type: wire.TypeStart, Kind: wire.KindInbound, To: in.DID, RegisteredNumber: "trunk:" + newCallID()}
 	targets := s.pushTargetsFor(acct, m)
+	peers := s.ringPeersFor(acct, m)
 	var added error
 	err := s.reg.do(func() {
 		if added = s.reg.addLeg(x.l); added == nil {
-			s.reg.start(x.l, m, targets)
+			s.reg.start(x.l, m, targets, peers, false)
 			if x.l.call != nil {
 				x.callID.Store(&x.l.call.id)
 			}

@@ -59,9 +59,12 @@ type leg struct {
 	// The reader goroutine's: its control message rate (limits.go).
 	bucket tokenBucket
 
-	// carried is the leg this leg's first socket carries: itself, or the
-	// leg a resume on it took over. Set for /v1/call legs.
-	carried *atomic.Pointer[leg]
+	// cs is the socket this leg was created with: it carries this leg, or
+	// the leg a resume on it took over. Set for /v1/call legs.
+	cs *callSock
+	// via is the node holding this leg's WebSocket, when it is another
+	// node of the cluster (bridge.go), for call detail records.
+	via string
 }
 
 // serveCall runs an upgraded /v1/call connection until it closes.
@@ -69,46 +72,96 @@ type leg struct {
 func (s *Server) serveCall(acct *account, ws *websocket.Conn, remote string, resumable bool) {
 	log := s.log.With("account", acct.name, "remote", remote)
 	conn := wire.NewConn(ws, log)
-	sock := newLegSocket(conn)
-	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: sock, sock: sock, log: log, bucket: newTokenBucket(s.cfg.Limits),
-		resumable: resumable, remote: remote}
-	// The socket carries l, or, once a resume succeeds, the leg it resumed.
-	var carried atomic.Pointer[leg]
-	carried.Store(l)
-	l.carried = &carried
-	var err error
-	if e := s.reg.do(func() { err = s.reg.addLeg(l) }); e != nil || err != nil {
+	cs := s.newCallSock(acct, conn, remote, resumable, log)
+	if cs == nil {
 		conn.Close(wire.CloseGoingAway, "server shutting down")
 		return
 	}
+	l := cs.first
 	timer := time.AfterFunc(s.startLimit, func() {
 		if l.phase.CompareAndSwap(legWaiting, legRefused) {
 			log.Info("no start message in time; closing")
 			conn.Close(wire.CloseStartTimeout, "no start message")
 		}
 	})
-	err = conn.Run(s.base, wire.Handlers{
-		// The control rate is the socket's: l's bucket, whichever leg it
-		// carries.
-		OnMessage: func(m wire.Message) {
-			if l.allowControl() {
-				carried.Load().handle(m)
-			}
-		},
-		OnAudio: func(raw []byte) { carried.Load().onAudio(raw) },
-		OnBadMessage: func(err error) {
-			if l.allowControl() {
-				carried.Load().handleBad(err)
-			}
-		},
-		OnBadAudio: func(error) { l.stats.framesMalformed.Add(1) },
-		OnPing:     func() { l.allowControl() },
-	})
+	err := conn.Run(s.base, cs.handlers())
 	timer.Stop()
 	if err != nil {
 		log.Debug("call connection closed", "err", err)
 	}
-	_ = s.reg.do(func() { s.reg.socketGone(carried.Load(), l, conn, err) })
+	cs.closed(err)
+}
+
+// callSock is one socket of /v1/call and what it carries: the leg it
+// started (first), or once a resume succeeds the leg it resumed; or, on a
+// node of a cluster, the bridge to the node where its call lives (edge).
+type callSock struct {
+	s       *Server
+	first   *leg
+	conn    callSocket // a *wire.Conn, or a *bridgeConn from another node
+	ws      *wire.Conn // conn, if it is a WebSocket on this node
+	carried atomic.Pointer[leg]
+	edge    atomic.Pointer[edgeBridge]
+}
+
+// newCallSock registers a leg for conn with the registry; nil when the
+// server is shutting down.
+func (s *Server) newCallSock(acct *account, conn callSocket, remote string, resumable bool, log *slog.Logger) *callSock {
+	sock := newLegSocket(conn)
+	cs := &callSock{s: s, conn: conn}
+	cs.ws, _ = conn.(*wire.Conn)
+	l := &leg{reg: s.reg, stats: s.stats, acct: acct, conn: sock, sock: sock, log: log, bucket: newTokenBucket(s.cfg.Limits),
+		resumable: resumable, remote: remote, cs: cs}
+	cs.first = l
+	cs.carried.Store(l)
+	var err error
+	if e := s.reg.do(func() { err = s.reg.addLeg(l) }); e != nil || err != nil {
+		return nil
+	}
+	return cs
+}
+
+// handlers are the socket's: messages go to the leg it carries, or over
+// the bridge to the call's node. The control rate is the socket's: the
+// first leg's bucket, whichever leg it carries.
+func (cs *callSock) handlers() wire.Handlers {
+	l := cs.first
+	return wire.Handlers{
+		OnMessage: func(m wire.Message) {
+			if !l.allowControl() {
+				return
+			}
+			if e := cs.edge.Load(); e != nil {
+				e.upMessage(m)
+				return
+			}
+			cs.carried.Load().handle(m)
+		},
+		OnAudio: func(raw []byte) {
+			if e := cs.edge.Load(); e != nil {
+				e.upAudio(raw)
+				return
+			}
+			cs.carried.Load().onAudio(raw)
+		},
+		OnBadMessage: func(err error) {
+			if l.allowControl() {
+				cs.carried.Load().handleBad(err)
+			}
+		},
+		OnBadAudio: func(error) { l.stats.framesMalformed.Add(1) },
+		OnPing:     func() { l.allowControl() },
+	}
+}
+
+// closed is told that the socket closed with err (Run's).
+func (cs *callSock) closed(err error) {
+	if e := cs.edge.Load(); e != nil {
+		e.socketClosed(err)
+		return
+	}
+	r := cs.s.reg
+	_ = r.do(func() { r.socketGone(cs.carried.Load(), cs.first, cs.conn, err) })
 }
 
 // route is where a leg's audio goes. It is swapped atomically as the call
@@ -143,14 +196,18 @@ func (l *leg) handle(m wire.Message) {
 	case legRefused:
 		return
 	case legWaiting:
-		if m.Type == wire.TypeResume && l.carried != nil {
+		if m.Type == wire.TypeResume && l.cs != nil {
 			if l.phase.CompareAndSwap(legWaiting, legStarted) {
 				var to *leg
-				if err := l.reg.do(func() { to = l.reg.resume(l, m) }); err != nil {
+				var away bool
+				if err := l.reg.do(func() { to, away = l.reg.resume(l, m, l.cs.canBridge()) }); err != nil {
 					l.conn.Close(wire.CloseGoingAway, "server shutting down")
 				}
-				if to != nil {
-					l.carried.Store(to)
+				switch {
+				case away:
+					l.cs.bridgeOut(m)
+				case to != nil:
+					l.cs.carried.Store(to)
 				}
 			}
 			return
@@ -161,10 +218,16 @@ func (l *leg) handle(m wire.Message) {
 		}
 		if l.phase.CompareAndSwap(legWaiting, legStarted) {
 			// Looked up here, on the leg's own goroutine: the registry
-			// goroutine never waits on the database.
+			// goroutine never waits on the database or the cluster.
 			targets := l.reg.pushTargets(l.acct, m)
-			if err := l.reg.do(func() { l.reg.start(l, m, targets) }); err != nil {
+			peers := l.reg.ringPeers(l.acct, m)
+			bridge := l.cs != nil && l.cs.canBridge()
+			var away bool
+			if err := l.reg.do(func() { away = l.reg.start(l, m, targets, peers, bridge) }); err != nil {
 				l.conn.Close(wire.CloseGoingAway, "server shutting down")
+			}
+			if away {
+				l.cs.bridgeOut(m)
 			}
 		}
 		return

@@ -303,8 +303,8 @@ func (l *leg) allowControl() bool {
 		return false
 	}
 	target := l
-	if l.carried != nil {
-		target = l.carried.Load()
+	if l.cs != nil {
+		target = l.cs.carried.Load()
 	}
 	target.log.Info("control message rate exceeded; closing")
 	_ = l.reg.do(func() { l.reg.hangup(target) })

@@ -24,13 +24,9 @@ func (r *registry) notify(c *call, event string, how via, except string) int {
 	p := c.push(event, r.environment)
 	n := 0
 	if how&viaEvents != 0 {
-		for ec := range c.st.events[c.callee] {
-			if except != "" && ec.device == except {
-				continue
-			}
-			if post(ec.conn, wire.Message{Type: wire.TypeIncoming, CallID: p.CallID, Push: &p}) {
-				n++
-			}
+		n += r.notifyLocal(c.st, c.callee, except, p)
+		if len(c.peerNodes) > 0 && r.peers != nil {
+			r.peers.notify(c.peerNodes, c.st.acct.name, c.callee, except, p)
 		}
 	}
 	if how&viaPush != 0 {
@@ -45,6 +41,21 @@ func (r *registry) notify(c *call, event string, how via, except string) int {
 		}
 		r.push.Send(targets, p)
 		n += len(targets)
+	}
+	return n
+}
+
+// notifyLocal sends p, as an incoming message, on every events connection
+// of number on this node except device except's, and returns how many.
+func (r *registry) notifyLocal(st *acctState, number, except string, p wire.PushPayload) int {
+	n := 0
+	for ec := range st.events[number] {
+		if except != "" && ec.device == except {
+			continue
+		}
+		if post(ec.conn, wire.Message{Type: wire.TypeIncoming, CallID: p.CallID, Push: &p}) {
+			n++
+		}
 	}
 	return n
 }

@@ -129,6 +129,13 @@ type Metrics struct {
 	// ClusterNodes is the live nodes this node sees, itself included
 	// (WithCluster); 0 without a cluster.
 	ClusterNodes int
+	// Audio frames of calls across nodes (WithCluster): sent to other
+	// nodes, received from them, and dropped on the way (the bus refused
+	// one, or it arrived for a bridge that had just closed).
+	BridgeFramesSent, BridgeFramesReceived, BridgeFramesDropped uint64
+	// BridgeDelay is how long the frames received took from the other
+	// node (by the two nodes' clocks, which must agree: NTP).
+	BridgeDelay Histogram
 }
 
 // CallTypeStats count one type of call.
@@ -151,6 +158,11 @@ func (s *Server) Metrics() Metrics {
 		Draining:     s.draining.Load(),
 		ShuttingDown: s.shutting.Load(),
 		ClusterNodes: len(s.Nodes()),
+
+		BridgeFramesSent:     s.stats.bridgeSent.Load(),
+		BridgeFramesReceived: s.stats.bridgeReceived.Load(),
+		BridgeFramesDropped:  s.stats.bridgeDropped.Load(),
+		BridgeDelay:          s.stats.bridgeDelay.snapshot(),
 	}
 	cc := &s.stats.calls
 	for i := range m.Calls {

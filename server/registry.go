@@ -46,6 +46,27 @@ type routing struct {
 	// It may wait on the device store, so legs call it on their own
 	// goroutine before asking the registry to start the call.
 	pushTargets func(acct *account, m wire.Message) []devices.Device
+	// ringPeers asks the other nodes of a cluster what they hold of a
+	// start message's callee (and caller). Like pushTargets it waits (on
+	// the cluster), so legs call it before asking the registry.
+	ringPeers func(acct *account, m wire.Message) ringPeers
+	// peers tells other nodes to ring their devices; nil: a single node.
+	peers peerNotifier
+}
+
+// peerNotifier reaches the events connections of other nodes (*bridge).
+type peerNotifier interface {
+	// notify sends p to number's events connections (but device
+	// except's) on each of nodes. It never blocks for long.
+	notify(nodes []string, account, number, except string, p wire.PushPayload)
+}
+
+// ringPeers is what the other nodes of a cluster hold of a call's parties.
+type ringPeers struct {
+	nodes      []string // nodes with events connections of the callee
+	devices    int      // how many, over all those nodes
+	calleeBusy bool     // the callee is in a call on another node
+	callerBusy bool     // so is the caller's registered number
 }
 
 // pushSender reaches devices that are not online: *push.Pusher, whose nil
@@ -93,6 +114,9 @@ func newRegistry(rt routing) *registry {
 	}
 	if rt.pushTargets == nil {
 		rt.pushTargets = func(*account, wire.Message) []devices.Device { return nil }
+	}
+	if rt.ringPeers == nil {
+		rt.ringPeers = func(*account, wire.Message) ringPeers { return ringPeers{} }
 	}
 	r := &registry{
 		routing: rt,

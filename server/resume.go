@@ -72,7 +72,7 @@ func (r *registry) issueResume(l *leg, c *call) {
 // the one it resumed), has closed with err (nil for a clean close: the
 // client hung up, or the server closed it). first is the leg the socket was
 // created with.
-func (r *registry) socketGone(l, first *leg, conn *wire.Conn, err error) {
+func (r *registry) socketGone(l, first *leg, conn callSocket, err error) {
 	if first != l {
 		r.forgetLeg(first) // resumed onto l: first never had a call
 	}
@@ -179,14 +179,14 @@ func (r *registry) graceOver(l *leg, gen uint64) {
 
 // resume handles resume{callId, token}, the first message on first's new
 // socket. It returns the leg the socket now carries, or nil when the resume
-// was refused (first is answered and closed).
-func (r *registry) resume(first *leg, m wire.Message) *leg {
+// was refused (first is answered and closed). With bridge set, a call this
+// node never had is not refused: resume reports it is elsewhere, for the
+// socket to look for it in the cluster (callSock.bridgeOut).
+func (r *registry) resume(first *leg, m wire.Message, bridge bool) (to *leg, elsewhere bool) {
 	conn := first.sock.conn()
-	refuse := func(code wire.Code, msg string) *leg {
-		first.closing = true
-		post(first.conn, wire.Message{Type: wire.TypeError, Code: code, Message: msg})
-		first.conn.Close(wire.CloseNormal, string(code))
-		return nil
+	refuse := func(code wire.Code, msg string) (*leg, bool) {
+		first.refuseResume(code, msg)
+		return nil, false
 	}
 	if r.closing {
 		return refuse(wire.CodeShuttingDown, "the server is shutting down")
@@ -203,7 +203,12 @@ func (r *registry) resume(first *leg, m wire.Message) *leg {
 			first.log.Info("resume of an ended call", "callId", m.CallID, "reason", tb.reason)
 			post(first.conn, wire.Message{Type: wire.TypeEnd, Reason: tb.reason})
 			first.conn.Close(wire.CloseNormal, tb.reason)
-			return nil
+			return nil, false
+		}
+		if bridge {
+			if _, ok := r.ended[m.CallID]; !ok {
+				return nil, true
+			}
 		}
 		first.log.Info("resume refused: no such call", "callId", wire.Quote(m.CallID))
 		return refuse(wire.CodeNotFound, "no call to resume")
@@ -234,7 +239,18 @@ func (r *registry) resume(first *leg, m wire.Message) *leg {
 		e.From = l.number
 		r.emit(e)
 	}
-	return l
+	if first.via != "" {
+		l.via = first.via
+	}
+	return l, false
+}
+
+// refuseResume answers a resume that cannot be taken with error{code} and
+// closes the socket.
+func (first *leg) refuseResume(code wire.Code, msg string) {
+	first.closing = true
+	post(first.conn, wire.Message{Type: wire.TypeError, Code: code, Message: msg})
+	first.conn.Close(wire.CloseNormal, string(code))
 }
 
 // watch finds answered calls' resumable legs from which nothing has arrived

@@ -47,6 +47,7 @@ type Server struct {
 	handler    http.Handler
 	opsHTTP    *http.Server // the operations listener (ServeMetrics)
 	cluster    Cluster      // nil: a single node (WithCluster)
+	bridge     *bridge      // calls across the cluster's nodes; nil: a single node
 	reg        *registry
 	goes       tracker
 	stats      *counters
@@ -74,6 +75,10 @@ type counters struct {
 	framesMalformed              atomic.Uint64
 	callSockets                  atomic.Int64 // live /v1/call WebSockets
 	calls                        callCounters // by type and state (ops.go)
+	// Audio frames sent to and received from other nodes, and dropped on
+	// the way (bridge.go), and how long they took.
+	bridgeSent, bridgeReceived, bridgeDropped atomic.Uint64
+	bridgeDelay                               delayHist
 }
 
 // New validates cfg and returns a server ready to serve. Its registry
@@ -160,6 +165,11 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		Error:           upgradeError,
 	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
+	var peers peerNotifier
+	if o.cluster != nil {
+		s.bridge = newBridge(s, o.cluster)
+		peers = s.bridge
+	}
 	var regCtx context.Context
 	regCtx, s.stopReg = context.WithCancel(context.Background())
 	s.reg = newRegistry(routing{
@@ -177,6 +187,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		spawn:       s.goes.goTracked,
 		stats:       s.stats,
 		pushTargets: s.pushTargetsFor,
+		ringPeers:   s.ringPeersFor,
+		peers:       peers,
 	})
 	go s.reg.run(regCtx)
 
@@ -197,7 +209,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.opsHTTP.ErrorLog = s.http.ErrorLog
 	if o.cluster != nil {
 		self := NodeInfo{ID: cfg.NodeID, Version: BuildVersion()}
-		if err := o.cluster.Join(self, s.nodeStatus); err != nil {
+		if err := o.cluster.Join(self, s.nodeStatus, s.bridge); err != nil {
 			s.stopReg()
 			s.cancelBase()
 			<-s.reg.done
@@ -208,6 +220,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 			return nil, fmt.Errorf("join the cluster: %w", err)
 		}
 		s.cluster = o.cluster
+		s.bridge.start()
 	}
 	return s, nil
 }
@@ -280,10 +293,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Info("shutting down")
 		var errs []error
 		if s.cluster != nil {
-			// First: the other nodes stop counting on this one at once.
+			// Phones bridged here to calls elsewhere resume through
+			// another node; calls living here end and their bridged
+			// parties hear it; then the other nodes stop counting on this
+			// one at once.
+			s.bridge.moveEdges(true)
+			_ = s.reg.do(s.reg.shutdown)
 			if err := s.cluster.Leave(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("leave the cluster: %w", err))
 			}
+			s.bridge.close()
 		}
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop http: %w", err))
@@ -401,19 +420,8 @@ func (t *tracker) wait(ctx context.Context) error {
 // provider is configured. It reads the device store, so it runs on the
 // leg's goroutine; a store failure rings the events connections only.
 func (s *Server) pushTargetsFor(acct *account, m wire.Message) []devices.Device {
-	if s.push == nil || m.Type != wire.TypeStart {
-		return nil
-	}
-	var callee string
-	switch m.Kind {
-	case wire.KindAppToApp:
-		callee = m.To
-	case wire.KindInbound:
-		if rt, ok := acct.route(m.To); ok && rt.kind == routeApp {
-			callee = rt.number
-		}
-	}
-	if callee == "" {
+	callee := calleeOf(acct, m)
+	if s.push == nil || callee == "" {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(s.base, 2*time.Second)
@@ -424,6 +432,23 @@ func (s *Server) pushTargetsFor(acct *account, m wire.Message) []devices.Device 
 		return nil
 	}
 	return s.push.Targets(devs)
+}
+
+// calleeOf is the app user a start message rings: app_to_app's To, or the
+// user a DID routes to; "" for anything else.
+func calleeOf(acct *account, m wire.Message) string {
+	if m.Type != wire.TypeStart {
+		return ""
+	}
+	switch m.Kind {
+	case wire.KindAppToApp:
+		return m.To
+	case wire.KindInbound:
+		if rt, ok := acct.route(m.To); ok && rt.kind == routeApp {
+			return rt.number
+		}
+	}
+	return ""
 }
 
 // ErrNoPush is returned by TestPush when no push provider is configured.

@@ -3,6 +3,7 @@ package server
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/onecxi/phone/wire"
 )
@@ -13,6 +14,20 @@ import (
 // at once on the new socket, after resumed: together they must fit in its
 // control queue, or wire.Conn would close it as a peer not reading.
 const maxPending = wire.ControlQueue - 1
+
+// callSocket is what carries one socket of a /v1/call leg: the WebSocket
+// itself (*wire.Conn), or, for a phone connected to another node of the
+// cluster, the bridge from that node (bridgeConn, bridge.go).
+type callSocket interface {
+	Send(wire.Message) error
+	SendAudioRaw([]byte) bool
+	Close(code int, reason string)
+	// LastRead is when anything last arrived from the phone.
+	LastRead() time.Time
+}
+
+// sockBox holds a callSocket for an atomic pointer.
+type sockBox struct{ c callSocket }
 
 // legSocket is the LegConn of a /v1/call leg: the leg's current WebSocket,
 // which a resume swaps (Call resumption, resume.go). Everything that sends
@@ -28,7 +43,7 @@ const maxPending = wire.ControlQueue - 1
 // reaches it after the resume; if the same socket comes back instead the
 // copies are forgotten.
 type legSocket struct {
-	cur atomic.Pointer[wire.Conn] // nil while lost
+	cur atomic.Pointer[sockBox] // nil while lost
 
 	mu      sync.Mutex
 	pending []wire.Message
@@ -36,21 +51,21 @@ type legSocket struct {
 	closed  bool // Close was called: the leg is over
 }
 
-func newLegSocket(c *wire.Conn) *legSocket {
+func newLegSocket(c callSocket) *legSocket {
 	s := &legSocket{}
-	s.cur.Store(c)
+	s.cur.Store(&sockBox{c})
 	return s
 }
 
 // SendAudioRaw implements endpoint.AudioSink: the per-frame path, one
 // atomic load.
 func (s *legSocket) SendAudioRaw(raw []byte) bool {
-	c := s.cur.Load()
-	if c == nil {
+	b := s.cur.Load()
+	if b == nil {
 		wire.ReleaseAudioBuffer(raw)
 		return false
 	}
-	return c.SendAudioRaw(raw)
+	return b.c.SendAudioRaw(raw)
 }
 
 // Send implements LegConn.
@@ -60,7 +75,7 @@ func (s *legSocket) Send(m wire.Message) error {
 	if s.closed {
 		return wire.ErrClosed
 	}
-	c := s.cur.Load()
+	c := s.conn()
 	if c != nil && !s.suspect {
 		return c.Send(m)
 	}
@@ -82,7 +97,7 @@ func (s *legSocket) Close(code int, reason string) {
 	s.mu.Lock()
 	s.closed = true
 	s.pending = nil
-	c := s.cur.Load()
+	c := s.conn()
 	s.mu.Unlock()
 	if c != nil {
 		c.Close(code, reason)
@@ -95,27 +110,36 @@ func (s *legSocket) Close(code int, reason string) {
 func (s *legSocket) suspectSilent(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !on && s.cur.Load() != nil {
+	if !on && s.conn() != nil {
 		s.pending = nil
 	}
 	s.suspect = on
 }
 
 // conn is the current socket, nil while lost.
-func (s *legSocket) conn() *wire.Conn { return s.cur.Load() }
+func (s *legSocket) conn() callSocket {
+	if b := s.cur.Load(); b != nil {
+		return b.c
+	}
+	return nil
+}
 
 // detach forgets c if it is still the current socket, and reports whether
 // it was.
-func (s *legSocket) detach(c *wire.Conn) bool {
+func (s *legSocket) detach(c callSocket) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cur.CompareAndSwap(c, nil)
+	if b := s.cur.Load(); b != nil && b.c == c {
+		s.cur.Store(nil)
+		return true
+	}
+	return false
 }
 
 // attach makes c the current socket: first is sent on it, then every
 // pending message, in order, and the socket it replaces (one the server
 // had not yet noticed was dead) is closed. It fails once the leg is over.
-func (s *legSocket) attach(c *wire.Conn, first wire.Message) bool {
+func (s *legSocket) attach(c callSocket, first wire.Message) bool {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -127,10 +151,10 @@ func (s *legSocket) attach(c *wire.Conn, first wire.Message) bool {
 	}
 	s.pending = nil
 	s.suspect = false
-	old := s.cur.Swap(c)
+	old := s.cur.Swap(&sockBox{c})
 	s.mu.Unlock()
 	if old != nil {
-		old.Close(wire.CloseReplaced, "the call resumed on another connection")
+		old.c.Close(wire.CloseReplaced, "the call resumed on another connection")
 	}
 	return true
 }

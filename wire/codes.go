@@ -39,4 +39,8 @@ const (
 	CloseStartTimeout  = 4003 // no start message in time
 	CloseKeepAlive     = 4008 // no pong within PongWait
 	CloseReplaced      = 4009 // the call resumed on another connection
+	// CloseMoved: the server node is leaving its cluster; a client that
+	// can resume resumes the call (through the load balancer, on another
+	// node), as after any close it did not ask for.
+	CloseMoved = 4010
 )

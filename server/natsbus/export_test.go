@@ -4,7 +4,7 @@ import "net"
 
 // KillConnection closes b's NATS connection without a goodbye, as a
 // crashed node's would end.
-func KillConnection(b *Bus) { b.nc.Close() }
+func KillConnection(b *Bus) { b.Abandon() }
 
 // EmbeddedListener is the embedded NATS server's client listener (nil:
 // none).

@@ -18,7 +18,14 @@
 // a round trip rather than an interval. One goroutine owns the
 // view; Nodes reads a copy it publishes.
 //
-// Nothing else travels on NATS yet: cross-node calls are to come.
+// Calls whose parties are on different nodes travel on it too (package
+// server, bridge.go, says what): each node subscribes to its own control
+// subject (CallSubject(node)+".c") and audio subject (+".a"), each served
+// by one goroutine in arrival order, and to the question subject
+// (SubjectQuestions), which every node answers through a reply inbox.
+// Packets are at most once, as NATS core is: the server's protocol above
+// them tolerates a lost audio frame, and a node that stops hearing from
+// another learns it from the announcements.
 package natsbus
 
 import (
@@ -44,8 +51,14 @@ const (
 	// SubjectPrefix is where nodes announce themselves: SubjectPrefix
 	// followed by the node's ID made a subject token (Subject).
 	SubjectPrefix = "onecxi.node."
-	// DefaultInterval is how often a node announces itself.
-	DefaultInterval = 5 * time.Second
+	// DefaultInterval is how often a node announces itself: with
+	// ExpireAfter it bounds how long the others take to notice a node
+	// that died (3 s), which ends the calls it carried for them.
+	DefaultInterval = time.Second
+	// CallPrefix starts a node's call subjects (CallSubject).
+	CallPrefix = "onecxi.call."
+	// SubjectQuestions is where nodes ask each other (Bus.Ask).
+	SubjectQuestions = "onecxi.ask"
 	// ExpireAfter is how many announcement intervals a node may miss
 	// before the others forget it.
 	ExpireAfter = 3
@@ -90,8 +103,13 @@ type Bus struct {
 
 	view atomic.Pointer[[]server.Node]
 
+	// Per-node subjects, made once: SendAudio must not build strings.
+	subjects sync.Map // node ID → *nodeSubjects
+
 	mu     sync.Mutex // guards the fields below
 	joined bool
+	h      server.ClusterHandler
+	subs   []*nats.Subscription
 	left   bool
 	self   server.NodeInfo
 	status func() server.NodeStatus
@@ -188,9 +206,27 @@ func (b *Bus) Embedded() bool { return b.embedded != nil }
 // Subject is where node id announces itself: SubjectPrefix and id with
 // every byte that cannot be in a subject token (. * > space, control
 // characters, non-ASCII) replaced by '_'.
-func Subject(id string) string {
+func Subject(id string) string { return SubjectPrefix + token(id) }
+
+// CallSubject is the prefix of node id's call subjects: CallPrefix and id
+// made a subject token, as in Subject.
+func CallSubject(id string) string { return CallPrefix + token(id) }
+
+// nodeSubjects are a node's control and audio subjects.
+type nodeSubjects struct{ control, audio string }
+
+func (b *Bus) subjectsOf(node string) *nodeSubjects {
+	if v, ok := b.subjects.Load(node); ok {
+		return v.(*nodeSubjects)
+	}
+	base := CallSubject(node)
+	v, _ := b.subjects.LoadOrStore(node, &nodeSubjects{control: base + ".c", audio: base + ".a"})
+	return v.(*nodeSubjects)
+}
+
+// token is id with every byte that cannot be in a subject token replaced.
+func token(id string) string {
 	var sb strings.Builder
-	sb.WriteString(SubjectPrefix)
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if c <= ' ' || c >= 0x7f || c == '.' || c == '*' || c == '>' {
@@ -201,9 +237,10 @@ func Subject(id string) string {
 	return sb.String()
 }
 
-// Join implements server.Cluster: it subscribes to the announcements,
-// announces self at once and then every interval, until Leave.
-func (b *Bus) Join(self server.NodeInfo, status func() server.NodeStatus) error {
+// Join implements server.Cluster: it subscribes to the announcements and
+// to this node's call subjects and the questions, announces self at once
+// and then every interval, until Leave.
+func (b *Bus) Join(self server.NodeInfo, status func() server.NodeStatus, h server.ClusterHandler) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.joined {
@@ -214,8 +251,17 @@ func (b *Bus) Join(self server.NodeInfo, status func() server.NodeStatus) error 
 	if err != nil {
 		return fmt.Errorf("subscribe to %s>: %w", SubjectPrefix, err)
 	}
+	b.self, b.h = self, h
+	if err := b.subscribeCalls(); err != nil {
+		_ = sub.Unsubscribe()
+		for _, s := range b.subs {
+			_ = s.Unsubscribe()
+		}
+		b.subs = nil
+		return err
+	}
 	ctx, stop := context.WithCancel(context.Background())
-	b.joined, b.self, b.status, b.stop, b.done = true, self, status, stop, make(chan struct{})
+	b.joined, b.status, b.stop, b.done = true, status, stop, make(chan struct{})
 	go b.run(ctx, sub, msgs)
 	return nil
 }
@@ -244,7 +290,10 @@ func (b *Bus) run(ctx context.Context, sub *nats.Subscription, msgs chan *nats.M
 			if now.After(e.expires) {
 				delete(nodes, id)
 				changed = true
-				b.log.Info("cluster node fell silent", "node", wire.Quote(id), "nodes", len(nodes))
+				b.log.Warn("cluster node fell silent", "node", wire.Quote(id), "nodes", len(nodes))
+				if id != b.self.ID {
+					b.h.NodeGone(id)
+				}
 			}
 		}
 		if changed {
@@ -275,6 +324,7 @@ func (b *Bus) run(ctx context.Context, sub *nats.Subscription, msgs chan *nats.M
 					publish()
 					if a.ID != b.self.ID {
 						b.log.Info("cluster node left", "node", wire.Quote(a.ID), "nodes", len(nodes))
+						b.h.NodeGone(a.ID)
 					}
 				}
 				continue
@@ -333,6 +383,13 @@ func (b *Bus) Leave(ctx context.Context) error {
 	b.mu.Unlock()
 	stop()
 	<-done
+	b.mu.Lock()
+	subs := b.subs
+	b.subs = nil
+	b.mu.Unlock()
+	for _, s := range subs {
+		_ = s.Unsubscribe()
+	}
 	b.view.Store(&[]server.Node{})
 	if b.nc.IsClosed() {
 		return nil
@@ -351,6 +408,12 @@ func (b *Bus) Leave(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Abandon drops the connection to the cluster at once, with no goodbye,
+// as a process killed with SIGKILL would: the other nodes see this one
+// fall silent and fail what it carried for them. It is for failure drills
+// and tests; Close after it releases the rest.
+func (b *Bus) Abandon() { b.nc.Close() }
 
 // Close leaves (if joined and not yet left), closes the NATS connection
 // and shuts down the embedded NATS server, if any.

@@ -1,6 +1,7 @@
 package natsbus_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -38,20 +39,42 @@ func startNATS(t *testing.T) string {
 	return ns.ClientURL()
 }
 
-// node is a Bus joined with a load the test sets.
+// node is a Bus joined with a load the test sets, recording what the
+// others send it.
 type node struct {
 	bus  *natsbus.Bus
 	load atomic.Pointer[server.NodeStatus]
+	rec  *recorder
 }
+
+// recorder is a server.ClusterHandler that keeps what it is told, and
+// answers questions with answer (nil: none).
+type recorder struct {
+	id      string
+	packets chan []byte
+	audio   chan []byte
+	gone    chan string
+	answer  func(q []byte) []byte
+}
+
+func newRecorder(id string) *recorder {
+	return &recorder{id: id, packets: make(chan []byte, 100), audio: make(chan []byte, 100), gone: make(chan string, 10),
+		answer: func(q []byte) []byte { return append([]byte(id+":"), q...) }}
+}
+
+func (r *recorder) Packet(p []byte)        { r.packets <- append([]byte(nil), p...) }
+func (r *recorder) Audio(p []byte)         { r.audio <- append([]byte(nil), p...) }
+func (r *recorder) Answer(q []byte) []byte { return r.answer(q) }
+func (r *recorder) NodeGone(node string)   { r.gone <- node }
 
 func join(t *testing.T, url, id string) *node {
 	t.Helper()
 	bus, err := natsbus.Open(natsbus.Options{URLs: url, Name: id, Interval: interval})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bus.Close() })
-	n := &node{bus: bus}
+	n := &node{bus: bus, rec: newRecorder(id)}
 	n.load.Store(&server.NodeStatus{})
-	require.NoError(t, bus.Join(server.NodeInfo{ID: id, Version: "test"}, func() server.NodeStatus { return *n.load.Load() }))
+	require.NoError(t, bus.Join(server.NodeInfo{ID: id, Version: "test"}, func() server.NodeStatus { return *n.load.Load() }, n.rec))
 	return n
 }
 
@@ -97,14 +120,88 @@ func TestGoodbyeRemovesANodeAtOnce(t *testing.T) {
 	a := join(t, url, "a")
 	bus, err := natsbus.Open(natsbus.Options{URLs: url, Name: "b", Interval: time.Hour})
 	require.NoError(t, err)
-	require.NoError(t, bus.Join(server.NodeInfo{ID: "b"}, func() server.NodeStatus { return server.NodeStatus{} }))
+	require.NoError(t, bus.Join(server.NodeInfo{ID: "b"}, func() server.NodeStatus { return server.NodeStatus{} }, newRecorder("b")))
 	require.Eventually(t, func() bool { return ids(a.bus.Nodes()) == "a,b" }, 5*time.Second, 5*time.Millisecond)
 	require.NoError(t, bus.Leave(t.Context()))
 	assert.Empty(t, bus.Nodes(), "a node that left sees nothing")
 	// b announced an interval of an hour: only the goodbye can remove it.
 	require.Eventually(t, func() bool { return ids(a.bus.Nodes()) == "a" }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, "b", recv(t, a.rec.gone), "a hears b is gone")
 	require.NoError(t, bus.Close())
 	require.NoError(t, bus.Leave(t.Context()), "leaving twice is harmless")
+}
+
+// recv waits for one value of ch.
+func recv[T any](t *testing.T, ch chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing arrived")
+		panic("unreachable")
+	}
+}
+
+// Packets reach the node they are sent to, control and audio apart, each
+// in the order sent; nobody else gets them.
+func TestPacketsReachTheirNode(t *testing.T) {
+	url := startNATS(t)
+	a, b, c := join(t, url, "a"), join(t, url, "b"), join(t, url, "c")
+	for _, n := range []*node{a, b, c} {
+		require.Eventually(t, func() bool { return len(n.bus.Nodes()) == 3 }, 5*time.Second, 5*time.Millisecond)
+	}
+	for i := range 50 {
+		require.NoError(t, a.bus.Send("b", []byte{'c', byte(i)}))
+		require.True(t, a.bus.SendAudio("b", []byte{'a', byte(i)}))
+	}
+	for i := range 50 {
+		assert.Equal(t, []byte{'c', byte(i)}, recv(t, b.rec.packets))
+		assert.Equal(t, []byte{'a', byte(i)}, recv(t, b.rec.audio))
+	}
+	assert.Empty(t, c.rec.packets)
+	assert.Empty(t, c.rec.audio)
+	assert.Empty(t, a.rec.packets, "a node does not hear its own packets")
+}
+
+// A question reaches every other node; Ask returns once all have
+// answered, or at the first answer its caller is satisfied with.
+func TestAskGathersTheOtherNodesAnswers(t *testing.T) {
+	url := startNATS(t)
+	a, b, c := join(t, url, "a"), join(t, url, "b"), join(t, url, "c")
+	for _, n := range []*node{a, b, c} {
+		require.Eventually(t, func() bool { return len(n.bus.Nodes()) == 3 }, 5*time.Second, 5*time.Millisecond)
+	}
+	got := map[string]string{}
+	start := time.Now()
+	require.NoError(t, a.bus.Ask(t.Context(), []byte("q1"), func(node string, ans []byte) bool {
+		got[node] = string(ans)
+		return false
+	}))
+	assert.Equal(t, map[string]string{"b": "b:q1", "c": "c:q1"}, got)
+	assert.Less(t, time.Since(start), 2*time.Second, "returned when all answered, not at a timeout")
+
+	n := 0
+	require.NoError(t, b.bus.Ask(t.Context(), []byte("q2"), func(string, []byte) bool { n++; return true }))
+	assert.Equal(t, 1, n, "stops at the first satisfying answer")
+
+	// A node that answers nothing makes Ask wait for ctx.
+	c.rec.answer = func([]byte) []byte { return nil }
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	err := a.bus.Ask(ctx, []byte("q3"), func(string, []byte) bool { return false })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1 of the nodes did not answer")
+}
+
+// A cluster of one asks nobody.
+func TestAskAloneAnswersNothing(t *testing.T) {
+	url := startNATS(t)
+	a := join(t, url, "a")
+	require.Eventually(t, func() bool { return len(a.bus.Nodes()) == 1 }, 5*time.Second, 5*time.Millisecond)
+	called := false
+	require.NoError(t, a.bus.Ask(t.Context(), []byte("q"), func(string, []byte) bool { called = true; return true }))
+	assert.False(t, called)
 }
 
 // A node whose connection dies without a goodbye expires after a few
@@ -117,6 +214,7 @@ func TestSilentNodeExpires(t *testing.T) {
 	start := time.Now()
 	require.Eventually(t, func() bool { return ids(a.bus.Nodes()) == "a" }, 5*time.Second, 5*time.Millisecond)
 	assert.GreaterOrEqual(t, time.Since(start), interval, "expired, not said goodbye")
+	assert.Equal(t, "b", recv(t, a.rec.gone), "a hears b is gone")
 }
 
 // The default: an embedded NATS server in the process, no port; the node
@@ -127,7 +225,7 @@ func TestEmbeddedSingleNode(t *testing.T) {
 	assert.True(t, bus.Embedded())
 	assert.Equal(t, []string{"embedded"}, bus.Servers())
 	assert.Nil(t, natsbus.EmbeddedListener(bus), "the embedded NATS opens no port")
-	require.NoError(t, bus.Join(server.NodeInfo{ID: "solo"}, func() server.NodeStatus { return server.NodeStatus{EventConns: 1} }))
+	require.NoError(t, bus.Join(server.NodeInfo{ID: "solo"}, func() server.NodeStatus { return server.NodeStatus{EventConns: 1} }, newRecorder("solo")))
 	require.Eventually(t, func() bool { return ids(bus.Nodes()) == "solo" }, 5*time.Second, 5*time.Millisecond)
 	assert.Equal(t, 1, bus.Nodes()[0].EventConns)
 	require.NoError(t, bus.Close())
@@ -193,7 +291,7 @@ func TestReconnectIsLogged(t *testing.T) {
 		Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	defer bus.Close()
-	require.NoError(t, bus.Join(server.NodeInfo{ID: "a"}, func() server.NodeStatus { return server.NodeStatus{} }))
+	require.NoError(t, bus.Join(server.NodeInfo{ID: "a"}, func() server.NodeStatus { return server.NodeStatus{} }, newRecorder("a")))
 	require.Eventually(t, func() bool { return len(bus.Nodes()) == 1 }, 5*time.Second, 5*time.Millisecond)
 	port := ns.Addr().(*net.TCPAddr).Port
 	ns.Shutdown()
