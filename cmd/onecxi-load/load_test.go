@@ -82,7 +82,7 @@ func TestRoundAgainstARealServer(t *testing.T) {
 
 			c := config{sizes: []int{3}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
 				server: url, account: "demo", key: key, stream: mode}
-			res, err := round(context.Background(), c, 3)
+			res, err := round(context.Background(), c, 3, 1)
 			require.NoError(t, err)
 			assert.Zero(t, res.failed)
 			// 3 calls, both directions, 50 frames a second each: about 300.
