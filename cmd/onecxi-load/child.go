@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -200,6 +201,8 @@ func natsChild() error {
 type child struct {
 	pid  int
 	stop func() // ends it: closes its stdin, kills it if it lingers
+	// exit is how it ended (nil: it exited with status 0), once stopped.
+	exit error
 }
 
 // childEnvs are the variables the parent sets for its children and does
@@ -231,17 +234,22 @@ func startChild(ctx context.Context, name, arg, prefix string, env ...string) (s
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start %s process: %w", name, err)
 	}
-	ch := &child{pid: cmd.Process.Pid, stop: func() {
-		_ = stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}}
+	ch := &child{pid: cmd.Process.Pid}
+	var once sync.Once
+	ch.stop = func() {
+		once.Do(func() {
+			_ = stdin.Close()
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case ch.exit = <-done:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+				ch.exit = fmt.Errorf("%s process killed: it did not end within 10s of being told to", name)
+			}
+		})
+	}
 	type read struct {
 		line string
 		err  error

@@ -20,6 +20,7 @@ type servers struct {
 	caller, callee target
 	nodes          []int    // the server nodes' PIDs (0: unknown, -server without -pid)
 	nats           int      // the NATS process's PID; 0: none
+	natsURL        string   // its client URL
 	views          []string // each node's cluster view when it started (IDs, comma-separated)
 	stop           func()   // ends the processes, nodes first
 }
@@ -72,7 +73,7 @@ func (c config) startServers(ctx context.Context, nodes int) (servers, error) {
 		})
 	}
 	wg.Wait()
-	s := servers{nats: nc.pid}
+	s := servers{nats: nc.pid, natsURL: natsURL}
 	var stops []func()
 	var errs []error
 	for _, r := range st {

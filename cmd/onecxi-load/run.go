@@ -52,7 +52,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.ramp, "ramp", 100, "calls set up per second")
 	fs.DurationVar(&c.warmup, "warmup", 5*time.Second, "time after ramp-up before measuring")
 	fs.DurationVar(&c.duration, "duration", 20*time.Second, "measurement window")
-	fs.StringVar(&c.server, "server", "", "server URL (http[s]://host:port); empty starts a private server process")
+	fs.StringVar(&c.server, "server", "", "server URL (http[s]://host:port) of one server, measured alone (-nodes 1); empty starts private server processes")
 	fs.StringVar(&c.account, "account", "", "account name for -server")
 	fs.IntVar(&c.pid, "pid", 0, "PID of the -server process, to report its CPU and RSS")
 	fs.BoolVar(&c.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers)")
