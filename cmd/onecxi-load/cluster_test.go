@@ -170,3 +170,21 @@ func TestTwoNodeRound(t *testing.T) {
 		})
 	}
 }
+
+// A cluster round measures every process, both nodes and NATS: here with
+// both legs of every call on node 1, which needs no cross-node calls.
+func TestClusterRoundMeasuresEveryProcess(t *testing.T) {
+	c := config{sizes: []int{3}, nodes: []int{2}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
+		stream: streamGoroutines, colocate: true}
+	res, err := round(context.Background(), c, 3, 2)
+	require.NoError(t, err)
+	require.Zero(t, res.failed, "first error: %s", res.firstErr)
+	assert.InDelta(t, 300, res.framesPerSec, 60)
+	require.True(t, res.measured)
+	require.Len(t, res.nodeCPU, 2)
+	assert.InDelta(t, res.nodeCPU[0]+res.nodeCPU[1]+res.natsCPU, res.cpuPct, 0.01)
+	assert.Positive(t, res.nodeCPU[0], "node 1 relays every frame")
+	assert.Positive(t, res.cpuPerFrame)
+	assert.Greater(t, res.idleKiB, int64(0))
+	assert.Greater(t, res.rssKiB, res.idleKiB/2, "three processes' memory")
+}

@@ -42,6 +42,10 @@ type config struct {
 	procs    int // GOMAXPROCS of the load client (0: Go's default)
 	profile  string
 	stream   string // streamPoll or streamGoroutines
+	// colocate (tests only) puts both of a call's legs on node 1 in a
+	// cluster round: the cluster and its measurement without cross-node
+	// calls.
+	colocate bool
 }
 
 func parseFlags(args []string) (config, error) {
@@ -286,6 +290,9 @@ func round(ctx context.Context, c config, n, nodes int) (result, error) {
 		return res, err
 	}
 	defer srv.stop()
+	if c.colocate {
+		srv.callee = srv.caller
+	}
 	pids := srv.pids()
 	// measured: the CPU and memory of every server-side process are known.
 	measured := !slices.Contains(pids, 0)
