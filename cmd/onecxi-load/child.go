@@ -123,7 +123,7 @@ func serveChild() error {
 	}
 	var nodes string
 	if bus != nil {
-		if nodes, err = awaitCluster(ctx, srv, cfg.NodeID, want); err != nil {
+		if nodes, err = awaitCluster(ctx, srv, cfg.NodeID, want, clusterWait); err != nil {
 			_ = ln.Close()
 			_ = srv.Shutdown(context.Background())
 			return err
@@ -146,9 +146,9 @@ func serveChild() error {
 	return srv.Serve(ctx, ln)
 }
 
-// awaitCluster waits (bounded by clusterWait) until srv sees want nodes
-// and returns their IDs, comma-separated.
-func awaitCluster(ctx context.Context, srv *server.Server, self string, want int) (string, error) {
+// awaitCluster waits (at most wait) until srv sees want nodes and returns
+// their IDs, comma-separated.
+func awaitCluster(ctx context.Context, srv *server.Server, self string, want int, wait time.Duration) (string, error) {
 	ids := func() string {
 		var s []string
 		for _, n := range srv.Nodes() {
@@ -156,7 +156,7 @@ func awaitCluster(ctx context.Context, srv *server.Server, self string, want int
 		}
 		return strings.Join(s, ",")
 	}
-	deadline := time.NewTimer(clusterWait)
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -169,7 +169,7 @@ func awaitCluster(ctx context.Context, srv *server.Server, self string, want int
 			return "", ctx.Err()
 		case <-deadline.C:
 			return "", fmt.Errorf("node %s sees %d of %d cluster nodes after %s (%s)",
-				wire.Quote(self), len(srv.Nodes()), want, clusterWait, wire.Quote(ids()))
+				wire.Quote(self), len(srv.Nodes()), want, wait, wire.Quote(ids()))
 		case <-tick.C:
 		}
 	}

@@ -188,3 +188,35 @@ func TestClusterRoundMeasuresEveryProcess(t *testing.T) {
 	assert.Greater(t, res.idleKiB, int64(0))
 	assert.Greater(t, res.rssKiB, res.idleKiB/2, "three processes' memory")
 }
+
+// A node waits a bounded time for the cluster, and says what it saw.
+func TestAwaitClusterIsBounded(t *testing.T) {
+	bus, err := natsbus.Open(natsbus.Options{Name: "solo", Log: slog.New(slog.DiscardHandler)}) // an embedded NATS
+	require.NoError(t, err)
+	defer func() { _ = bus.Close() }()
+	cfg, _ := server.DemoConfig()
+	cfg.NodeID = "solo"
+	srv, err := server.New(cfg, server.WithCluster(bus), server.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	defer func() { _ = srv.Shutdown(context.Background()) }()
+
+	tests := []struct {
+		want  int
+		nodes string
+		err   string
+	}{
+		{1, "solo", ""},
+		{2, "", `node "solo" sees 1 of 2 cluster nodes after 200ms ("solo")`},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.want), func(t *testing.T) {
+			nodes, err := awaitCluster(context.Background(), srv, "solo", tt.want, 200*time.Millisecond)
+			if tt.err != "" {
+				require.EqualError(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.nodes, nodes)
+		})
+	}
+}
