@@ -120,17 +120,19 @@ func (r *recorder) receive(s *stream, raw []byte) {
 	}
 }
 
-// placeCall sets up call i and returns once both legs are answered. With
+// placeCall sets up call i and returns once both legs are answered: the
+// caller's leg on caller, the callee's events connection and answering leg
+// on callee (the same server, or two nodes of a cluster). With
 // handoff, each leg's reader stops at "answered" so that the poll loop can
 // take the socket over; otherwise it goes on receiving the call's audio.
-func placeCall(ctx context.Context, t target, i int, rec *recorder, handoff bool) (*loadCall, error) {
-	caller, callee := numbers(i)
+func placeCall(ctx context.Context, caller, callee target, i int, rec *recorder, handoff bool) (*loadCall, error) {
+	from, to := numbers(i)
 	c := &loadCall{}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
 	// B: events connection; answer the first incoming call.
-	ews, err := t.dial(ctx, wire.PathEvents, url.Values{wire.QueryRegisteredNumber: {callee}})
+	ews, err := callee.dial(ctx, wire.PathEvents, url.Values{wire.QueryRegisteredNumber: {to}})
 	if err != nil {
 		return nil, fmt.Errorf("callee events: %w", err)
 	}
@@ -156,7 +158,7 @@ func placeCall(ctx context.Context, t target, i int, rec *recorder, handoff bool
 		return nil, fmt.Errorf("callee events: no hello: %w", ctx.Err())
 	}
 
-	answered := func(l **leg, s *stream, name string, start wire.Message) (chan error, error) {
+	answered := func(t target, l **leg, s *stream, name string, start wire.Message) (chan error, error) {
 		ws, err := t.dial(ctx, wire.PathCall, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -190,7 +192,7 @@ func placeCall(ctx context.Context, t target, i int, rec *recorder, handoff bool
 	}
 
 	began := time.Now()
-	aRes, err := answered(&c.a, &c.ba, "caller", wire.Message{Type: wire.TypeStart, Kind: wire.KindAppToApp, To: callee, RegisteredNumber: caller})
+	aRes, err := answered(caller, &c.a, &c.ba, "caller", wire.Message{Type: wire.TypeStart, Kind: wire.KindAppToApp, To: to, RegisteredNumber: from})
 	if err != nil {
 		return c, err
 	}
@@ -202,8 +204,8 @@ func placeCall(ctx context.Context, t target, i int, rec *recorder, handoff bool
 	case <-ctx.Done():
 		return c, fmt.Errorf("callee never rang: %w", ctx.Err())
 	}
-	bRes, err := answered(&c.b, &c.ab, "callee", wire.Message{Type: wire.TypeStart, Kind: wire.KindAppToAppAnswer,
-		To: caller, RegisteredNumber: callee, CallID: callID})
+	bRes, err := answered(callee, &c.b, &c.ab, "callee", wire.Message{Type: wire.TypeStart, Kind: wire.KindAppToAppAnswer,
+		To: from, RegisteredNumber: to, CallID: callID})
 	if err != nil {
 		return c, err
 	}

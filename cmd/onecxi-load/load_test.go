@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,9 +83,11 @@ func TestRoundAgainstARealServer(t *testing.T) {
 
 			c := config{sizes: []int{3}, ramp: 100, warmup: 200 * time.Millisecond, duration: time.Second,
 				server: url, account: "demo", key: key, stream: mode}
-			res, err := round(context.Background(), c, 3)
+			res, err := round(context.Background(), c, 3, 1)
 			require.NoError(t, err)
 			assert.Zero(t, res.failed)
+			assert.Equal(t, 1, res.nodes)
+			assert.False(t, res.measured, "an external server without -pid: CPU unknown")
 			// 3 calls, both directions, 50 frames a second each: about 300.
 			assert.InDelta(t, 300, res.framesPerSec, 60)
 			assert.Zero(t, res.lost)
@@ -98,4 +101,82 @@ func TestRoundAgainstARealServer(t *testing.T) {
 			assert.Eventually(t, func() bool { return srv.Stats().ActiveCalls == 0 }, 5*time.Second, 20*time.Millisecond)
 		})
 	}
+}
+
+func TestParseNodes(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		nodes []int
+		err   string // in the error; empty: none
+	}{
+		{"default: one node, as before", nil, []int{1}, ""},
+		{"one", []string{"-nodes", "1"}, []int{1}, ""},
+		{"two", []string{"-nodes", "2"}, []int{2}, ""},
+		{"both, in order", []string{"-nodes", "1,2"}, []int{1, 2}, ""},
+		{"spaces", []string{"-nodes", " 2 , 1"}, []int{2, 1}, ""},
+		{"zero", []string{"-nodes", "0"}, nil, `-nodes: "0" is not 1 or 2`},
+		{"three", []string{"-nodes", "1,3"}, nil, `-nodes: "3" is not 1 or 2`},
+		{"empty", []string{"-nodes", ""}, nil, `-nodes: "" is not 1 or 2`},
+		{"empty entry", []string{"-nodes", "1,,2"}, nil, `-nodes: "" is not 1 or 2`},
+		{"word", []string{"-nodes", "two"}, nil, `-nodes: "two" is not 1 or 2`},
+		{"external server, one node", []string{"-server", "http://127.0.0.1:1", "-account", "a", "-nodes", "1"}, []int{1}, ""},
+		{"external server, two nodes", []string{"-server", "http://127.0.0.1:1", "-account", "a", "-nodes", "1,2"}, nil, "-server is one external server, so only -nodes 1"},
+	}
+	t.Setenv("ONECXI_API_KEY", "k")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseFlags(tt.args)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.nodes, c.nodes)
+		})
+	}
+}
+
+// Every row's cells start where their headings do, µ and all.
+func TestTableAligned(t *testing.T) {
+	head := tableRow(func(col column) string { return col.head })
+	row := tableRow(func(col column) string {
+		return col.cell(result{calls: 500, nodes: 2, failed: 1, framesPerSec: 49999.7, p50: 1250 * time.Microsecond,
+			rssKiB: 90000, idleKiB: 20000, measured: true, nodeCPU: []float64{40.3, 39.5}, natsCPU: 20, cpuPerFrame: 14.04})
+	})
+	starts := func(line string) []int {
+		var s []int
+		prev := ' '
+		for i, r := range []rune(line) {
+			if r != ' ' && prev == ' ' {
+				s = append(s, i)
+			}
+			prev = r
+		}
+		return s
+	}
+	assert.Equal(t, len(columns), len(starts(row)), "%s", row)
+	// "rss MiB", "KiB/call", "setup p50", "cpu µs/frame": headings with spaces.
+	headStarts := starts(strings.NewReplacer("rss MiB", "rss_MiB", "setup p50", "setup_p50", "cpu µs", "cpu_µs").Replace(head))
+	assert.Equal(t, headStarts, starts(row), "\n%s\n%s", head, row)
+	assert.True(t, strings.HasSuffix(row, " 40.3     39.5     20.0     14.0"), "%s", row)
+	assert.Contains(t, row, " 140 ", "KiB/call: (90000 - 20000) KiB / 500 calls")
+}
+
+// A round that sets up no call says so, measures nothing, and the run
+// fails; it does not hang in the warm-up.
+func TestRunReportsARoundWithNoCall(t *testing.T) {
+	cfg, _ := server.DemoConfig()
+	_, url := servertest.StartServer(t, cfg, server.WithLogger(slog.New(slog.DiscardHandler)))
+	c := config{sizes: []int{2}, nodes: []int{1}, ramp: 100, warmup: time.Hour, duration: time.Hour,
+		server: url, account: "demo", key: "not-the-key", stream: streamGoroutines}
+	var out strings.Builder
+	err := run(context.Background(), c, &out)
+	require.ErrorContains(t, err, "1 of 1 rounds set up no call")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 3, "%s", out.String())
+	assert.True(t, strings.HasPrefix(lines[0], "nodes calls  failed frames/s"), "%s", lines[0])
+	assert.Regexp(t, `^1 +2 +2 +- +- `, lines[1])
+	assert.Contains(t, lines[2], "no call was set up, so nothing was measured; the first error: callee events: dial /v1/events")
 }

@@ -1,6 +1,8 @@
 // Command onecxi-load runs N concurrent app-to-app calls through one OneCxi
-// call server and reports relay throughput, relay delay, loss, and the
-// server's CPU and memory per call. See the README's "Measured figures".
+// call server, or a cluster of two on NATS (-nodes 2: every call's caller
+// on one node, its callee on the other), and reports relay throughput,
+// relay delay, loss, and the servers' CPU and memory per call. See the
+// README's "Measured figures".
 package main
 
 import (
@@ -11,9 +13,9 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == childArg {
-		if err := serveChild(); err != nil {
-			fmt.Fprintln(os.Stderr, "onecxi-load server:", err)
+	if ok, err := runChild(os.Args[1:]); ok {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "onecxi-load %s: %v\n", map[string]string{childArg: "server", natsArg: "NATS"}[os.Args[1]], err)
 			os.Exit(1)
 		}
 		return

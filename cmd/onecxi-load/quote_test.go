@@ -22,6 +22,8 @@ func TestFlagErrorsQuoteShort(t *testing.T) {
 		{"unknown flag", []string{"-" + huge}, "not defined"},
 		{"calls", []string{"-calls", huge}, "-calls"},
 		{"stream", []string{"-stream", huge}, "-stream"},
+		{"nodes", []string{"-nodes", huge}, "-nodes"},
+		{"nodes list", []string{"-nodes", "1,2," + huge}, "-nodes"},
 		{"argument", []string{huge}, "unexpected argument"},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onecxi/phone/internal/flagparse"
 	"github.com/onecxi/phone/wire"
@@ -29,6 +30,7 @@ const (
 
 type config struct {
 	sizes    []int // call counts to run, one round each
+	nodes    []int // per size, one round on each of these node counts (1 or 2)
 	ramp     int   // calls set up per second
 	warmup   time.Duration
 	duration time.Duration
@@ -40,16 +42,21 @@ type config struct {
 	procs    int // GOMAXPROCS of the load client (0: Go's default)
 	profile  string
 	stream   string // streamPoll or streamGoroutines
+	// colocate (tests only) puts both of a call's legs on node 1 in a
+	// cluster round: the cluster and its measurement without cross-node
+	// calls.
+	colocate bool
 }
 
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("onecxi-load", flag.ContinueOnError)
 	var c config
 	calls := fs.String("calls", "500", "concurrent calls; a comma-separated list runs one round per value (e.g. 100,500,1000)")
+	nodes := fs.String("nodes", "1", "server nodes: 1 (one server process) or 2 (two server processes joined on a NATS process of their own; every call's caller on node 1, its callee on node 2); a comma-separated list (e.g. 1,2) runs one round per value for each -calls value, side by side. Not with -server, which is one external server")
 	fs.IntVar(&c.ramp, "ramp", 100, "calls set up per second")
 	fs.DurationVar(&c.warmup, "warmup", 5*time.Second, "time after ramp-up before measuring")
 	fs.DurationVar(&c.duration, "duration", 20*time.Second, "measurement window")
-	fs.StringVar(&c.server, "server", "", "server URL (http[s]://host:port); empty starts a private server process")
+	fs.StringVar(&c.server, "server", "", "server URL (http[s]://host:port) of one server, measured alone (-nodes 1); empty starts private server processes")
 	fs.StringVar(&c.account, "account", "", "account name for -server")
 	fs.IntVar(&c.pid, "pid", 0, "PID of the -server process, to report its CPU and RSS")
 	fs.BoolVar(&c.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers)")
@@ -68,6 +75,16 @@ func parseFlags(args []string) (config, error) {
 			return c, fmt.Errorf("-calls: %s is not a count from 1 to 20000", wire.Quote(s))
 		}
 		c.sizes = append(c.sizes, n)
+	}
+	for _, s := range strings.Split(*nodes, ",") {
+		switch strings.TrimSpace(s) {
+		case "1":
+			c.nodes = append(c.nodes, 1)
+		case "2":
+			c.nodes = append(c.nodes, 2)
+		default:
+			return c, fmt.Errorf("-nodes: %s is not 1 or 2", wire.Quote(s))
+		}
 	}
 	tls := strings.HasPrefix(c.server, "https:") || strings.HasPrefix(c.server, "wss:")
 	if c.stream == streamAuto {
@@ -95,6 +112,9 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-duration must be at least 1s")
 	}
 	if c.server != "" {
+		if slices.ContainsFunc(c.nodes, func(n int) bool { return n != 1 }) {
+			return c, errors.New("-nodes: -server is one external server, so only -nodes 1 (two nodes run as private processes, without -server)")
+		}
 		c.key = os.Getenv("ONECXI_API_KEY")
 		if c.account == "" || c.key == "" {
 			return c, errors.New("-server needs -account and the key in ONECXI_API_KEY")
@@ -106,17 +126,90 @@ func parseFlags(args []string) (config, error) {
 // result is one round's measurements.
 type result struct {
 	calls           int
+	nodes           int // server nodes (1, or 2 on a NATS)
 	failed          int
+	firstErr        string // the first failed call's error
 	framesPerSec    float64
 	p50, p99, max   time.Duration
 	lost, late      uint64
 	clientDrops     uint64
-	cpuPct          float64 // of one core, server only
-	clientCPUPct    float64 // of one core, this load client
-	clientBad       uint64  // failed legs and unexpected messages (detached streaming)
-	rssKiB, idleKiB int64
+	cpuPct          float64   // of one core, server side only: every node and NATS
+	nodeCPU         []float64 // of one core, each node's
+	natsCPU         float64   // of one core, the NATS process's (nodes > 1)
+	measured        bool      // CPU and memory read for every server-side process
+	cpuPerFrame     float64   // server-side CPU µs per frame received in the window
+	clientCPUPct    float64   // of one core, this load client
+	clientBad       uint64    // failed legs and unexpected messages (detached streaming)
+	rssKiB, idleKiB int64     // server side, every process's together
 	setupP50        time.Duration
 	setupP99        time.Duration
+}
+
+// column is one column of the results table: its heading, its width, and
+// its cell for a round.
+type column struct {
+	head  string
+	width int
+	cell  func(r result) string
+}
+
+func oneDecimal(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+var columns = []column{
+	{"nodes", 6, func(r result) string { return strconv.Itoa(r.nodes) }},
+	{"calls", 7, func(r result) string { return strconv.Itoa(r.calls) }},
+	{"failed", 7, func(r result) string { return strconv.Itoa(r.failed) }},
+	{"frames/s", 13, func(r result) string { return strconv.FormatFloat(r.framesPerSec, 'f', 0, 64) }},
+	{"p50", 10, func(r result) string { return r.p50.String() }},
+	{"p99", 10, func(r result) string { return r.p99.String() }},
+	{"max", 10, func(r result) string { return r.max.String() }},
+	{"lost", 7, func(r result) string { return strconv.FormatUint(r.lost, 10) }},
+	{"late", 7, func(r result) string { return strconv.FormatUint(r.late, 10) }},
+	{"cpu%", 10, func(r result) string { return oneDecimal(r.cpuPct) }},
+	{"rss MiB", 11, func(r result) string { return oneDecimal(float64(r.rssKiB) / 1024) }},
+	{"KiB/call", 11, func(r result) string {
+		if r.rssKiB <= 0 {
+			return "-"
+		}
+		return strconv.FormatInt((r.rssKiB-r.idleKiB)/int64(r.calls), 10)
+	}},
+	{"setup p50", 11, func(r result) string { return r.setupP50.Round(10 * time.Microsecond).String() }},
+	{"client%", 10, func(r result) string { return oneDecimal(r.clientCPUPct) }},
+	{"node1%", 9, func(r result) string { return nodeCPU(r, 0) }},
+	{"node2%", 9, func(r result) string { return nodeCPU(r, 1) }},
+	{"nats%", 9, func(r result) string {
+		if r.nodes < 2 || !r.measured {
+			return "-"
+		}
+		return oneDecimal(r.natsCPU)
+	}},
+	{"cpu µs/frame", 0, func(r result) string {
+		if !r.measured {
+			return "-"
+		}
+		return oneDecimal(r.cpuPerFrame)
+	}},
+}
+
+func nodeCPU(r result, i int) string {
+	if i >= len(r.nodeCPU) || !r.measured {
+		return "-"
+	}
+	return oneDecimal(r.nodeCPU[i])
+}
+
+// tableRow lays cells out in the columns' widths (counted in runes), one
+// space apart at least.
+func tableRow(cells func(column) string) string {
+	var b strings.Builder
+	for i, col := range columns {
+		s := cells(col)
+		b.WriteString(s)
+		if i < len(columns)-1 {
+			b.WriteString(strings.Repeat(" ", max(1, col.width-utf8.RuneCountInString(s))))
+		}
+	}
+	return b.String()
 }
 
 func run(ctx context.Context, c config, out io.Writer) error {
@@ -134,43 +227,81 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(out, "%-6s %-6s %-12s %-9s %-9s %-9s %-6s %-6s %-9s %-10s %-10s %-10s %-9s\n",
-		"calls", "failed", "frames/s", "p50", "p99", "max", "lost", "late", "cpu%", "rss MiB", "KiB/call", "setup p50", "client%")
+	if len(c.nodes) == 0 {
+		c.nodes = []int{1}
+	}
+	fmt.Fprintln(out, tableRow(func(col column) string { return col.head }))
+	rounds, empty := 0, 0
 	for _, n := range c.sizes {
-		r, err := round(ctx, c, n)
-		if err != nil {
-			return fmt.Errorf("%d calls: %w", n, err)
+		for _, nodes := range c.nodes {
+			r, err := round(ctx, c, n, nodes)
+			if err != nil {
+				return fmt.Errorf("%d calls on %d node(s): %w", n, nodes, err)
+			}
+			rounds++
+			fmt.Fprintln(out, tableRow(func(col column) string {
+				if r.failed == r.calls && !slices.Contains([]string{"nodes", "calls", "failed"}, col.head) {
+					return "-" // nothing measured
+				}
+				return col.cell(r)
+			}))
+			if r.failed == n {
+				empty++
+				fmt.Fprintf(out, "       note: no call was set up, so nothing was measured; the first error: %s\n", r.firstErr)
+			} else if r.failed > 0 {
+				fmt.Fprintf(out, "       note: %d calls failed; the first error: %s\n", r.failed, r.firstErr)
+			}
+			if r.clientDrops > 0 {
+				fmt.Fprintf(out, "       note: the load client itself dropped %d frames (client CPU-bound)\n", r.clientDrops)
+			}
+			if r.clientBad > 0 {
+				fmt.Fprintf(out, "       note: %d legs failed or got messages other than audio and pings\n", r.clientBad)
+			}
 		}
-		perCall := "-"
-		if r.rssKiB > 0 {
-			perCall = strconv.FormatInt((r.rssKiB-r.idleKiB)/int64(n), 10)
-		}
-		fmt.Fprintf(out, "%-6d %-6d %-12.0f %-9s %-9s %-9s %-6d %-6d %-9.1f %-10.1f %-10s %-10s %-9.1f\n",
-			r.calls, r.failed, r.framesPerSec, r.p50, r.p99, r.max, r.lost, r.late, r.cpuPct,
-			float64(r.rssKiB)/1024, perCall, r.setupP50.Round(10*time.Microsecond), r.clientCPUPct)
-		if r.clientDrops > 0 {
-			fmt.Fprintf(out, "       note: the load client itself dropped %d frames (client CPU-bound)\n", r.clientDrops)
-		}
-		if r.clientBad > 0 {
-			fmt.Fprintf(out, "       note: %d legs failed or got messages other than audio and pings\n", r.clientBad)
-		}
+	}
+	if empty > 0 {
+		return fmt.Errorf("%d of %d rounds set up no call", empty, rounds)
 	}
 	return nil
 }
 
-func round(ctx context.Context, c config, n int) (result, error) {
-	res := result{calls: n}
-	t, pid, stop, err := c.connectTarget(ctx)
+// sampleAll samples every process of pids (those > 0).
+func sampleAll(pids []int) ([]procSample, error) {
+	s := make([]procSample, len(pids))
+	for i, pid := range pids {
+		if pid <= 0 {
+			continue
+		}
+		var err error
+		if s[i], err = sampleProc(pid); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// round runs n calls against nodes server nodes: it sets them up, streams
+// for the warm-up, then measures for the duration. A round that sets up no
+// call returns without measuring (res.failed == n, res.firstErr why).
+func round(ctx context.Context, c config, n, nodes int) (result, error) {
+	res := result{calls: n, nodes: nodes}
+	srv, err := c.startServers(ctx, nodes)
 	if err != nil {
 		return res, err
 	}
-	defer stop()
-	var idle procSample
-	if pid > 0 {
-		if idle, err = sampleProc(pid); err != nil {
-			return res, err
-		}
-		res.idleKiB = idle.rssKiB
+	defer srv.stop()
+	if c.colocate {
+		srv.callee = srv.caller
+	}
+	pids := srv.pids()
+	// measured: the CPU and memory of every server-side process are known.
+	measured := !slices.Contains(pids, 0)
+	idle, err := sampleAll(pids)
+	if err != nil {
+		return res, err
+	}
+	for _, s := range idle {
+		res.idleKiB += s.rssKiB
 	}
 
 	rec := &recorder{}
@@ -189,11 +320,14 @@ func round(ctx context.Context, c config, n int) (result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			call, err := placeCall(ctx, t, i, rec, detached)
+			call, err := placeCall(ctx, srv.caller, srv.callee, i, rec, detached)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				res.failed++
+				if res.firstErr == "" {
+					res.firstErr = err.Error()
+				}
 				if res.failed <= 3 {
 					fmt.Fprintf(os.Stderr, "call %d: %v\n", i, err)
 				}
@@ -213,6 +347,9 @@ func round(ctx context.Context, c config, n int) (result, error) {
 			call.hangup()
 		}
 	}()
+	if len(calls) == 0 {
+		return res, ctx.Err()
+	}
 
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
@@ -230,12 +367,10 @@ func round(ctx context.Context, c config, n int) (result, error) {
 	case <-ctx.Done():
 	case <-time.After(c.warmup):
 	}
-	var before, after, selfBefore, selfAfter procSample
+	var selfBefore, selfAfter procSample
 	framesBefore := received(calls)
 	lostBefore, lateBefore := lossOf(calls)
-	if pid > 0 {
-		before, _ = sampleProc(pid)
-	}
+	before, _ := sampleAll(pids)
 	selfBefore, _ = sampleProc(os.Getpid())
 	rec.measuring.Store(true)
 	began := time.Now()
@@ -245,10 +380,24 @@ func round(ctx context.Context, c config, n int) (result, error) {
 	}
 	rec.measuring.Store(false)
 	elapsed := time.Since(began)
-	if pid > 0 {
-		after, _ = sampleProc(pid)
-		res.cpuPct = cpuPercent(before, after)
-		res.rssKiB = after.rssKiB
+	after, _ := sampleAll(pids)
+	framesInWindow := received(calls) - framesBefore
+	if res.measured = measured; measured {
+		var cpu time.Duration
+		for i := range pids {
+			pct := cpuPercent(before[i], after[i])
+			if i < len(srv.nodes) {
+				res.nodeCPU = append(res.nodeCPU, pct)
+			} else {
+				res.natsCPU = pct
+			}
+			res.cpuPct += pct
+			res.rssKiB += after[i].rssKiB
+			cpu += after[i].cpu - before[i].cpu
+		}
+		if framesInWindow > 0 {
+			res.cpuPerFrame = float64(cpu) / float64(time.Microsecond) / float64(framesInWindow)
+		}
 	}
 	selfAfter, _ = sampleProc(os.Getpid())
 	res.clientCPUPct = cpuPercent(selfBefore, selfAfter)
