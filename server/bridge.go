@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/onecxi/phone/wire"
@@ -46,7 +45,7 @@ import (
 const (
 	pktOpen   byte = iota + 1 // edge → home: a socket is bridged (openBody)
 	pktMsg                    // both ways: a control message (wire.Encode)
-	pktAudio                  // both ways: an audio frame, as the phone sent it
+	pktAudio                  // both ways: a batch of audio frames (bridge_outbox.go)
 	pktPing                   // edge → home: the socket's LastRead, in the clock field
 	pktGone                   // edge → home: the socket closed (goneBody)
 	pktClose                  // home → edge: close the socket (closeBody)
@@ -134,18 +133,17 @@ type bridge struct {
 	self  string
 	log   *slog.Logger
 	stats *counters
-	homes cowMap[*bridgeConn] // sockets bridged to this node, the home
-	edges cowMap[*edgeBridge] // this node's sockets bridged to a home
-	pkts  sync.Pool           // *[pktHeader + wire.MaxAudioMessage]byte
-	bad   sampledLog          // malformed packets, sampled
-	stop  context.CancelFunc  // the edges' ping loop
+	homes cowMap[uint64, *bridgeConn] // sockets bridged to this node, the home
+	edges cowMap[uint64, *edgeBridge] // this node's sockets bridged to a home
+	outs  cowMap[string, *outbox]     // audio waiting to go, by node
+	bad   sampledLog                  // malformed packets, sampled
+	stop  context.CancelFunc          // the edges' ping loop
 	done  chan struct{}
+	quit  chan struct{} // closed by close: the outboxes stop
 }
 
 func newBridge(s *Server, c Cluster) *bridge {
-	b := &bridge{s: s, c: c, self: s.cfg.NodeID, log: s.log, stats: s.stats, done: make(chan struct{})}
-	b.pkts.New = func() any { return new([pktHeader + wire.MaxAudioMessage]byte) }
-	return b
+	return &bridge{s: s, c: c, self: s.cfg.NodeID, log: s.log, stats: s.stats, done: make(chan struct{}), quit: make(chan struct{})}
 }
 
 // start runs the edges' ping loop until close.
@@ -159,7 +157,26 @@ func (b *bridge) close() {
 	if b.stop != nil {
 		b.stop()
 		<-b.done
+		close(b.quit)
 	}
+}
+
+// outboxFor returns node's outbox, made (with its goroutine) on first use.
+func (b *bridge) outboxFor(node string) *outbox {
+	if o, ok := b.outs.load(node); ok {
+		return o
+	}
+	b.outs.mu.Lock()
+	defer b.outs.mu.Unlock()
+	if m := b.outs.m.Load(); m != nil {
+		if o, ok := (*m)[node]; ok {
+			return o
+		}
+	}
+	o := newOutbox(b, node)
+	b.outs.storeLocked(node, o)
+	go o.run(b.quit)
+	return o
 }
 
 func putHeader(p []byte, kind byte, id uint64, at int64) {
@@ -193,24 +210,14 @@ func (b *bridge) sendJSON(node string, kind byte, id uint64, v any) error {
 	return b.send(node, kind, id, body)
 }
 
-// sendAudio sends a frame to node: the per-frame path, with no lock and
-// no allocation of its own (the packet buffer is pooled).
+// sendAudio queues a frame for node (bridge_outbox.go): the per-frame
+// path, with no lock and no allocation.
 func (b *bridge) sendAudio(node string, id uint64, raw []byte) bool {
-	if len(raw) > wire.MaxAudioMessage {
-		b.stats.bridgeDropped.Add(1)
-		return false
+	if b.outboxFor(node).put(id, raw) {
+		return true
 	}
-	p := b.pkts.Get().(*[pktHeader + wire.MaxAudioMessage]byte)
-	putHeader(p[:], pktAudio, id, time.Now().UnixNano())
-	n := copy(p[pktHeader:], raw)
-	ok := b.c.SendAudio(node, p[:pktHeader+n])
-	b.pkts.Put(p)
-	if ok {
-		b.stats.bridgeSent.Add(1)
-	} else {
-		b.stats.bridgeDropped.Add(1)
-	}
-	return ok
+	b.stats.bridgeDropped.Add(1)
+	return false
 }
 
 // Packet implements ClusterHandler.
@@ -248,26 +255,32 @@ func (b *bridge) Packet(pkt []byte) {
 	}
 }
 
-// Audio implements ClusterHandler: the per-frame path. The frame is
-// checked as a phone's would be, copied into a pooled buffer and handed on
-// without a lock.
+// Audio implements ClusterHandler: a batch of frames (bridge_outbox.go),
+// each checked as a phone's would be, copied into a pooled buffer and
+// handed on without a lock.
 func (b *bridge) Audio(pkt []byte) {
-	kind, id, at, body, ok := parsePacket(pkt)
-	if !ok || kind != pktAudio || len(body) > wire.MaxAudioMessage || wire.CheckAudio(body) != nil {
+	now := time.Now().UnixNano()
+	if !eachFrame(pkt, func(id uint64, at int64, frame []byte) { b.deliverFrame(now, id, at, frame) }) {
+		b.stats.bridgeDropped.Add(1)
+		b.bad.log(b.log, "cluster audio dropped: malformed batch", "bytes", len(pkt))
+	}
+}
+
+func (b *bridge) deliverFrame(now int64, id uint64, at int64, frame []byte) {
+	if wire.CheckAudio(frame) != nil {
 		b.stats.bridgeDropped.Add(1)
 		return
 	}
-	now := time.Now().UnixNano()
 	b.stats.bridgeDelay.observe(now - at)
 	if c, ok := b.homes.load(id); ok {
 		c.lastRead.Store(now)
 		b.stats.bridgeReceived.Add(1)
-		c.h.OnAudio(append(wire.AudioBuffer(), body...))
+		c.h.OnAudio(append(wire.AudioBuffer(), frame...))
 		return
 	}
 	if e, ok := b.edges.load(id); ok {
 		b.stats.bridgeReceived.Add(1)
-		if !e.conn.SendAudioRaw(append(wire.AudioBuffer(), body...)) {
+		if !e.conn.SendAudioRaw(append(wire.AudioBuffer(), frame...)) {
 			b.stats.framesDropped.Add(1)
 		}
 		return

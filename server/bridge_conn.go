@@ -173,12 +173,12 @@ func (e *edgeBridge) socketClosed(err error) {
 
 // cowMap is a map read without a lock (one atomic load) and copied on
 // every change: bridges are looked up per frame and made per call.
-type cowMap[V any] struct {
+type cowMap[K comparable, V any] struct {
 	mu sync.Mutex
-	m  atomic.Pointer[map[uint64]V]
+	m  atomic.Pointer[map[K]V]
 }
 
-func (c *cowMap[V]) load(id uint64) (V, bool) {
+func (c *cowMap[K, V]) load(id K) (V, bool) {
 	if m := c.m.Load(); m != nil {
 		v, ok := (*m)[id]
 		return v, ok
@@ -187,10 +187,14 @@ func (c *cowMap[V]) load(id uint64) (V, bool) {
 	return zero, false
 }
 
-func (c *cowMap[V]) store(id uint64, v V) {
+func (c *cowMap[K, V]) store(id K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	next := make(map[uint64]V, c.lenLocked()+1)
+	c.storeLocked(id, v)
+}
+
+func (c *cowMap[K, V]) storeLocked(id K, v V) {
+	next := make(map[K]V, c.lenLocked()+1)
 	if m := c.m.Load(); m != nil {
 		for k, x := range *m {
 			next[k] = x
@@ -200,7 +204,7 @@ func (c *cowMap[V]) store(id uint64, v V) {
 	c.m.Store(&next)
 }
 
-func (c *cowMap[V]) delete(id uint64) {
+func (c *cowMap[K, V]) delete(id K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := c.m.Load()
@@ -210,7 +214,7 @@ func (c *cowMap[V]) delete(id uint64) {
 	if _, ok := (*m)[id]; !ok {
 		return
 	}
-	next := make(map[uint64]V, len(*m))
+	next := make(map[K]V, len(*m))
 	for k, x := range *m {
 		if k != id {
 			next[k] = x
@@ -219,7 +223,7 @@ func (c *cowMap[V]) delete(id uint64) {
 	c.m.Store(&next)
 }
 
-func (c *cowMap[V]) lenLocked() int {
+func (c *cowMap[K, V]) lenLocked() int {
 	if m := c.m.Load(); m != nil {
 		return len(*m)
 	}
@@ -227,7 +231,7 @@ func (c *cowMap[V]) lenLocked() int {
 }
 
 // all is a snapshot of the values.
-func (c *cowMap[V]) all() []V {
+func (c *cowMap[K, V]) all() []V {
 	m := c.m.Load()
 	if m == nil {
 		return nil

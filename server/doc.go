@@ -89,11 +89,30 @@
 // [Cluster] interface: New joins it with Config.NodeID and the server's
 // load ([NodeStatus]: active calls, connections, draining), which the
 // cluster announces to the other nodes; [Server.Nodes] is the live nodes
-// it sees (Metrics' ClusterNodes); Shutdown leaves first, so the others
-// forget this node at once. Package server/natsbus implements it on NATS
-// (embedded in the process by default, or Config.NATS); this package links
-// no NATS library, so the phone does not either. Calls do not cross nodes
-// yet: each node routes the calls whose parties it holds.
+// it sees (Metrics' ClusterNodes); Shutdown leaves. Package
+// server/natsbus implements it on NATS (embedded in the process by
+// default, or Config.NATS); this package links no NATS library, so the
+// phone does not either.
+//
+// Calls cross nodes (bridge.go). A call lives on its home node, the one
+// that received its caller. Starting an app call, the home asks the other
+// nodes which hold the callee's events connections (and whether callee or
+// caller is in a call there), and they ring them. A phone that connects to
+// another node to answer, or to resume after its own node went away, is
+// bridged: that node relays the WebSocket's messages and frames to the
+// home over the cluster, and the home runs it as any leg, so the first
+// answer is claimed by one registry, and mute, hold, DTMF, decline, ring
+// timeout and resumption behave as on one node. Audio crosses as one
+// packet per frame, with no lock and no allocation of the server's own on
+// the way (the NATS client allocates its received messages); its delay
+// is measured (Metrics.BridgeDelay). A draining node moves the phones
+// bridged through it (close 4010: they resume through another node) and
+// waits for the calls homed on it; a node that is gone (its goodbye, or
+// three silent announcement intervals) fails what it carried: its homed
+// calls' bridged parties hear end{reason:"network_lost"}, and its bridged
+// phones are lost to their homes, which keep their calls for a resume.
+// Call detail records name the home and the nodes that bridged a party
+// ("call-1,call-2").
 //
 // # Configuration
 //

@@ -33,7 +33,8 @@
 // default it embeds a NATS server in its own process (a cluster of one,
 // no port opened); -nats (or the configuration's nats) joins an external
 // NATS instead, where the nodes announce themselves with their load and
-// see each other (onecxi_cluster_nodes). Calls do not cross nodes yet.
+// see each other (onecxi_cluster_nodes), and calls whose parties are on
+// different nodes are bridged between them (docs/deploy.md).
 package main
 
 import (

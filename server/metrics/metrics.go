@@ -71,6 +71,7 @@ type Collector struct {
 	sockets                       *prometheus.Desc
 	ready, draining, shuttingDown *prometheus.Desc
 	clusterNodes                  *prometheus.Desc
+	bridgeFrames, bridgeDelay     *prometheus.Desc
 }
 
 // NewCollector returns a collector reading src at every scrape.
@@ -95,13 +96,16 @@ func NewCollector(src Source) *Collector {
 		draining:     d("draining", "1 once the server has begun draining, else 0."),
 		shuttingDown: d("shutting_down", "1 once the server has begun shutting down, else 0."),
 		clusterNodes: d("cluster_nodes", "Live cluster nodes this node sees, itself included; 0 without a cluster."),
+		bridgeFrames: d("bridge_frames_total", "Audio frames of calls across nodes, by direction: sent to other nodes, received from them, dropped on the way.", "direction"),
+		bridgeDelay:  d("bridge_relay_delay_seconds", "How long audio frames took from another node to this one (by the two hosts' clocks)."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.calls, c.started, c.ended, c.relayed, c.dropped, c.malformed,
-		c.pushSent, c.pushFailed, c.pushRetries, c.pushPruned, c.sockets, c.ready, c.draining, c.shuttingDown, c.clusterNodes} {
+		c.pushSent, c.pushFailed, c.pushRetries, c.pushPruned, c.sockets, c.ready, c.draining, c.shuttingDown, c.clusterNodes,
+		c.bridgeFrames, c.bridgeDelay} {
 		ch <- d
 	}
 }
@@ -144,6 +148,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.draining, flag(m.Draining))
 	gauge(c.shuttingDown, flag(m.ShuttingDown))
 	gauge(c.clusterNodes, float64(m.ClusterNodes))
+	counter(c.bridgeFrames, m.BridgeFramesSent, "sent")
+	counter(c.bridgeFrames, m.BridgeFramesReceived, "received")
+	counter(c.bridgeFrames, m.BridgeFramesDropped, "dropped")
+	h := m.BridgeDelay
+	buckets := make(map[float64]uint64, len(h.Bounds))
+	var n uint64
+	for i, ub := range h.Bounds {
+		n += h.Counts[i]
+		buckets[ub] = n // Prometheus buckets are cumulative
+	}
+	if len(h.Counts) > len(h.Bounds) {
+		n += h.Counts[len(h.Bounds)]
+	}
+	ch <- prometheus.MustNewConstHistogram(c.bridgeDelay, n, h.SumSeconds, buckets)
 }
 
 // Registry returns a registry with src's collector and the Go runtime and

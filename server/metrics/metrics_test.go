@@ -40,6 +40,8 @@ func TestCollectorExportsTheSnapshot(t *testing.T) {
 	m.CallSockets, m.EventConns = 3, 9
 	m.Draining = true
 	m.ClusterNodes = 3
+	m.BridgeFramesSent, m.BridgeFramesReceived, m.BridgeFramesDropped = 50, 40, 2
+	m.BridgeDelay = server.Histogram{Bounds: []float64{0.001, 0.01}, Counts: []uint64{30, 8, 2}, SumSeconds: 0.2}
 
 	rec := httptest.NewRecorder()
 	metrics.HandlerFor(fakeSource{m}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, server.PathMetrics, nil))
@@ -69,6 +71,14 @@ func TestCollectorExportsTheSnapshot(t *testing.T) {
 		`onecxi_draining 1`,
 		`onecxi_shutting_down 0`,
 		`onecxi_cluster_nodes 3`,
+		`onecxi_bridge_frames_total{direction="sent"} 50`,
+		`onecxi_bridge_frames_total{direction="received"} 40`,
+		`onecxi_bridge_frames_total{direction="dropped"} 2`,
+		`onecxi_bridge_relay_delay_seconds_bucket{le="0.001"} 30`,
+		`onecxi_bridge_relay_delay_seconds_bucket{le="0.01"} 38`,
+		`onecxi_bridge_relay_delay_seconds_bucket{le="+Inf"} 40`,
+		`onecxi_bridge_relay_delay_seconds_count 40`,
+		`onecxi_bridge_relay_delay_seconds_sum 0.2`,
 	} {
 		assert.Contains(t, body, line+"\n")
 	}
