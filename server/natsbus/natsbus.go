@@ -91,6 +91,9 @@ type Announcement struct {
 	IntervalMs int64 `json:"intervalMs"`
 	// Bye: the node is leaving; forget it now.
 	Bye bool `json:"bye,omitempty"`
+	// Instance is random per process, so a node that hears its own ID
+	// from another process knows two nodes share an ID.
+	Instance string `json:"instance,omitempty"`
 }
 
 // Bus is a node's connection to the cluster: a server.Cluster.
@@ -116,8 +119,10 @@ type Bus struct {
 	stop   context.CancelFunc
 	done   chan struct{}
 
-	// lost, retry, back, trouble: each its own sampled log
-	lost, retry, back, trouble sampler
+	instance string // Announcement.Instance
+
+	// lost, retry, back, trouble, dup: each its own sampled log
+	lost, retry, back, trouble, dup sampler
 }
 
 // Open connects to the cluster: an embedded NATS server when o.URLs is
@@ -131,7 +136,7 @@ func Open(o Options) (*Bus, error) {
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
-	b := &Bus{log: o.Log, interval: o.Interval}
+	b := &Bus{log: o.Log, interval: o.Interval, instance: nats.NewInbox()[len(nats.InboxPrefix):]}
 	b.view.Store(&[]server.Node{})
 	opts := []nats.Option{
 		nats.Name(o.Name),
@@ -318,6 +323,11 @@ func (b *Bus) run(ctx context.Context, sub *nats.Subscription, msgs chan *nats.M
 			if err := json.Unmarshal(m.Data, &a); err != nil || a.ID == "" || m.Subject != Subject(a.ID) {
 				continue
 			}
+			if a.ID == b.self.ID && a.Instance != b.instance {
+				// Calls would be sent to whichever answers: say so loudly.
+				b.dup.log(b.log, "another process announces this node's ID: every node needs its own nodeId", "node", wire.Quote(a.ID))
+				continue
+			}
 			if a.Bye {
 				if _, ok := nodes[a.ID]; ok {
 					delete(nodes, a.ID)
@@ -351,7 +361,7 @@ func (b *Bus) run(ctx context.Context, sub *nats.Subscription, msgs chan *nats.M
 
 // announce publishes this node's announcement (bye: its goodbye).
 func (b *Bus) announce(bye bool) {
-	a := Announcement{NodeInfo: b.self, IntervalMs: b.interval.Milliseconds(), Bye: bye}
+	a := Announcement{NodeInfo: b.self, IntervalMs: b.interval.Milliseconds(), Bye: bye, Instance: b.instance}
 	if !bye {
 		a.NodeStatus = b.status()
 	}

@@ -312,3 +312,19 @@ func TestReconnectIsLogged(t *testing.T) {
 	require.Eventually(t, func() bool { return ids(other.bus.Nodes()) == "a,b" }, 5*time.Second, 5*time.Millisecond)
 	assert.NotContains(t, logs.String(), "level=ERROR")
 }
+
+// Two processes with one node ID: each logs that it hears its ID from
+// another, and neither counts the other as itself.
+func TestDuplicateNodeIDIsReported(t *testing.T) {
+	url := startNATS(t)
+	var logs testlog.Buffer
+	bus, err := natsbus.Open(natsbus.Options{URLs: url, Name: "same", Interval: interval, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	defer bus.Close()
+	require.NoError(t, bus.Join(server.NodeInfo{ID: "same"}, func() server.NodeStatus { return server.NodeStatus{} }, newRecorder("same")))
+	join(t, url, "same")
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), "another process announces this node's ID")
+	}, 5*time.Second, 5*time.Millisecond)
+	assert.Len(t, bus.Nodes(), 1)
+}
