@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -23,6 +24,10 @@ const (
 func (b *Bus) subscribeCalls() error {
 	subj := b.subjectsOf(b.self.ID)
 	h := b.h
+	// One reply subscription for every Ask, made now: a fresh inbox per
+	// question could be answered, in a NATS cluster, before the servers
+	// the answers come through have heard of it.
+	b.replies = nats.NewInbox()
 	subs := []struct {
 		subject string
 		handle  nats.MsgHandler
@@ -30,6 +35,7 @@ func (b *Bus) subscribeCalls() error {
 		{subj.control, func(m *nats.Msg) { h.Packet(m.Data) }},
 		{subj.audio, func(m *nats.Msg) { h.Audio(m.Data) }},
 		{SubjectQuestions, b.answer},
+		{b.replies + ".*", b.reply},
 	}
 	for _, x := range subs {
 		s, err := b.nc.Subscribe(x.subject, x.handle)
@@ -116,22 +122,22 @@ func (b *Bus) Ask(ctx context.Context, q []byte, each func(node string, answer [
 	if len(others) == 0 {
 		return nil
 	}
-	inbox := b.nc.NewRespInbox()
-	sub, err := b.nc.SubscribeSync(inbox)
-	if err != nil {
-		return fmt.Errorf("natsbus: ask: %w", err)
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	if err := b.nc.PublishRequest(SubjectQuestions, inbox, withSender(self, q)); err != nil {
+	token := nats.NewInbox()[len(nats.InboxPrefix):]
+	answers := make(chan []byte, len(others))
+	b.asks.Store(token, answers)
+	defer b.asks.Delete(token)
+	if err := b.nc.PublishRequest(SubjectQuestions, b.replies+"."+token, withSender(self, q)); err != nil {
 		return fmt.Errorf("natsbus: ask: %w", err)
 	}
 	for len(others) > 0 {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return fmt.Errorf("natsbus: ask: %d of the nodes did not answer: %w", len(others), err)
+		var data []byte
+		select {
+		case data = <-answers:
+		case <-ctx.Done():
+			return fmt.Errorf("natsbus: ask: %d of the nodes did not answer: %w", len(others), ctx.Err())
 		}
-		from, a, ok := splitSender(m.Data)
-		if !ok {
+		from, a, ok := splitSender(data)
+		if !ok || !others[from] {
 			continue
 		}
 		delete(others, from)
@@ -140,6 +146,17 @@ func (b *Bus) Ask(ctx context.Context, q []byte, each func(node string, answer [
 		}
 	}
 	return nil
+}
+
+// reply hands an answer to the Ask waiting for it, if any still is.
+func (b *Bus) reply(m *nats.Msg) {
+	token := strings.TrimPrefix(m.Subject, b.replies+".")
+	if v, ok := b.asks.Load(token); ok {
+		select {
+		case v.(chan []byte) <- m.Data:
+		default: // more answers than nodes: not one of ours
+		}
+	}
 }
 
 var _ server.Cluster = (*Bus)(nil)

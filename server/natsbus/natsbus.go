@@ -108,6 +108,8 @@ type Bus struct {
 
 	// Per-node subjects, made once: SendAudio must not build strings.
 	subjects sync.Map // node ID → *nodeSubjects
+	replies  string   // the prefix of Ask's reply subjects (Join)
+	asks     sync.Map // Ask token → chan []byte of its answers
 
 	mu     sync.Mutex // guards the fields below
 	joined bool
