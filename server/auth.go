@@ -167,6 +167,22 @@ func (a *authenticator) known(name string) *account {
 	return a.byName[name]
 }
 
+// lookup returns the *account named name from the store (nil if there is
+// none, or the store failed: logged).
+func (a *authenticator) lookup(ctx context.Context, name string) *account {
+	if acct := a.known(name); acct != nil {
+		return acct
+	}
+	rec, _, err := a.store.Lookup(ctx, name)
+	if err != nil {
+		if !errors.Is(err, accounts.ErrNoAccount) {
+			a.log.Error("accounts store: look-up failed", "account", wire.Quote(name), "err", err)
+		}
+		return nil
+	}
+	return a.get(rec)
+}
+
 // accountByDID returns the account owning did: nil if none or several do
 // (no trunk call can be routed to it), or if the store failed (logged).
 func (a *authenticator) accountByDID(ctx context.Context, did string) *account {

@@ -50,6 +50,7 @@ const (
 	pktGone                   // edge → home: the socket closed (goneBody)
 	pktClose                  // home → edge: close the socket (closeBody)
 	pktNotify                 // home → a node of the callee's devices (notifyBody)
+	pktCommit                 // old home → new home: a handed-over call's final state (handover.go)
 )
 
 const (
@@ -101,18 +102,21 @@ type notifyBody struct {
 
 // question is what a node asks the others (Cluster.Ask).
 type question struct {
-	Q       string `json:"q"` // qFind, qRing, qDecline
-	Account string `json:"account"`
-	CallID  string `json:"callId,omitempty"`
-	From    string `json:"from,omitempty"`   // qFind without a call ID: the caller…
-	Callee  string `json:"callee,omitempty"` // …and the callee of a ringing call
-	Caller  string `json:"caller,omitempty"` // qRing: the caller's registered number
+	Q       string      `json:"q"` // qFind, qRing, qDecline
+	Account string      `json:"account"`
+	CallID  string      `json:"callId,omitempty"`
+	From    string      `json:"from,omitempty"`   // qFind without a call ID: the caller…
+	Callee  string      `json:"callee,omitempty"` // …and the callee of a ringing call
+	Caller  string      `json:"caller,omitempty"` // qRing: the caller's registered number
+	Node    string      `json:"node,omitempty"`   // qAdopt: the node asked to adopt
+	Call    *movingCall `json:"call,omitempty"`   // qAdopt: the call
 }
 
 const (
 	qFind    = "find"
 	qRing    = "ring"
 	qDecline = "decline"
+	qAdopt   = "adopt"
 )
 
 type answer struct {
@@ -250,6 +254,8 @@ func (b *bridge) Packet(pkt []byte) {
 		}
 	case pktNotify:
 		b.deliver(body)
+	case pktCommit:
+		b.handleCommit(body)
 	default:
 		b.bad.log(b.log, "cluster packet dropped: unknown kind", "kind", kind)
 	}
@@ -445,9 +451,21 @@ func (b *bridge) Answer(data []byte) []byte {
 		return nil
 	}
 	var a answer
-	if acct := b.s.auth.known(q.Account); acct != nil {
-		r := b.s.reg
-		_ = r.do(func() { a = r.answerPeer(acct, q) })
+	switch {
+	case q.Q == qAdopt && q.Node == b.self:
+		// The new home may never have met the account.
+		ctx, cancel := context.WithTimeout(b.s.base, authStoreTimeout)
+		acct := b.s.auth.lookup(ctx, q.Account)
+		cancel()
+		if acct != nil {
+			a = b.handleAdopt(acct, q)
+		}
+	case q.Q == qAdopt:
+	default:
+		if acct := b.s.auth.known(q.Account); acct != nil {
+			r := b.s.reg
+			_ = r.do(func() { a = r.answerPeer(acct, q) })
+		}
 	}
 	out, _ := json.Marshal(a)
 	return out

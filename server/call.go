@@ -61,6 +61,8 @@ type call struct {
 	pushType    string
 	pushTargets []devices.Device // rung by push: told "end" too
 	peerNodes   []string         // other nodes with the callee's events connections: told too
+	pastNodes   string           // handed over (handover.go): the nodes that carried it before
+	noRecord    bool             // ended before it was handed over: its record is the old home's
 	answeredBy  string           // the device ID that answered, if it gave one
 
 	ringTimer   *time.Timer
@@ -507,7 +509,7 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 // record hands c's call detail record to the writer, if any: it queues
 // it, never waiting for the database.
 func (r *registry) record(c *call, reason string) {
-	if r.records == nil {
+	if r.records == nil || c.noRecord {
 		return
 	}
 	end := time.Now()
@@ -523,6 +525,9 @@ func (r *registry) record(c *call, reason string) {
 // other node a party was connected to (cluster bridges), comma-separated.
 func (c *call) nodes(home string) string {
 	s := home
+	if c.pastNodes != "" {
+		s = c.pastNodes + "," + home
+	}
 	for _, l := range c.legs {
 		if l != nil && l.via != "" && l.via != home && !strings.Contains(","+s+",", ","+l.via+",") {
 			s += "," + l.via

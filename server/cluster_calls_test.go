@@ -321,3 +321,51 @@ func TestCrossNodeResumeOfUnknownCall(t *testing.T) {
 	c := nodes[1].resume("X", "acme", "nosuchcall", wire.NewResumeToken())
 	c.expectError(wire.CodeNotFound)
 }
+
+// A draining node hands the calls living on it to another node: both
+// parties are moved (4010), resume through other nodes, and the call goes
+// on with audio both ways, so the drain ends at once and cuts nothing.
+func TestCrossNodeDrainHandsOverCalls(t *testing.T) {
+	t.Parallel()
+	nodes := newCluster(t, 3, nil)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	caller, callee, callID := crossCall(t, a, b, true) // home a, callee bridged from b
+	stopA := caller.streamTone(440, seqA)
+	defer stopA()
+	stopB := callee.streamTone(1004, seqB)
+	defer stopB()
+	require.Eventually(t, func() bool { return callee.hears(440) && caller.hears(1004) }, waitAudio, tick)
+	callee.send(wire.Message{Type: wire.TypeMute, Ref: 9, On: wire.Bool(true)})
+	callee.expectSkipping(wire.TypeAck)
+
+	start := time.Now()
+	require.NoError(t, a.srv.Drain(context.Background()), "a's only call moved: its drain ends")
+	t.Logf("drain with one call handed over: %v", time.Since(start))
+	assert.Equal(t, wire.CloseMoved, caller.waitClosed())
+	assert.Equal(t, wire.CloseMoved, callee.waitClosed())
+	assert.Zero(t, a.srv.Stats().ActiveCalls)
+
+	// The phones resume through the load balancer: the caller on c, the
+	// callee on b; whichever node adopted the call, both reach it.
+	stopA()
+	stopB()
+	ca := c.resume("A'", "acme", callID, caller.res.Token)
+	assert.Equal(t, "active", ca.expectSkipping(wire.TypeResumed).State)
+	ca.keepAlive()
+	cb := b.resume("B'", "acme", callID, callee.res.Token)
+	assert.Equal(t, "active", cb.expectSkipping(wire.TypeResumed).State)
+	cb.keepAlive()
+	cb.send(wire.Message{Type: wire.TypeStatus, Ref: 1})
+	assert.True(t, cb.expectSkipping(wire.TypeStatus).Muted, "the mute went with the call")
+	cb.send(wire.Message{Type: wire.TypeMute, Ref: 2, On: wire.Bool(false)})
+	cb.expectSkipping(wire.TypeAck)
+	stopA = ca.streamTone(440, seqA)
+	defer stopA()
+	stopB = cb.streamTone(1004, seqB)
+	defer stopB()
+	require.Eventually(t, func() bool { return cb.hears(440) && ca.hears(1004) }, waitAudio, tick,
+		"audio both ways on the new home")
+	assert.Equal(t, 1, b.srv.Stats().ActiveCalls+c.srv.Stats().ActiveCalls, "one node holds the call now")
+	cb.send(wire.Message{Type: wire.TypeEnd})
+	assert.Equal(t, wire.ReasonRemote, ca.expectSkipping(wire.TypeEnd).Reason)
+}

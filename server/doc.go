@@ -106,8 +106,9 @@
 // packet per frame, with no lock and no allocation of the server's own on
 // the way (the NATS client allocates its received messages); its delay
 // is measured (Metrics.BridgeDelay). A draining node moves the phones
-// bridged through it (close 4010: they resume through another node) and
-// waits for the calls homed on it; a node that is gone (its goodbye, or
+// bridged through it (close 4010: they resume through another node),
+// hands the calls homed on it to other nodes when both parties can resume
+// (handover.go), and waits for the rest; a node that is gone (its goodbye, or
 // three silent announcement intervals) fails what it carried: its homed
 // calls' bridged parties hear end{reason:"network_lost"}, and its bridged
 // phones are lost to their homes, which keep their calls for a resume.

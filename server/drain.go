@@ -93,8 +93,10 @@ func (s *Server) Drain(ctx context.Context) error {
 			"timeout", left.Round(time.Millisecond))
 		if s.bridge != nil {
 			// Phones bridged here to calls on other nodes need not wait
-			// for this one: they resume through another node.
+			// for this one: they resume through another node; and calls
+			// living here move to other nodes (handover.go).
 			s.bridge.moveEdges(false)
+			s.handOver(ctx)
 		}
 	}
 	start := time.Now()
