@@ -61,7 +61,12 @@ func ParseDrainTimeout(s string) (time.Duration, error) {
 // ringing when the drain began (what the callee expects: it is ringing).
 // Events connections stay open, so ringing devices still hear "end".
 //
-// Drain returns nil once the last call has ended. It returns an error
+// In a cluster (WithCluster) it first moves what can move: phones bridged
+// here to calls on other nodes are closed with 4010 and resume elsewhere,
+// and calls living here between two phones that can resume are handed to
+// another node (handover.go); only the calls that stay are told draining.
+//
+// Drain returns nil once the last call has ended (or moved). It returns an error
 // wrapping ErrDrainIncomplete when the configured DrainTimeout passes, ctx
 // ends or Shutdown is called with calls still up. It ends no call itself:
 // Shutdown, which should follow, ends those left with reason "shutdown" and
@@ -85,7 +90,10 @@ func (s *Server) Drain(ctx context.Context) error {
 		calls int
 		first bool
 	)
-	if err := s.reg.do(func() { idle, calls, first = s.reg.beginDrain(left) }); err != nil {
+	// In a cluster the calls that can move are handed over first
+	// (handover.go): only those that stay are told the server drains.
+	later := s.bridge != nil
+	if err := s.reg.do(func() { idle, calls, first = s.reg.beginDrain(left, later) }); err != nil {
 		return fmt.Errorf("%w: %w", ErrDrainIncomplete, ErrShuttingDown)
 	}
 	if first {
@@ -97,6 +105,8 @@ func (s *Server) Drain(ctx context.Context) error {
 			// living here move to other nodes (handover.go).
 			s.bridge.moveEdges(false)
 			s.handOver(ctx)
+			left := time.Until(deadline)
+			_ = s.reg.do(func() { s.reg.tellCallsDraining(left) })
 		}
 	}
 	start := time.Now()
@@ -168,19 +178,16 @@ type drainState struct {
 // live call leg and events connection is told draining{ms: left}. It returns
 // a channel closed when no call is left, the number of live calls, and
 // whether this call began the drain (a second one tells nobody again).
-func (r *registry) beginDrain(left time.Duration) (idle <-chan struct{}, calls int, first bool) {
+// With callsLater the calls are not told yet: tellCallsDraining does,
+// once those that can move to another node have.
+func (r *registry) beginDrain(left time.Duration, callsLater bool) (idle <-chan struct{}, calls int, first bool) {
 	if !r.drain.on {
 		first = true
 		r.drain.on = true
 		r.drain.idle = make(chan struct{})
-		msg := wire.Message{Type: wire.TypeDraining, MS: min(max(left.Milliseconds(), 1), wire.MaxDrain.Milliseconds())}
-		for _, c := range r.calls {
-			for _, l := range c.legs {
-				// WebSocket legs only: a trunk's caller has no such message.
-				if l != nil && l.sock != nil && !l.closing {
-					post(l.sock, msg) // a lost leg gets it when it resumes
-				}
-			}
+		msg := drainingNotice(left)
+		if !callsLater {
+			r.tellCallsDraining(left)
 		}
 		for _, st := range r.byAcct {
 			for _, set := range st.events {
@@ -192,6 +199,23 @@ func (r *registry) beginDrain(left time.Duration) (idle <-chan struct{}, calls i
 		r.checkDrained()
 	}
 	return r.drain.idle, len(r.calls), first
+}
+
+func drainingNotice(left time.Duration) wire.Message {
+	return wire.Message{Type: wire.TypeDraining, MS: min(max(left.Milliseconds(), 1), wire.MaxDrain.Milliseconds())}
+}
+
+// tellCallsDraining sends every live call leg draining{ms: left}.
+func (r *registry) tellCallsDraining(left time.Duration) {
+	msg := drainingNotice(left)
+	for _, c := range r.calls {
+		for _, l := range c.legs {
+			// WebSocket legs only: a trunk's caller has no such message.
+			if l != nil && l.sock != nil && !l.closing {
+				post(l.sock, msg) // a lost leg gets it when it resumes
+			}
+		}
+	}
 }
 
 // checkDrained closes the drain's idle channel once no call is left. Calls
