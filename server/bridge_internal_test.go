@@ -211,3 +211,27 @@ func FuzzBridgePackets(f *testing.F) {
 		_ = goneError(p)
 	})
 }
+
+// The receiving side of a batch: every frame reaches its bridge's leg,
+// with no allocation of the server's own.
+func TestDeliverAllocatesNothing(t *testing.T) {
+	c := &loopCluster{}
+	b := testBridge(c)
+	var got int
+	home := &bridgeConn{b: b, id: 42, edge: "peer", done: make(chan struct{})}
+	home.h.OnAudio = func(raw []byte) { got++; wire.ReleaseAudioBuffer(raw) }
+	b.homes.store(42, home)
+	o := newOutbox(b, "peer")
+	for i := range 8 {
+		require.True(t, o.put(42, frameOf(byte(i))))
+	}
+	require.True(t, o.put(43, frameOf(9)), "a frame for a bridge that is gone")
+	o.flush()
+	batch := c.batches()[0]
+	b.Audio(batch)
+	assert.Equal(t, 8, got)
+	assert.Equal(t, uint64(8), b.stats.bridgeReceived.Load())
+	assert.Equal(t, uint64(1), b.stats.bridgeDropped.Load(), "the stray frame is counted, not delivered")
+	allocs := testing.AllocsPerRun(100, func() { b.Audio(batch) })
+	assert.Zero(t, allocs)
+}
