@@ -73,6 +73,7 @@ func childCmd(t *testing.T, args ...string) *exec.Cmd {
 	require.NoError(t, err)
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.SysProcAttr = childAttr()
 	return cmd
 }
 
@@ -506,10 +507,9 @@ func TestClusterOfProcesses(t *testing.T) {
 	assert.Equal(t, "active", res.State)
 	assert.True(t, callerD.expect(wire.TypeReconnected).Remote)
 	back.streamTone(calleeTone, seqB+100_000)
-	heard := bothHear(t, callerD, back, "d. after resuming on n1")
-	t.Logf("measured: d. SIGTERM → close 4010 in %v; resume on n1 → audio both ways in %v", moved.Round(time.Millisecond),
+	bothHear(t, callerD, back, "d. after resuming on n1")
+	t.Logf("measured: d. SIGTERM of the edge n2 → close 4010 in %v; resume on n1 → audio both ways again in %v", moved.Round(time.Millisecond),
 		time.Since(resumeStart).Round(time.Millisecond))
-	_ = heard
 	st := n2.wait(waitMsg)
 	assert.Equal(t, 0, st.ExitCode(), "n2 drained and exited cleanly; log:\n%s", n2.out.String())
 	t.Logf("measured: d. n2 exited %v after SIGTERM", time.Since(sent).Round(time.Millisecond))
