@@ -126,12 +126,15 @@ func (s accountStore) ByDID(ctx context.Context, did string) (accounts.Account, 
 	return accounts.Account{}, accounts.ErrAmbiguousDID
 }
 
+// pgAccountsLock serialises the account store's writes on PostgreSQL.
+const pgAccountsLock = 0x0c51_0002
+
 func (s accountStore) Create(ctx context.Context, a accounts.Account) error {
 	created := a.Created
 	if created.IsZero() {
 		created = time.Now()
 	}
-	return s.d.inTx(ctx, func(tx *sql.Tx) error {
+	return s.d.inLockedTx(ctx, pgAccountsLock, func(tx *sql.Tx) error {
 		if _, err := s.exists(ctx, tx, a.Name); err == nil {
 			return fmt.Errorf("%w: %s", accounts.ErrAccountTaken, a.Name)
 		} else if !errors.Is(err, accounts.ErrNoAccount) {
@@ -157,7 +160,7 @@ func putDIDs(ctx context.Context, tx *sql.Tx, name string, dids map[string]strin
 }
 
 func (s accountStore) SetDIDs(ctx context.Context, name string, dids map[string]string) error {
-	return s.d.inTx(ctx, func(tx *sql.Tx) error {
+	return s.d.inLockedTx(ctx, pgAccountsLock, func(tx *sql.Tx) error {
 		if _, err := s.exists(ctx, tx, name); err != nil {
 			return err
 		}
@@ -195,7 +198,7 @@ func (s accountStore) List(ctx context.Context) ([]accounts.Account, error) {
 
 func (s accountStore) AddKey(ctx context.Context, account string, h accounts.Hash) (accounts.Key, error) {
 	k := accounts.Key{ID: accounts.KeyID(h), Account: account, Hash: h, Created: time.Now()}
-	err := s.d.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.d.inLockedTx(ctx, pgAccountsLock, func(tx *sql.Tx) error {
 		if _, err := s.exists(ctx, tx, account); err != nil {
 			return err
 		}
@@ -222,7 +225,7 @@ func (s accountStore) AddKey(ctx context.Context, account string, h accounts.Has
 
 func (s accountStore) Revoke(ctx context.Context, account, id string) (int, error) {
 	var n int64
-	err := s.d.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.d.inLockedTx(ctx, pgAccountsLock, func(tx *sql.Tx) error {
 		if _, err := s.exists(ctx, tx, account); err != nil {
 			return err
 		}

@@ -82,11 +82,16 @@ func SchemaVersion() int { return migrations[len(migrations)-1].version }
 // migrate applies the migrations the database lacks, each in its own
 // transaction together with its row in schema_migrations.
 func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// Under the migration lock: two PostgreSQL servers creating the
+	// table at once can both fail on the catalogue's unique index.
+	if err := d.inLockedTx(ctx, pgMigrationLock, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version BIGINT PRIMARY KEY,
 	name    TEXT NOT NULL,
 	applied BIGINT NOT NULL
-)`); err != nil {
+)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("schema_migrations: %w", err)
 	}
 	for {
@@ -102,12 +107,7 @@ func (d *DB) migrate(ctx context.Context) error {
 
 // step applies the next migration, if any; done when there was none.
 func (d *DB) step(ctx context.Context) (done bool, err error) {
-	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		if d.kind == Postgres {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, pgMigrationLock); err != nil {
-				return fmt.Errorf("migration lock: %w", err)
-			}
-		}
+	err = d.inLockedTx(ctx, pgMigrationLock, func(tx *sql.Tx) error {
 		var current int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 			return fmt.Errorf("schema version: %w", err)

@@ -60,9 +60,12 @@ func ParseURL(s string) (kind, dsn string, err error) {
 		if path == "" {
 			return "", "", fmt.Errorf("%w: sqlite: needs a file path (sqlite:/var/lib/onecxi/server.db)", ErrBadURL)
 		}
-		// A URI filename: what would end the path is escaped.
+		// A URI filename: what would end the path is escaped. Write
+		// transactions begin IMMEDIATE, so two processes on one file wait
+		// their turn (busy_timeout) instead of failing SQLITE_BUSY when
+		// both upgrade a read to a write.
 		path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-		return SQLite, "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", nil
+		return SQLite, "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate", nil
 	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
 		if _, err := url.Parse(s); err != nil {
 			// url's error repeats the URL, password included: say less.
@@ -140,6 +143,22 @@ func (d *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// inLockedTx is inTx holding, on PostgreSQL, the transaction-scoped
+// advisory lock key: writes that read before they write (does the
+// account exist? is the key known?) are serialised across the servers
+// sharing the database, which start, and seed their accounts, at once.
+// SQLite serialises writers itself.
+func (d *DB) inLockedTx(ctx context.Context, key int64, f func(tx *sql.Tx) error) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if d.kind == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key); err != nil {
+				return fmt.Errorf("advisory lock: %w", err)
+			}
+		}
+		return f(tx)
+	})
 }
 
 // nanos and fromNanos store times as Unix nanoseconds, 0 for the zero time.

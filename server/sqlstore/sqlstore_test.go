@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -187,4 +188,46 @@ INSERT INTO devices VALUES ('acme', 'd1', '1002', 'android', '', 'fcm-token', 1,
 	require.Len(t, got, 1)
 	assert.Equal(t, "d1", got[0].DeviceID)
 	assert.Equal(t, "fcm-token", got[0].FCMToken)
+}
+
+// Servers sharing a fresh database start at once: each migrates and seeds
+// the same account, DIDs and key, and none fails (the writes are
+// serialised; a loser sees "taken" or "exists", as seeding expects).
+func TestConcurrentStartsOnOneDatabase(t *testing.T) {
+	for _, b := range databases {
+		t.Run(b.name, func(t *testing.T) {
+			url := b.url(t)
+			const servers = 6
+			errs := make(chan error, servers)
+			for range servers {
+				go func() {
+					db, err := sqlstore.Open(context.Background(), url)
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer db.Close()
+					ctx := context.Background()
+					st := db.Accounts()
+					err = st.Create(ctx, accounts.Account{Name: "acme", DIDs: map[string]string{"90000": "echo", "90100": "app:1002"}})
+					if errors.Is(err, accounts.ErrAccountTaken) {
+						err = st.SetDIDs(ctx, "acme", map[string]string{"90000": "echo", "90100": "app:1002"})
+					}
+					if err == nil {
+						if _, kerr := st.AddKey(ctx, "acme", accounts.Hash{1}); kerr != nil && !errors.Is(kerr, accounts.ErrKeyExists) {
+							err = kerr
+						}
+					}
+					errs <- err
+				}()
+			}
+			for range servers {
+				assert.NoError(t, <-errs)
+			}
+			a, hashes, err := open(t, url).Accounts().Lookup(context.Background(), "acme")
+			require.NoError(t, err)
+			assert.Len(t, a.DIDs, 2)
+			assert.Len(t, hashes, 1)
+		})
+	}
 }
