@@ -333,6 +333,41 @@ func (b *bridge) moveEdges(all bool) int {
 	return n
 }
 
+// tellEdgesDraining sends the phones still bridged through this node
+// (those that cannot resume) draining{ms: left}, as the calls of its own.
+func (b *bridge) tellEdgesDraining(left time.Duration) {
+	msg := drainingNotice(left)
+	for _, e := range b.edges.all() {
+		if !e.moved.Load() && !e.homeClosed.Load() {
+			_ = e.conn.Send(msg)
+		}
+	}
+}
+
+// afterEdges returns a channel closed once idle is and no phone is
+// bridged through this node any more, polled: a drain waits on it.
+func (b *bridge) afterEdges(ctx context.Context, idle <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return
+		}
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for len(b.edges.all()) > 0 {
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+		close(out)
+	}()
+	return out
+}
+
 // pingLoop tells each home when its bridged phones were last heard from.
 func (b *bridge) pingLoop(ctx context.Context) {
 	defer close(b.done)

@@ -369,3 +369,32 @@ func TestCrossNodeDrainHandsOverCalls(t *testing.T) {
 	cb.send(wire.Message{Type: wire.TypeEnd})
 	assert.Equal(t, wire.ReasonRemote, ca.expectSkipping(wire.TypeEnd).Reason)
 }
+
+// A phone that cannot resume, bridged through a draining node, is not
+// moved: it is told the drain, keeps its call (homed elsewhere) as the
+// node's own calls would, and the drain ends when that call does.
+func TestCrossNodeDrainWaitsForPhonesThatCannotResume(t *testing.T) {
+	t.Parallel()
+	nodes := newCluster(t, 2, func(c *server.Config) { c.DrainTimeout = 10 * time.Second })
+	a, b := nodes[0], nodes[1]
+	caller, callee, _ := crossCall(t, a, b, false)
+	drained := make(chan error, 1)
+	go func() { drained <- b.srv.Drain(context.Background()) }()
+	assert.Positive(t, callee.expectSkipping(wire.TypeDraining).MS)
+	stop := callee.streamTone(1004, seqB)
+	defer stop()
+	require.Eventually(t, func() bool { return caller.hears(1004) }, waitAudio, tick, "the call goes on during the drain")
+	select {
+	case err := <-drained:
+		t.Fatalf("the drain ended with a bridged phone still in its call: %v", err)
+	default:
+	}
+	callee.send(wire.Message{Type: wire.TypeEnd})
+	assert.Equal(t, wire.ReasonRemote, caller.expectSkipping(wire.TypeEnd).Reason)
+	select {
+	case err := <-drained:
+		assert.NoError(t, err, "the drain ends with the call")
+	case <-time.After(waitMsg):
+		t.Fatal("the drain did not end after the call did")
+	}
+}

@@ -107,7 +107,13 @@ func (s *Server) Drain(ctx context.Context) error {
 			s.handOver(ctx)
 			left := time.Until(deadline)
 			_ = s.reg.do(func() { s.reg.tellCallsDraining(left) })
+			s.bridge.tellEdgesDraining(left)
 		}
+	}
+	if s.bridge != nil {
+		// Phones bridged here that could not move (they cannot resume)
+		// keep their calls, homed elsewhere, as long as this node's own.
+		idle = s.bridge.afterEdges(ctx, idle)
 	}
 	start := time.Now()
 	select {
@@ -129,7 +135,11 @@ func (s *Server) Drain(ctx context.Context) error {
 	default:
 	}
 	live := int(s.stats.activeCalls.Load())
-	s.log.Warn("drain timeout: calls still live will be cut", "calls", live, "after", time.Since(start).Round(time.Millisecond))
+	args := []any{"calls", live, "after", time.Since(start).Round(time.Millisecond)}
+	if s.bridge != nil {
+		args = append(args, "bridgedPhones", len(s.bridge.edges.all()))
+	}
+	s.log.Warn("drain timeout: calls still live will be cut", args...)
 	return fmt.Errorf("%w: %d after %v: %w", ErrDrainIncomplete, live, time.Since(start).Round(time.Millisecond), ctx.Err())
 }
 
