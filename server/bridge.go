@@ -620,7 +620,10 @@ func (cs *callSock) bridgeOut(m wire.Message) {
 		})
 		return
 	}
-	e := &edgeBridge{b: b, id: newBridgeID(), home: home, conn: cs.ws, resumable: l.resumable}
+	e := &edgeBridge{b: b, id: newBridgeID(), home: home, conn: cs.ws, resumable: l.resumable, account: l.acct.name}
+	if m.CallID != "" {
+		e.callID.Store(&m.CallID)
+	}
 	b.edges.store(e.id, e)
 	cs.edge.Store(e)
 	_ = s.reg.do(func() { s.reg.forgetLeg(l) })

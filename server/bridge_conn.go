@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -92,8 +93,10 @@ type edgeBridge struct {
 	home       string
 	conn       *wire.Conn
 	resumable  bool
-	homeClosed atomic.Bool // the home closed it, or is gone: no goodbye owed
-	moved      atomic.Bool // closed with 4010 for the phone to resume elsewhere
+	account    string
+	callID     atomic.Pointer[string] // once known: the first message's, or the home's answer
+	homeClosed atomic.Bool            // the home closed it, or is gone: no goodbye owed
+	moved      atomic.Bool            // closed with 4010 for the phone to resume elsewhere
 }
 
 // upMessage relays a message the phone sent.
@@ -120,6 +123,9 @@ func (e *edgeBridge) fromHome(body []byte) {
 		e.b.bad.log(e.b.log, "cluster: a bridged message from the home node is malformed", "err", err)
 		return
 	}
+	if m.CallID != "" && e.callID.Load() == nil {
+		e.callID.Store(&m.CallID)
+	}
 	_ = e.conn.Send(m)
 }
 
@@ -141,6 +147,12 @@ func (e *edgeBridge) homeLost() {
 	}
 	_ = e.conn.Send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonNetworkLost})
 	e.conn.Close(wire.CloseNormal, wire.ReasonNetworkLost)
+	if id := e.callID.Load(); id != nil && e.b.s.records != nil {
+		// The home wrote the call's record open when it started; it will
+		// never close it.
+		e.b.s.records.Record(cdr.Record{CallID: *id, Account: e.account, Node: e.home + "," + e.b.self,
+			End: time.Now(), Reason: cdr.ReasonNodeLost})
+	}
 }
 
 // move closes the phone's socket with 4010: it resumes on another node.

@@ -196,7 +196,18 @@ func (r *registry) newCall(st *acctState, l *leg, m wire.Message, id string) *ca
 	l.log.Info("call started", "kind", c.kind, "from", c.from, "to", c.to, "resumable", l.resumable)
 	r.issueResume(l, c)
 	r.emit(c.event(EventCallStarted, ""))
+	r.recordOpen(c)
 	return c
+}
+
+// recordOpen writes c's record open, when it starts and when it is
+// answered: should this node die before the call ends, the call is still
+// in the records, and a surviving node closes it (cdr.Record.Open).
+func (r *registry) recordOpen(c *call) {
+	if r.records != nil {
+		r.records.Record(cdr.Record{CallID: c.id, Account: c.st.acct.name, Kind: string(c.kind), From: c.from, To: c.to,
+			Node: c.nodes(r.node), Start: c.created, Answer: c.answeredAt})
+	}
 }
 
 // connectEndpoint answers a call whose far end is the server's own.
@@ -207,6 +218,9 @@ func (r *registry) connectEndpoint(c *call) {
 	l.route.Store(&route{sink: c.ep, held: &c.held})
 	post(l.conn, wire.Message{Type: wire.TypeAnswered, CallID: c.id})
 	r.emit(c.event(EventAnswered, ""))
+	if c.typ == typeOutbound {
+		r.recordOpen(c) // a trunk's answer comes long after the start
+	}
 }
 
 // ring places an app call (app_to_app, or a DID routed to an app user):
@@ -297,6 +311,7 @@ func (r *registry) answer(st *acctState, l *leg, m wire.Message, bridge bool) (e
 	r.notify(c, wire.EventEnd, viaAll, c.answeredBy)
 	l.log.Info("call answered", "by", l.number, "via", l.via)
 	r.emit(c.event(EventAnswered, ""))
+	r.recordOpen(c)
 	return false
 }
 

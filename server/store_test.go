@@ -152,9 +152,17 @@ func TestCallDetailRecords(t *testing.T) {
 	var got []cdr.Record
 	require.Eventually(t, func() bool {
 		got, _ = recs.List(context.Background(), cdr.Query{})
-		return len(got) == 3
+		closed := 0
+		for _, r := range got {
+			if !r.Open() {
+				closed++
+			}
+		}
+		return len(got) == 3 && closed == 3
 	}, waitMsg, tick, "written by the writer goroutine")
-	assert.Equal(t, cdr.WriterStats{Written: 3}, h.srv.CallRecordStats())
+	// Written open when it starts (and again when an app call is
+	// answered), closed when it ends: 2 + 3 + 2.
+	assert.Equal(t, cdr.WriterStats{Written: 7}, h.srv.CallRecordStats())
 	byID := map[string]cdr.Record{}
 	for _, r := range got {
 		byID[r.CallID] = r

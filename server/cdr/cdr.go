@@ -29,8 +29,52 @@ type Record struct {
 	// Duration is the talk time, from answer to end (0 if never answered).
 	Duration time.Duration
 	// Reason is the end reason (hangup, remote, declined, no_answer,
-	// busy, network_lost, shutdown, …).
+	// busy, network_lost, shutdown, ReasonNodeLost, …); "" while the call
+	// is in progress.
 	Reason string
+}
+
+// ReasonNodeLost ends the record of a call whose server node was lost
+// (killed, cut off) while it carried the call: another node that had a
+// party of it writes it.
+const ReasonNodeLost = "node_lost"
+
+// Open reports whether r is a call still in progress: written when the
+// call started, so a call survives in the records even if its node dies.
+func (r Record) Open() bool { return r.End.IsZero() }
+
+// Merge returns the stored record r updated by a later record of the same
+// call: an open record takes the later one's end, talk time (worked out
+// from the answer if the later one has none) and reason, and its answer
+// and nodes when it has them, and fills what it lacked; a closed record
+// stays as it is (the first end wins).
+func (r Record) Merge(later Record) Record {
+	if !r.Open() {
+		return r
+	}
+	fill := func(dst *string, src string) {
+		if *dst == "" {
+			*dst = src
+		}
+	}
+	fill(&r.Account, later.Account)
+	fill(&r.Kind, later.Kind)
+	fill(&r.From, later.From)
+	fill(&r.To, later.To)
+	if later.Node != "" {
+		r.Node = later.Node
+	}
+	if r.Start.IsZero() {
+		r.Start = later.Start
+	}
+	if !later.Answer.IsZero() {
+		r.Answer = later.Answer
+	}
+	r.End, r.Duration, r.Reason = later.End, later.Duration, later.Reason
+	if r.Duration == 0 && !r.End.IsZero() && !r.Answer.IsZero() {
+		r.Duration = r.End.Sub(r.Answer) // a closing record that did not know the answer
+	}
+	return r
 }
 
 // Query selects records for List: an account ("" for all), records of
@@ -56,7 +100,8 @@ func (q Query) LimitOf() int {
 // Store keeps call detail records. Implementations are safe for concurrent
 // use.
 type Store interface {
-	// Write stores records, all or none.
+	// Write stores records, all or none. A record of a call the store
+	// already holds (same CallID) updates it (Record.Merge).
 	Write(ctx context.Context, recs []Record) error
 	// List returns the records q selects, newest start first.
 	List(ctx context.Context, q Query) ([]Record, error)

@@ -18,7 +18,16 @@ func NewMemory() *Memory { return &Memory{} }
 func (m *Memory) Write(_ context.Context, recs []Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recs = append(m.recs, recs...)
+outer:
+	for _, r := range recs {
+		for i := range m.recs {
+			if m.recs[i].CallID == r.CallID {
+				m.recs[i] = m.recs[i].Merge(r)
+				continue outer
+			}
+		}
+		m.recs = append(m.recs, r)
+	}
 	return nil
 }
 

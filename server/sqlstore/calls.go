@@ -20,9 +20,25 @@ func (s callStore) Write(ctx context.Context, recs []cdr.Record) error {
 		return nil
 	}
 	return s.d.inTx(ctx, func(tx *sql.Tx) error {
+		// A later record of a call updates an open one (cdr.Record.Merge).
 		st, err := tx.PrepareContext(ctx, `INSERT INTO call_records
 (call_id, account, kind, from_number, to_number, node, started, answered, ended, duration_ms, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (call_id) DO UPDATE SET
+	account     = CASE WHEN call_records.account = '' THEN excluded.account ELSE call_records.account END,
+	kind        = CASE WHEN call_records.kind = '' THEN excluded.kind ELSE call_records.kind END,
+	from_number = CASE WHEN call_records.from_number = '' THEN excluded.from_number ELSE call_records.from_number END,
+	to_number   = CASE WHEN call_records.to_number = '' THEN excluded.to_number ELSE call_records.to_number END,
+	node        = CASE WHEN excluded.node <> '' THEN excluded.node ELSE call_records.node END,
+	started     = CASE WHEN call_records.started = 0 THEN excluded.started ELSE call_records.started END,
+	answered    = CASE WHEN excluded.answered <> 0 THEN excluded.answered ELSE call_records.answered END,
+	ended       = excluded.ended,
+	duration_ms = CASE
+		WHEN excluded.duration_ms = 0 AND excluded.ended <> 0 AND call_records.answered <> 0 AND excluded.answered = 0
+		THEN (excluded.ended - call_records.answered) / 1000000
+		ELSE excluded.duration_ms END,
+	reason      = excluded.reason
+WHERE call_records.ended = 0`)
 		if err != nil {
 			return fmt.Errorf("call records: %w", err)
 		}

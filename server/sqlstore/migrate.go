@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS devices (
 	PRIMARY KEY (account, device_id)
 );
 CREATE INDEX IF NOT EXISTS devices_by_number ON devices (account, number)`},
+	// A call's record is written when it starts and updated when it ends
+	// (cdr.Record.Merge): one row per call.
+	{3, "one call record per call", `
+CREATE UNIQUE INDEX IF NOT EXISTS call_records_by_call ON call_records (call_id)`},
 }
 
 // pgMigrationLock is the advisory lock that keeps two PostgreSQL nodes

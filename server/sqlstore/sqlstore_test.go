@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,17 +86,23 @@ func TestMigrations(t *testing.T) {
 			require.NoError(t, raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
 			assert.Equal(t, sqlstore.SchemaVersion(), n)
 
-			// A database one migration behind gets that one only.
-			_, err = raw.ExecContext(ctx, `DROP TABLE devices`)
+			// A database one migration behind (version 2: no one-record-
+			// per-call index) gets that one only.
+			_, err = raw.ExecContext(ctx, `DROP INDEX call_records_by_call`)
 			require.NoError(t, err)
-			_, err = raw.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 2`)
+			_, err = raw.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 3`)
 			require.NoError(t, err)
 			db = open(t, url)
 			assert.Equal(t, sqlstore.SchemaVersion(), db.Version())
 			_, _, err = db.Accounts().Lookup(ctx, "acme")
 			require.NoError(t, err, "migration 1 did not run again")
-			_, err = db.Devices().ByNumber(ctx, "acme", "100")
-			require.NoError(t, err, "migration 2 ran")
+			rec := cdr.Record{CallID: "c1", Account: "acme", Start: time.Now()}
+			require.NoError(t, db.Calls().Write(ctx, []cdr.Record{rec}))
+			rec.End, rec.Reason = time.Now(), "hangup"
+			require.NoError(t, db.Calls().Write(ctx, []cdr.Record{rec}))
+			recs, err := db.Calls().List(ctx, cdr.Query{})
+			require.NoError(t, err)
+			assert.Len(t, recs, 1, "migration 3 ran: one record per call")
 			require.NoError(t, db.Close())
 
 			// A newer binary's schema is refused, clearly.

@@ -69,4 +69,34 @@ func Run(t *testing.T, open func(t *testing.T) cdr.Store) {
 			assert.Equal(t, want, g)
 		}
 	})
+
+	t.Run("a later record of a call updates it", func(t *testing.T) {
+		s := open(t)
+		start := cdr.Record{CallID: "c9", Account: "acme", Kind: "app_to_app", From: "1001", To: "1002", Node: "n1", Start: t0}
+		require.NoError(t, s.Write(ctx, []cdr.Record{start}))
+		start.Answer = t0.Add(10 * time.Second) // written again when answered
+		require.NoError(t, s.Write(ctx, []cdr.Record{start}))
+		got, err := s.List(ctx, cdr.Query{})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.True(t, got[0].Open(), "in progress")
+		// The node holding the other party closes it: it knows less.
+		closing := cdr.Record{CallID: "c9", Node: "n1,n2", End: t0.Add(time.Minute), Reason: cdr.ReasonNodeLost}
+		require.NoError(t, s.Write(ctx, []cdr.Record{closing}))
+		// A late end never replaces the first.
+		require.NoError(t, s.Write(ctx, []cdr.Record{{CallID: "c9", End: t0.Add(time.Hour), Reason: "hangup"}}))
+		got, err = s.List(ctx, cdr.Query{})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		g := got[0]
+		assert.False(t, g.Open())
+		assert.Equal(t, cdr.ReasonNodeLost, g.Reason)
+		assert.Equal(t, "n1,n2", g.Node)
+		assert.Equal(t, "1001", g.From, "what the closing record lacked is kept")
+		assert.Equal(t, "app_to_app", g.Kind)
+		assert.True(t, g.Start.Equal(t0))
+		assert.True(t, g.End.Equal(t0.Add(time.Minute)))
+		assert.True(t, g.Answer.Equal(t0.Add(10*time.Second)))
+		assert.Equal(t, 50*time.Second, g.Duration, "talk time from the answer to the end")
+	})
 }
