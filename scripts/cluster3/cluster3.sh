@@ -460,11 +460,60 @@ cmd_verify() {
 		say "call-$i back: ready, HAProxy UP, 3 nodes seen everywhere, $(since "$t0") after the restart"
 	done
 
-	step "Node loss: SIGKILL call-3 (no goodbye; the others forget it after 3 missed announcements)"
+	step "Failed sign-ins are limited per client address at HAProxy, not per node"
+	say "25 requests with a wrong key from 127.0.0.2 (curl --interface 127.0.0.2):"
+	local codes
+	codes=$(for n in $(seq 1 25); do
+		curl -s -o /dev/null -w '%{http_code} ' --interface 127.0.0.2 --cacert "$WORK/tls/cert.pem" \
+			-H 'X-OneCxi-Account: acme' -H 'Authorization: Bearer ocx_not-the-key' "$LB_URL/v1/call"
+	done)
+	say "  $codes"
+	[[ $codes == *401* && $codes == *429* ]] || die "expected 401s, then 429 from HAProxy"
+	echo_call "$WORK/run/call-after-401s.log" 1s ||
+		{ sed 's/^/      | /' "$WORK/run/call-after-401s.log"; die "a call from 127.0.0.1 after 127.0.0.2's failures failed"; }
+	check_echo "$WORK/run/call-after-401s.log"
+	say "127.0.0.2 is refused 429; a call from 127.0.0.1 still goes through"
+
+	step "Node loss: SIGKILL call-3 with a live call on every node"
+	CALL_PIDS=() CALL_LOGS=()
+	local k log
+	for k in 1 2 3; do
+		log=$WORK/run/call-kill-$k.log
+		echo_call "$log" 12s &
+		CALL_PIDS+=($!) CALL_LOGS+=("$log")
+		wait_for 10 "call $k answered" grep -Eq 'status +active' "$log"
+		sleep 0.3
+	done
+	for i in "${NODES[@]}"; do
+		[[ $(calls_on "$i") == 1 ]] || die "expected one call on each node; call-$i has $(calls_on "$i")"
+	done
+	say "one call on each node (onecxi_calls 1 on call-1, call-2, call-3)"
 	t0=$(now_ms)
 	run kill -KILL "$(pid_of "node-3")"
 	wait_for 10 "HAProxy: call-3 DOWN" lb_is 3 DOWN
 	say "HAProxy: call-3 DOWN after $(since "$t0")"
+	local lost=0 ok=0
+	while (( lost + ok < 3 )); do
+		for k in "${!CALL_PIDS[@]}"; do
+			[[ -n ${CALL_PIDS[$k]} ]] || continue
+			kill -0 "${CALL_PIDS[$k]}" 2>/dev/null && continue
+			if wait "${CALL_PIDS[$k]}"; then
+				check_echo "${CALL_LOGS[$k]}"
+				ok=$((ok + 1))
+			else
+				grep -q 'end reason network_lost' "${CALL_LOGS[$k]}" ||
+					{ sed 's/^/      | /' "${CALL_LOGS[$k]}"; die "call ${CALL_LOGS[$k]#"$WORK"/} failed, not with network_lost"; }
+				lost=$((lost + 1))
+				say "the call on call-3 ended $(since "$t0") after the kill:"
+				grep -E 'reconnect|end reason' "${CALL_LOGS[$k]}" | sed 's/^/      | /'
+			fi
+			CALL_PIDS[k]=""
+		done
+		(( $(now_ms) - t0 < 30000 )) || die "calls still up 30 s after the kill"
+		sleep 0.2
+	done
+	(( lost == 1 && ok == 2 )) || die "expected 1 call lost and 2 to end normally; lost $lost, normal $ok"
+	say "the calls on call-1 and call-2 went on to their end (hangup, echo heard)"
 	echo_call "$WORK/run/call-after-kill.log" 2s ||
 		{ sed 's/^/      | /' "$WORK/run/call-after-kill.log"; die "a call after call-3's loss failed"; }
 	check_echo "$WORK/run/call-after-kill.log"
