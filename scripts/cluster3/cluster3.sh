@@ -330,6 +330,10 @@ cmd_up() {
 	say "API key: source $WORK/cluster3.env (ONECXI_API_KEY); CA: $WORK/tls/cert.pem"
 }
 
+nats_conns() { # nats_conns I: client connections to NATS server I
+	curl -fsS "http://127.0.0.1:$(natsmon_port "$1")/varz" | sed -n 's/.*"connections": *\([0-9]*\).*/\1/p'
+}
+
 nats_routes_are() {
 	[[ $(curl -fsS "http://127.0.0.1:$(natsmon_port "$1")/routez" | sed -n 's/.*"num_routes": *\([0-9]*\).*/\1/p') == "$2" ]]
 }
@@ -525,6 +529,36 @@ cmd_verify() {
 	wait_for 15 "HAProxy: call-3 UP" lb_is 3 UP
 	wait_for 15 "every node sees 3 nodes" all_see 3
 	say "call-3 restarted: ready, HAProxy UP, 3 nodes seen everywhere"
+
+	# The NATS server most nodes are connected to (/varz connections).
+	local victim=1 most=-1 c
+	for i in "${NODES[@]}"; do
+		c=$(nats_conns "$i")
+		if (( c > most )); then victim=$i most=$c; fi
+	done
+	step "NATS server loss: SIGTERM nats-$victim ($most of the nodes are connected to it); they reconnect to another"
+	local before after
+	before=$(cat "$WORK"/node-*/log | grep -c 'NATS reconnected' || true)
+	run kill -TERM "$(pid_of "nats-$victim")"
+	wait_for 10 "nats-$victim exits" not_alive "nats-$victim"
+	t0=$(now_ms)
+	while (( $(now_ms) - t0 < 6000 )); do
+		all_see 3 || die "a node lost sight of the cluster while nats-$victim was down"
+		sleep 0.5
+	done
+	say "every node saw 3 nodes throughout the next 6 s"
+	after=$(cat "$WORK"/node-*/log | grep -c 'NATS reconnected' || true)
+	(( after - before == most )) || die "expected $most 'NATS reconnected' lines in the nodes' logs, found $((after - before))"
+	grep -h 'NATS reconnected' "$WORK"/node-*/log | tail -n "$most" | cut -c1-120 | sed 's/^/      | /'
+	echo_call "$WORK/run/call-nats-down.log" 1s ||
+		{ sed 's/^/      | /' "$WORK/run/call-nats-down.log"; die "a call with nats-$victim down failed"; }
+	check_echo "$WORK/run/call-nats-down.log"
+	say "a call through HAProxy: ok"
+	start "nats-$victim" "$WORK/nats-$victim/log" nats-server -c "$WORK/nats-$victim/nats.conf"
+	for i in "${NODES[@]}"; do
+		wait_for 20 "NATS $i: 2 routes" nats_routes_are "$i" 2
+	done
+	say "nats-$victim back: each NATS server has 2 routes again"
 
 	step "Call records: which node took each call"
 	"$BIN/onecxi-server" calls -database "$DB_URL" -account acme -since 10m | sed 's/^/      /'
