@@ -451,11 +451,12 @@ cmd_verify() {
 		wait_for 35 "call-$i exits" not_alive "node-$i"
 		say "call-$i exited $(since "$t0") after SIGTERM; its log:"
 		grep -E 'drain|shut' "$WORK/node-$i/log" | tail -n 4 | cut -c1-160 | sed 's/^/      | /'
+		t0=$(now_ms)
 		for n in "${NODES[@]}"; do
 			[[ $n == "$i" ]] && continue
 			wait_for 5 "call-$n sees 2 nodes" sees_nodes "$n" 2
 		done
-		say "the other two see 2 nodes"
+		say "the other two see 2 nodes ($(since "$t0") after call-$i exited: its goodbye)"
 		t0=$(now_ms)
 		start_node "$i"
 		wait_node_ready "$i"
@@ -575,7 +576,8 @@ cmd_down() {
 	for name in haproxy node-1 node-2 node-3 nats-1 nats-2 nats-3; do
 		p=$(pid_of "$name") || continue
 		if ours "$p"; then
-			run kill -TERM "$p"
+			printf '    $ kill -TERM %s   # %s\n' "$p" "$name"
+			kill -TERM "$p"
 		fi
 	done
 	# Nodes drain (at most their drainTimeout, 30 s, with calls up); wait.
