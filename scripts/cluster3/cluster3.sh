@@ -214,6 +214,8 @@ cmd_up() {
 	check_tools
 	local t_up i p
 	t_up=$(now_ms)
+	# On failure, say how to stop what was started.
+	trap 'rc=$?; (( rc == 0 )) || echo "cluster3: up failed; stop what it started with: $0 down (down -keep keeps the logs)" >&2' EXIT
 
 	step "Work directory $WORK, ports $((BASE + 21))-$((BASE + 81)) on 127.0.0.1"
 	for p in $(nats_port 1) $(nats_port 2) $(nats_port 3) $(route_port 1) $(route_port 2) $(route_port 3) \
@@ -237,7 +239,7 @@ cmd_up() {
 		DB_URL='$db_url'
 	EOF
 	umask 022
-	say "secrets (NATS and PostgreSQL passwords) are random, in files only root reads"
+	say "secrets (NATS and PostgreSQL passwords) are random, in files only their owner reads"
 
 	step "1/6 NATS: a cluster of three servers (client ports $(nats_port 1)-$(nats_port 3), routes $(route_port 1)-$(route_port 3))"
 	for i in "${NODES[@]}"; do
@@ -258,15 +260,19 @@ cmd_up() {
 		chown postgres: "$WORK/pg"
 	fi
 	chmod 700 "$WORK/pg"
-	as_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
+	# The superuser is the cluster's owner (postgres, or you when not root):
+	# peer authentication lets only that system user in over the socket.
+	local pg_super=postgres
+	(( $(id -u) == 0 )) || pg_super=$(id -un)
+	as_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -U "$pg_super" --auth-local=peer --auth-host=scram-sha-256 \
 		-E UTF8 --locale=C.UTF-8 --no-sync >"$WORK/pg/initdb.log" 2>&1 ||
 		{ cat "$WORK/pg/initdb.log"; die "initdb"; }
-	say "\$ $( (( $(id -u) == 0 )) && echo 'runuser -u postgres -- ')$PG_BIN/initdb -D pg/data -U postgres --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8"
+	say "\$ $( (( $(id -u) == 0 )) && echo 'runuser -u postgres -- ')$PG_BIN/initdb -D pg/data -U $pg_super --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8"
 	run_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -t 60 \
 		-o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start
 	# The role's password goes in through psql's variable, not the command line.
 	say "\$ psql: CREATE ROLE onecxi LOGIN PASSWORD '…'; CREATE DATABASE onecxi OWNER onecxi"
-	as_pg "$PG_BIN/psql" -h "$WORK/pg" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q -v pw="$pg_pw" <<-'EOF'
+	as_pg "$PG_BIN/psql" -h "$WORK/pg" -p "$PG_PORT" -U "$pg_super" -d postgres -v ON_ERROR_STOP=1 -q -v pw="$pg_pw" <<-'EOF'
 		CREATE ROLE onecxi LOGIN PASSWORD :'pw';
 		CREATE DATABASE onecxi OWNER onecxi;
 	EOF
@@ -328,6 +334,7 @@ cmd_up() {
 
 	step "Up in $(since "$t_up"): $LB_URL, account acme, DIDs 90000 (echo) and 90050 (IVR)"
 	say "API key: source $WORK/cluster3.env (ONECXI_API_KEY); CA: $WORK/tls/cert.pem"
+	trap - EXIT
 }
 
 nats_conns() { # nats_conns I: client connections to NATS server I
