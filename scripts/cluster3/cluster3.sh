@@ -3,13 +3,15 @@
 # docs/deploy.md.
 #
 #   scripts/cluster3/cluster3.sh up       start it: NATS x3, PostgreSQL, 3 nodes, HAProxy (TLS)
-#   scripts/cluster3/cluster3.sh verify   check it, including a rolling restart and a lost node
+#   scripts/cluster3/cluster3.sh verify   check it: calls over TLS, call records, a rolling restart,
+#                                         a lost node, a lost NATS server
 #   scripts/cluster3/cluster3.sh down     stop it and remove the work directory
 #   scripts/cluster3/cluster3.sh down -keep   stop it, keep the work directory (logs)
 #
 # Everything lives under one work directory (CLUSTER3_DIR, default
 # /tmp/onecxi-cluster3) and on private loopback ports from CLUSTER3_PORT_BASE
-# (default 18400) up; no system service is used or changed. The binaries are
+# (default 18400) up; no system service is used (installing missing packages
+# aside: see below). The binaries are
 # taken from CLUSTER3_BIN (default: the repository's bin/), as
 # `make cluster-example` builds them:
 #
