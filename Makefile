@@ -311,6 +311,24 @@ windows-check: ## cross-build the .exe and run it under Wine on Xvfb: sign in, e
 	@$(MAKE) --no-print-directory build-windows
 	WINDOWS_CC=$(WINDOWS_CC) scripts/windowscheck.sh
 
+# The worked 3-node cluster of docs/deploy.md on this machine
+# (scripts/cluster3: three NATS servers, a private PostgreSQL, three nodes
+# behind HAProxy with TLS, all on loopback under CLUSTER3_DIR, default
+# /tmp/onecxi-cluster3): up, verify, down. Not part of make test: it is an
+# operator's walkthrough. A failed run keeps its work directory (logs).
+.PHONY: cluster-example
+cluster-example: ## run docs/deploy.md's 3-node cluster on this machine: up, verify (rolling restart, node loss), down
+	GOWORK=off $(GO) build -trimpath -o bin/onecxi-server ./cmd/onecxi-server
+	GOWORK=off $(GO) build -trimpath -o bin/onecxi-cli ./cmd/onecxi-cli
+	@rc=0; scripts/cluster3/cluster3.sh up && scripts/cluster3/cluster3.sh verify || rc=$$?; \
+	if [ $$rc -eq 0 ]; then \
+	  scripts/cluster3/cluster3.sh down || rc=$$?; \
+	else \
+	  scripts/cluster3/cluster3.sh down -keep; \
+	  echo "cluster-example: FAILED (exit $$rc); logs kept in $${CLUSTER3_DIR:-/tmp/onecxi-cluster3}"; \
+	fi; \
+	exit $$rc
+
 footprint: ## measure start-up time, idle RSS and in-call RSS/CPU of the app on Xvfb, idle beside Linphone (RUNS=3)
 	$(call apt_ensure,footprint,$(DEB_PACKAGES) $(DEB_PACKAGES_X) $(DEB_PACKAGES_FOOTPRINT))
 	@$(MAKE) --no-print-directory bin/onecxi-phone
