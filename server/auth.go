@@ -236,7 +236,7 @@ func (a *authenticator) check(ctx context.Context, name, key string) (*account, 
 // and returns nil.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *account {
 	name, key, ok := wire.Credentials(r.Header)
-	addr := clientAddr(r.RemoteAddr)
+	addr := clientAddr(s.proxies.clientOf(r))
 	// Before any hashing: a client in its back-off costs a map lookup.
 	if wait := s.guard.wait(addr, name); wait > 0 {
 		refuseTooMany(w, wait, "too many failed authentications: retry later")
@@ -255,7 +255,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *account {
 	if acct == nil {
 		// The account name is not a secret; the key is, so only its tail is
 		// logged, and sampled (authGuard.failed).
-		s.guard.failed(s.log, addr, name, key, r.RemoteAddr, r.URL.Path)
+		s.guard.failed(s.log, addr, name, key, s.proxies.clientOf(r), r.URL.Path)
 		writeError(w, http.StatusUnauthorized, wire.CodeUnauthorized, "unknown account or wrong API key")
 		return nil
 	}

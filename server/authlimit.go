@@ -2,9 +2,12 @@ package server
 
 import (
 	"container/list"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +73,82 @@ func newAuthGuard(lim Limits, now func() time.Time) *authGuard {
 
 // clientAddr is the key of a request's client: its IP address, or for
 // IPv6 its /64 (what one subscriber usually holds).
+// maxProxies bounds Config.TrustedProxies.
+const maxProxies = 256
+
+// parseProxies reads Config.TrustedProxies: IP addresses or CIDR
+// prefixes.
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	if len(list) > maxProxies {
+		return nil, fmt.Errorf("more than %d entries", maxProxies)
+	}
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s is not an IP address or a CIDR prefix (10.0.0.0/8)", wire.Quote(s))
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// proxies are the trusted load balancers (Config.TrustedProxies).
+type proxies []netip.Prefix
+
+func (ps proxies) trusted(a netip.Addr) bool {
+	a = a.Unmap().WithZone("")
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxForwarded bounds how many X-Forwarded-For entries are looked at.
+const maxForwarded = 32
+
+// clientOf is the address r came from: its TCP peer, or, when that is a
+// trusted proxy, the last address of X-Forwarded-For that is not one
+// (entries a client wrote itself come before the proxies' own, and are
+// not believed). It is in host form, for clientAddr.
+func (ps proxies) clientOf(r *http.Request) string {
+	peer := r.RemoteAddr
+	if len(ps) == 0 {
+		return peer
+	}
+	host, _, err := net.SplitHostPort(peer)
+	if err != nil {
+		host = peer
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !ps.trusted(a) {
+		return peer
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	if len(hops) > maxForwarded {
+		hops = hops[len(hops)-maxForwarded:]
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer // a malformed chain: the proxy itself is what we know
+		}
+		if !ps.trusted(h) {
+			return h.String()
+		}
+	}
+	return peer
+}
+
 func clientAddr(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {

@@ -126,6 +126,13 @@ type Config struct {
 	// Limits bounds what one account, connection or client address can
 	// take; zero fields take their defaults (see [Limits]).
 	Limits Limits
+	// TrustedProxies are the load balancers in front of the server (IP
+	// addresses or CIDR prefixes). A request from one of them is taken to
+	// come from the address its X-Forwarded-For names (the last one not
+	// itself a trusted proxy): the failed-authentication back-off and the
+	// logs then see the client, not the balancer. Empty: the TCP peer is
+	// the client, and X-Forwarded-For is ignored (anyone could send it).
+	TrustedProxies []string
 }
 
 // Account is one tenant: its credentials and its DID plan.
@@ -177,6 +184,8 @@ type configFile struct {
 	NATS         string      `json:"nats"`
 	Push         push.Config `json:"push"`
 	Limits       limitsFile  `json:"limits"`
+
+	TrustedProxies []string `json:"trustedProxies"`
 
 	MetricsListen string `json:"metricsListen"`
 }
@@ -235,6 +244,7 @@ func ParseConfig(data []byte) (Config, error) {
 		},
 	}
 	cfg.MetricsListen = f.MetricsListen
+	cfg.TrustedProxies = f.TrustedProxies
 	var errs []error
 	if f.RingTimeout != "" {
 		d, err := time.ParseDuration(f.RingTimeout)
@@ -359,6 +369,9 @@ func (c Config) Validate() error {
 		if _, err := ParseNATSURLs(c.NATS); err != nil {
 			bad("nats: %v", err)
 		}
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		bad("trustedProxies: %v", err)
 	}
 	seen := make(map[string]bool, len(c.Accounts))
 	didOwner := make(map[string]string)

@@ -134,6 +134,8 @@
 //	  "nodeId": "call-1",                   // this server in call records and its cluster; default: host name
 //	  "nats": "nats://nats-1:4222,nats://nats-2:4222", // the cluster's NATS (WithCluster, package
 //	                                        // server/natsbus); "": onecxi-server embeds one, no port
+//	  "trustedProxies": ["10.0.0.0/8"],     // load balancers whose X-Forwarded-For names the
+//	                                        // client (auth back-off, logs); []: the TCP peer
 //	  "deviceDb": "devices.db",             // the device registry's own SQLite file;
 //	                                        // "": in the database if any, else in memory
 //	  "accounts": [{                        // at least one, unless the database holds them

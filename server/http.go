@@ -131,7 +131,7 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	}
 	s.stats.callSockets.Add(1)
 	defer s.stats.callSockets.Add(-1)
-	s.serveCall(acct, ws, r.RemoteAddr, wire.HasFeature(r.Header, wire.FeatureResume))
+	s.serveCall(acct, ws, s.proxies.clientOf(r), wire.HasFeature(r.Header, wire.FeatureResume))
 }
 
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +162,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.serveEvents(acct, number, device, ws, r.RemoteAddr)
+	s.serveEvents(acct, number, device, ws, s.proxies.clientOf(r))
 }
 
 // preUpgrade runs the checks every WebSocket endpoint makes before any

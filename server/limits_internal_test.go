@@ -3,11 +3,16 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onecxi/phone/wire"
 )
 
 func TestTokenBucket(t *testing.T) {
@@ -179,5 +184,45 @@ func TestClientAddr(t *testing.T) {
 		t.Run(tt.remote, func(t *testing.T) {
 			assert.Equal(t, tt.want, clientAddr(tt.remote))
 		})
+	}
+}
+
+func TestClientBehindTrustedProxies(t *testing.T) {
+	ps, err := parseProxies([]string{"10.0.0.0/8", "192.0.2.7", "::1"})
+	require.NoError(t, err)
+	tests := []struct {
+		name, peer string
+		xff        []string
+		want       string
+	}{
+		{"no header", "10.0.0.1:4000", nil, "10.0.0.1:4000"},
+		{"the client the proxy saw", "10.0.0.1:4000", []string{"203.0.113.9"}, "203.0.113.9"},
+		{"a client's own entries are not believed", "10.0.0.1:4000", []string{"6.6.6.6, 203.0.113.9"}, "203.0.113.9"},
+		{"through two proxies", "10.0.0.1:4000", []string{"203.0.113.9, 10.1.2.3"}, "203.0.113.9"},
+		{"headers are joined", "192.0.2.7:1", []string{"198.51.100.1", "10.9.9.9"}, "198.51.100.1"},
+		{"IPv6 proxy", "[::1]:5000", []string{"2001:db8::5"}, "2001:db8::5"},
+		{"an untrusted peer's header is ignored", "203.0.113.50:4000", []string{"1.2.3.4"}, "203.0.113.50:4000"},
+		{"malformed chain", "10.0.0.1:4000", []string{"1.2.3.4, not-an-ip"}, "10.0.0.1:4000"},
+		{"only proxies", "10.0.0.1:4000", []string{"10.0.0.2"}, "10.0.0.1:4000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = tt.peer
+			for _, h := range tt.xff {
+				r.Header.Add("X-Forwarded-For", h)
+			}
+			assert.Equal(t, tt.want, proxies(ps).clientOf(r))
+		})
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "10.0.0.1:1"
+	r.Header.Set("X-Forwarded-For", "203.0.113.9")
+	assert.Equal(t, "10.0.0.1:1", proxies(nil).clientOf(r), "no trusted proxies: the header is ignored")
+
+	for _, bad := range [][]string{{"nope"}, {"10.0.0.0/33"}, {strings.Repeat("1", 5000)}} {
+		_, err := parseProxies(bad)
+		require.Error(t, err)
+		assert.LessOrEqual(t, len(err.Error()), 100+wire.MaxQuoteLen)
 	}
 }

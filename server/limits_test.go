@@ -114,12 +114,15 @@ func (h *harness) dialFrom(ip string) func(ctx context.Context, network, addr st
 }
 
 // authCheckFrom is POST /v1/auth/check from ip with the given credentials.
-func (h *harness) authCheckFrom(ip, account, key string) *http.Response {
+func (h *harness) authCheckFrom(ip, account, key string, forwardedFor ...string) *http.Response {
 	h.t.Helper()
 	client := &http.Client{Timeout: waitMsg, Transport: &http.Transport{DialContext: h.dialFrom(ip)}}
 	req, err := http.NewRequest(http.MethodPost, h.base+wire.PathAuthCheck, nil)
 	require.NoError(h.t, err)
 	wire.SetCredentials(req.Header, account, key)
+	for _, f := range forwardedFor {
+		req.Header.Add("X-Forwarded-For", f)
+	}
 	resp, err := client.Do(req)
 	require.NoError(h.t, err)
 	resp.Body.Close()
@@ -215,6 +218,32 @@ func TestAuthBackoffSparesOtherAccountsAndAddresses(t *testing.T) {
 	a := h.call("A", "acme", inbound("90000", "1001"))
 	a.expect(wire.TypeAnswered)
 	requireTooMany(t, h.authCheckFrom("127.0.0.1", "globex", h.keys["globex"]), 1)
+}
+
+// Behind a trusted load balancer the back-off holds back the client its
+// X-Forwarded-For names, not the balancer (and so every other client);
+// the header of a peer that is not trusted changes nothing.
+func TestAuthBackoffBehindATrustedProxy(t *testing.T) {
+	t.Parallel()
+	clk := newSyncClock()
+	h := newHarness(t, harnessOpts{options: []server.Option{server.WithAuthClock(clk.Now)},
+		mutate: func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.2"} }})
+	const proxy, direct = "127.0.0.2", "127.0.0.3"
+	// An untrusted peer cannot pick whose address it is: its failures
+	// count against itself, whatever header it sends.
+	for i := range server.DefaultAuthFailures {
+		require.Equal(t, http.StatusUnauthorized, h.authCheckFrom(direct, "acme", "ocx_wrong", fmt.Sprintf("198.51.100.%d", i)).StatusCode)
+	}
+	requireTooMany(t, h.authCheckFrom(direct, "globex", h.keys["globex"], "198.51.100.99"), 1)
+	clk.Advance(server.DefaultAuthWindow + time.Second) // all forgiven
+
+	for range server.DefaultAuthFailures {
+		require.Equal(t, http.StatusUnauthorized, h.authCheckFrom(proxy, "globex", "ocx_wrong", "203.0.113.9").StatusCode)
+	}
+	requireTooMany(t, h.authCheckFrom(proxy, "globex", h.keys["globex"], "203.0.113.9"), 1)
+	assert.Equal(t, http.StatusOK, h.authCheckFrom(proxy, "acme", h.keys["acme"], "198.51.100.4").StatusCode,
+		"another client behind the same balancer is not held back")
+	requireTooMany(t, h.authCheckFrom(proxy, "acme", h.keys["acme"], "203.0.113.9"), 1)
 }
 
 func TestAuthBackoffOff(t *testing.T) {

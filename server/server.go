@@ -37,6 +37,7 @@ type Server struct {
 	log        *slog.Logger
 	auth       *authenticator
 	guard      *authGuard // failed-authentication back-off (authlimit.go)
+	proxies    proxies    // Config.TrustedProxies
 	devices    devices.Store
 	records    *cdr.Writer  // nil: no call detail records
 	push       *push.Pusher // nil: no push provider configured
@@ -113,11 +114,16 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	auth := newAuthenticator(store, o.log)
+	trusted, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("%w: trustedProxies: %w", ErrInvalidConfig, err)
+	}
 	s := &Server{
 		cfg:        cfg,
 		log:        o.log,
 		auth:       auth,
 		guard:      newAuthGuard(cfg.Limits, o.authClock),
+		proxies:    trusted,
 		devices:    o.devices,
 		startLimit: o.startTimeout,
 		stats:      &counters{},
