@@ -17,7 +17,7 @@ import (
 const (
 	// batchWindow is how long the first frame of a batch may wait for
 	// company: the delay batching adds, at most (plus the scheduler's).
-	batchWindow = 500 * time.Microsecond
+	batchWindow = 1000 * time.Microsecond
 	// outboxSlots bounds the frames waiting for one node; past it frames
 	// are dropped (counted), as a slow WebSocket's are.
 	outboxSlots = 1024
