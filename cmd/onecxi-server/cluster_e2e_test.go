@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/internal/pgtest"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/wire"
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 		main() // exits
 	}
 	code := m.Run()
-	stopPostgres()
+	pgtest.Stop()
 	os.Exit(code)
 }
 
@@ -374,7 +375,7 @@ type e2eCluster struct {
 
 func startE2ECluster(t *testing.T, ids ...string) *e2eCluster {
 	t.Helper()
-	db := postgresURL(t)
+	db := pgtest.URL(t)
 	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
 	require.NoError(t, err)
 	go ns.Start()

@@ -1,4 +1,10 @@
-package main
+// Package pgtest runs a real PostgreSQL for tests: Debian's server
+// binaries (package postgresql, which `make test` installs), a cluster in
+// a temporary directory on a private port and socket directory, started
+// on first use ([URL]) and stopped by [Stop]. PostgreSQL refuses to run as
+// root, so as root the cluster belongs to, and runs as, the postgres
+// system user. Only tests import it.
+package pgtest
 
 import (
 	"context"
@@ -16,14 +22,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 )
 
-// A real PostgreSQL for the cluster's end-to-end tests, as
-// server/sqlstore's tests run one: Debian's server binaries (package
-// postgresql, which `make test` installs), a cluster in a temporary
-// directory on a private port and socket directory, started on first use
-// and stopped by TestMain. PostgreSQL refuses to run as root, so as root
-// the cluster belongs to, and runs as, the postgres system user.
 var pg struct {
 	once    sync.Once
 	err     error
@@ -35,8 +37,9 @@ var pg struct {
 	counter atomic.Int64
 }
 
-// stopPostgres stops the test cluster, if one was started (TestMain).
-func stopPostgres() {
+// Stop stops the test cluster, if one was started; call it from TestMain
+// after m.Run.
+func Stop() {
 	if pg.dir != "" {
 		_ = pgCmd("pg_ctl", "-D", filepath.Join(pg.dir, "data"), "-m", "immediate", "-w", "stop").Run()
 		_ = os.RemoveAll(pg.dir)
@@ -118,9 +121,11 @@ func startPostgres() {
 	}
 }
 
-// postgresURL returns the URL of a new, empty database in the test
-// cluster, starting the cluster on first use.
-func postgresURL(t *testing.T) string {
+// URL returns the URL of a new, empty database in the test cluster,
+// starting the cluster on first use. Without PostgreSQL's binaries it
+// skips the test, or, as root (who can install them, as make test does),
+// fails it.
+func URL(t testing.TB) string {
 	t.Helper()
 	pg.once.Do(startPostgres)
 	if pg.skip != "" {
