@@ -6,29 +6,14 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/natstest"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/natsbus"
 	"github.com/onecxi/phone/wire"
 )
-
-// startClusterNATS runs a NATS server on 127.0.0.1, as the cluster's
-// external NATS, and returns its URL.
-func startClusterNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
-	require.NoError(t, err)
-	go ns.Start()
-	require.True(t, ns.ReadyForConnections(10*time.Second))
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	return ns.ClientURL()
-}
 
 // clusterNode is a harness joined to a cluster, with its bus.
 type clusterNode struct {
@@ -40,7 +25,7 @@ type clusterNode struct {
 // the accounts' keys, and waits until each sees all.
 func newCluster(t *testing.T, n int, mutate func(*server.Config)) []*clusterNode {
 	t.Helper()
-	url := startClusterNATS(t)
+	url := natstest.Start(t)
 	_, keys := testConfig()
 	nodes := make([]*clusterNode, n)
 	for i := range nodes {

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/onecxi/phone/dsp"
+	"github.com/onecxi/phone/internal/natstest"
 	"github.com/onecxi/phone/internal/pgtest"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/servertest"
@@ -376,14 +376,7 @@ type e2eCluster struct {
 func startE2ECluster(t *testing.T, ids ...string) *e2eCluster {
 	t.Helper()
 	db := pgtest.URL(t)
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
-	require.NoError(t, err)
-	go ns.Start()
-	require.True(t, ns.ReadyForConnections(10*time.Second))
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
+	natsURL := natstest.Start(t)
 	c := &e2eCluster{db: db, key: server.GenerateKey()}
 	cfg := filepath.Join(t.TempDir(), "server.json")
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"environment":"DEVELOPMENT","ringTimeout":"10s","resumeGrace":"30s","drainTimeout":"10s",
@@ -392,7 +385,7 @@ func startE2ECluster(t *testing.T, ids ...string) *e2eCluster {
 	// the database at start.
 	start := time.Now()
 	for _, id := range ids {
-		c.nodes = append(c.nodes, startProc(t, id, "-config", cfg, "-database", db, "-nats", ns.ClientURL(), "-log-level", "debug"))
+		c.nodes = append(c.nodes, startProc(t, id, "-config", cfg, "-database", db, "-nats", natsURL, "-log-level", "debug"))
 	}
 	want := fmt.Sprint(len(ids))
 	require.Eventually(t, func() bool {

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/natstest"
 	"github.com/onecxi/phone/server/servertest"
 )
 
@@ -75,16 +75,9 @@ func TestClusterEmbeddedByDefault(t *testing.T) {
 // Two servers joining one NATS with -nats see each other; one stopping
 // says goodbye and the other counts one node again at once.
 func TestClusterOverNATS(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
-	require.NoError(t, err)
-	go ns.Start()
-	require.True(t, ns.ReadyForConnections(10*time.Second))
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	a, aLog, _ := serveNode(t, "-node-id", "a", "-nats", ns.ClientURL())
-	b, _, stopB := serveNode(t, "-node-id", "b", "-nats", ns.ClientURL())
+	natsURL := natstest.Start(t)
+	a, aLog, _ := serveNode(t, "-node-id", "a", "-nats", natsURL)
+	b, _, stopB := serveNode(t, "-node-id", "b", "-nats", natsURL)
 	require.Eventually(t, func() bool { return clusterNodes(t, a) == "2" && clusterNodes(t, b) == "2" }, 5*time.Second, 10*time.Millisecond)
 	assert.Contains(t, aLog.String(), "embedded=false")
 	stopB()

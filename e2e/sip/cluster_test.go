@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/natstest"
 	"github.com/onecxi/phone/platform"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/natsbus"
@@ -35,20 +35,13 @@ func TestInboundCallFromBaresipRingsAnAppOnAnotherNode(t *testing.T) {
 	t.Parallel()
 	b := startBaresip(t, baresipOptions{toneHz: baresipTone, user: bobNumber})
 
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
-	require.NoError(t, err)
-	go ns.Start()
-	require.True(t, ns.ReadyForConnections(10*time.Second))
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
+	natsURL := natstest.Start(t)
 
 	dids := map[string]string{"5001": server.RouteAppPrefix + "1002"}
 	log2buf := &servertest.SyncBuffer{}
 	log2 := slog.New(slog.NewTextHandler(log2buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	bus1 := joinCluster(t, ns.ClientURL(), "n1", slog.New(slog.DiscardHandler))
-	bus2 := joinCluster(t, ns.ClientURL(), "n2", log2)
+	bus1 := joinCluster(t, natsURL, "n1", slog.New(slog.DiscardHandler))
+	bus2 := joinCluster(t, natsURL, "n2", log2)
 
 	// n1: the gateway's node, the call's home.
 	e1 := startGatewayWith(t, trunkTo(b.sipPort, ""), dids, func(c *server.Config) { c.NodeID = "n1" }, server.WithCluster(bus1))

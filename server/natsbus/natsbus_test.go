@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/internal/natstest"
 	"github.com/onecxi/phone/internal/testlog"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/server/metrics"
@@ -26,18 +27,7 @@ const interval = 50 * time.Millisecond
 
 // startNATS runs a NATS server on 127.0.0.1 with a listener, as a shared
 // external NATS, and returns its URL.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
-	require.NoError(t, err)
-	go ns.Start()
-	require.True(t, ns.ReadyForConnections(10*time.Second))
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	return ns.ClientURL()
-}
+func startNATS(t *testing.T) string { return natstest.Start(t) }
 
 // node is a Bus joined with a load the test sets, recording what the
 // others send it.
