@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,10 +67,14 @@ func (c config) startServers(ctx context.Context, nodes int) (servers, error) {
 	}
 	st := make([]started, nodes)
 	var wg sync.WaitGroup
+	env := []string{childKeyEnv + "=" + key, childNATSEnv + "=" + natsURL, childNodesEnv + "=" + strconv.Itoa(nodes)}
+	if c.nodeProcs > 0 {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(c.nodeProcs))
+	}
 	for i := range st {
 		wg.Go(func() {
 			st[i].line, st[i].ch, st[i].err = startChild(ctx, "server "+nodeID(i), childArg, listenLine,
-				childKeyEnv+"="+key, childNATSEnv+"="+natsURL, childNodeEnv+"="+nodeID(i), childNodesEnv+"="+strconv.Itoa(nodes))
+				append(slices.Clone(env), childNodeEnv+"="+nodeID(i))...)
 		})
 	}
 	wg.Wait()

@@ -60,7 +60,7 @@ func TestParseFlags(t *testing.T) {
 	assert.Equal(t, streamGoroutines, c.stream, "TLS cannot be polled raw: auto falls back")
 
 	for _, bad := range [][]string{
-		{"-calls", "0"}, {"-calls", "x"}, {"-ramp", "0"}, {"-duration", "10ms"},
+		{"-calls", "0"}, {"-calls", "x"}, {"-ramp", "0"}, {"-duration", "10ms"}, {"-node-procs", "-1"},
 		{"-server", "http://127.0.0.1:1"}, // no account
 		{"-stream", "threads"},
 		{"-stream", "poll", "-server", "wss://example.test", "-account", "a"},

@@ -40,6 +40,10 @@ type config struct {
 	pid      int // external server's PID, for CPU and RSS
 	insecure bool
 	procs    int // GOMAXPROCS of the load client (0: Go's default)
+	// nodeProcs is GOMAXPROCS of each server node of a cluster round (0:
+	// Go's default): several nodes on one machine otherwise each spin
+	// their idle threads on every core.
+	nodeProcs int
 	profile  string
 	stream   string // streamPoll or streamGoroutines
 	// colocate (tests only) puts both of a call's legs on node 1 in a
@@ -62,6 +66,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers)")
 	fs.StringVar(&c.profile, "cpuprofile", "", "write the load client's CPU profile here (the server's: env "+childProfileEnv+")")
 	fs.StringVar(&c.stream, "stream", streamAuto, "how the client streams once calls are up: "+streamPoll+" (detached sockets on epoll poll loops; Linux, plain ws:// only), "+streamGoroutines+" (gorilla/websocket, a reader goroutine per leg, as the app does) or "+streamAuto+" ("+streamPoll+" where it can)")
+	fs.IntVar(&c.nodeProcs, "node-procs", 0, "GOMAXPROCS of each server node in a cluster round (-nodes 2) only; 0: Go's default")
 	fs.IntVar(&c.procs, "client-procs", 0, "GOMAXPROCS of the load client only (the spawned server keeps Go's default); on a small machine 1 leaves a core to the server")
 	if err := flagparse.Parse(fs, args); err != nil {
 		return c, err
@@ -107,6 +112,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.ramp < 1 {
 		return c, errors.New("-ramp must be at least 1")
+	}
+	if c.nodeProcs < 0 || c.nodeProcs > 1024 {
+		return c, fmt.Errorf("-node-procs: %d is not 0 to 1024", c.nodeProcs)
 	}
 	if c.duration < time.Second {
 		return c, errors.New("-duration must be at least 1s")
