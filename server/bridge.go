@@ -140,6 +140,7 @@ type bridge struct {
 	homes cowMap[uint64, *bridgeConn] // sockets bridged to this node, the home
 	edges cowMap[uint64, *edgeBridge] // this node's sockets bridged to a home
 	outs  cowMap[string, *outbox]     // audio waiting to go, by node
+	gone  cowMap[uint64, *edgeBridge] // edges whose phone's socket failed lately (linger)
 	bad   sampledLog                  // malformed packets, sampled
 	stop  context.CancelFunc          // the edges' ping loop
 	done  chan struct{}
@@ -311,10 +312,29 @@ func (b *bridge) NodeGone(node string) {
 				n++
 			}
 		}
+		for _, e := range b.gone.all() {
+			if e.home == node {
+				e.recordNodeLost(time.Now())
+			}
+		}
 		if n > 0 {
 			b.log.Warn("cluster node gone: its bridged calls fail", "node", wire.Quote(node), "bridges", n)
 		}
 	})
+}
+
+// lingerFor is how long an edge whose phone's socket failed is kept for
+// NodeGone: longer than a node takes to be declared gone.
+const lingerFor = 10 * time.Second
+
+// linger keeps e for lingerFor, so that, should its home turn out to be
+// gone, the call's record is still closed.
+func (b *bridge) linger(e *edgeBridge) {
+	if e.callID.Load() == nil || b.s.records == nil {
+		return
+	}
+	b.gone.store(e.id, e)
+	time.AfterFunc(lingerFor, func() { b.gone.delete(e.id) })
 }
 
 // moveEdges closes this node's bridged sockets with 4010, so their phones

@@ -97,6 +97,7 @@ type edgeBridge struct {
 	callID     atomic.Pointer[string] // once known: the first message's, or the home's answer
 	homeClosed atomic.Bool            // the home closed it, or is gone: no goodbye owed
 	moved      atomic.Bool            // closed with 4010 for the phone to resume elsewhere
+	recorded   atomic.Bool            // the call's record was closed here (node_lost)
 }
 
 // upMessage relays a message the phone sent.
@@ -147,12 +148,18 @@ func (e *edgeBridge) homeLost() {
 	}
 	_ = e.conn.Send(wire.Message{Type: wire.TypeEnd, Reason: wire.ReasonNetworkLost})
 	e.conn.Close(wire.CloseNormal, wire.ReasonNetworkLost)
-	if id := e.callID.Load(); id != nil && e.b.s.records != nil {
-		// The home wrote the call's record open when it started; it will
-		// never close it.
-		e.b.s.records.Record(cdr.Record{CallID: *id, Account: e.account, Node: e.home + "," + e.b.self,
-			End: time.Now(), Reason: cdr.ReasonNodeLost})
+	e.recordNodeLost(time.Now())
+}
+
+// recordNodeLost closes the call's record: the home wrote it open when
+// the call started, and will never close it.
+func (e *edgeBridge) recordNodeLost(end time.Time) {
+	id := e.callID.Load()
+	if id == nil || e.b.s.records == nil || !e.recorded.CompareAndSwap(false, true) {
+		return
 	}
+	e.b.s.records.Record(cdr.Record{CallID: *id, Account: e.account, Node: e.home + "," + e.b.self,
+		End: end, Reason: cdr.ReasonNodeLost})
 }
 
 // move closes the phone's socket with 4010: it resumes on another node.
@@ -177,6 +184,10 @@ func (e *edgeBridge) socketClosed(err error) {
 		g = goneBody{Lost: true, Why: "moved to another node"}
 	case err != nil:
 		g = goneBody{Lost: true, Timeout: lossReason(err) == wire.ReasonKeepaliveTimeout, Why: text(err.Error())}
+		// The phone may have dropped a socket that fell silent because
+		// its call's home died, before this node noticed that: NodeGone
+		// still closes the call's record for a while.
+		e.b.linger(e)
 	}
 	if err := e.b.sendJSON(e.home, pktGone, e.id, g); err != nil {
 		e.b.bad.log(e.b.log, "cluster: a bridged socket's end was not sent", "err", err)

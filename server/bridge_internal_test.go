@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -240,4 +242,29 @@ func TestDeliverAllocatesNothing(t *testing.T) {
 	}
 	allocs := testing.AllocsPerRun(100, func() { b.Audio(batch) })
 	assert.Zero(t, allocs)
+}
+
+// A phone may drop the socket of a call whose home has died (its media
+// went silent) before this node learns the home is gone: the call's
+// record is still closed, node_lost, when it does.
+func TestRecordClosedForAPhoneThatLeftBeforeItsHomeWasDeclaredGone(t *testing.T) {
+	mem := cdr.NewMemory()
+	b := testBridge(&loopCluster{})
+	b.s.records = cdr.NewWriter(mem, b.log, 0)
+	defer b.s.records.Close(context.Background())
+	e := &edgeBridge{b: b, id: 7, home: "n1", account: "acme"}
+	id := "c_x"
+	e.callID.Store(&id)
+	b.edges.store(e.id, e)
+	e.socketClosed(errors.New("nothing received for 3s"))
+	b.NodeGone("n2") // another node: nothing to close
+	b.NodeGone("n1")
+	require.Eventually(t, func() bool {
+		recs, _ := mem.List(context.Background(), cdr.Query{})
+		return len(recs) == 1
+	}, 5*time.Second, 10*time.Millisecond)
+	recs, _ := mem.List(context.Background(), cdr.Query{})
+	assert.Equal(t, cdr.ReasonNodeLost, recs[0].Reason)
+	assert.Equal(t, "n1,me", recs[0].Node)
+	assert.Equal(t, "c_x", recs[0].CallID)
 }
