@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/onecxi/phone/wire"
@@ -36,12 +35,18 @@ import (
 // its bridged sockets as failed (a resumable phone resumes through another
 // node); when a home is gone, the edges end its calls' bridged phones with
 // end{reason:"network_lost"}. A node that drains first moves its bridged
-// phones (close 4010: they resume elsewhere), so a rolling restart does not
-// cut them.
+// phones (close 4010: they resume elsewhere) and hands its own calls over
+// (handover.go), so a rolling restart cuts neither.
+//
+// Files: this one (the packets, the bridge and what it is told),
+// bridge_ask.go (the questions), bridge_conn.go (the home's side of a
+// bridged socket), bridge_edge.go (the edge's), bridge_outbox.go (audio
+// batches), bridge_support.go (the lock-free map and counters they use).
 
-// Packet kinds. Every packet starts with a header: the kind, the bridge's
-// ID (big-endian uint64, chosen at random by the edge) and the sender's
-// clock (Unix nanoseconds) when it sent it.
+// Packet kinds. A control packet starts with a header: the kind, the
+// bridge's ID (big-endian uint64, chosen at random by the edge) and the
+// sender's clock (Unix nanoseconds) when it sent it. An audio packet is
+// the kind and a batch of frames, each with its own (bridge_outbox.go).
 const (
 	pktOpen   byte = iota + 1 // edge → home: a socket is bridged (openBody)
 	pktMsg                    // both ways: a control message (wire.Encode)
@@ -57,7 +62,7 @@ const (
 	pktHeader = 1 + 8 + 8
 	// maxControlPacket bounds what a control packet or question may hold.
 	maxControlPacket = 64 << 10
-	// findTimeout bounds the search for a call's home; ringTimeoutPeers
+	// findTimeout bounds the search for a call's home; ringPeersTimeout
 	// the question of who holds a callee's devices (a call's set-up waits
 	// for it).
 	findTimeout      = 2 * time.Second
@@ -98,35 +103,6 @@ type notifyBody struct {
 	Number  string           `json:"number"`
 	Except  string           `json:"except,omitempty"`
 	Push    wire.PushPayload `json:"push"`
-}
-
-// question is what a node asks the others (Cluster.Ask).
-type question struct {
-	Q       string      `json:"q"` // qFind, qRing, qDecline
-	Account string      `json:"account"`
-	CallID  string      `json:"callId,omitempty"`
-	From    string      `json:"from,omitempty"`   // qFind without a call ID: the caller…
-	Callee  string      `json:"callee,omitempty"` // …and the callee of a ringing call
-	Caller  string      `json:"caller,omitempty"` // qRing: the caller's registered number
-	Node    string      `json:"node,omitempty"`   // qAdopt: the node asked to adopt
-	Call    *movingCall `json:"call,omitempty"`   // qAdopt: the call
-}
-
-const (
-	qFind    = "find"
-	qRing    = "ring"
-	qDecline = "decline"
-	qAdopt   = "adopt"
-)
-
-type answer struct {
-	Here       bool      `json:"here,omitempty"`
-	Devices    int       `json:"devices,omitempty"`
-	CalleeBusy bool      `json:"calleeBusy,omitempty"`
-	CallerBusy bool      `json:"callerBusy,omitempty"`
-	Status     int       `json:"status,omitempty"`
-	Code       wire.Code `json:"code,omitempty"`
-	Message    string    `json:"message,omitempty"`
 }
 
 // bridge is this node's side of the calls that cross nodes: a
@@ -481,190 +457,4 @@ func (b *bridge) notify(nodes []string, account, number, except string, p wire.P
 			b.bad.log(b.log, "cluster notification not sent", "node", wire.Quote(node), "err", err)
 		}
 	}
-}
-
-// ask puts q to the other nodes, handing each decoded answer to each.
-func (b *bridge) ask(ctx context.Context, q question, each func(node string, a answer) bool) error {
-	data, err := json.Marshal(q)
-	if err != nil {
-		return err
-	}
-	return b.c.Ask(ctx, data, func(node string, raw []byte) bool {
-		var a answer
-		if json.Unmarshal(raw, &a) != nil {
-			return false
-		}
-		return each(node, a)
-	})
-}
-
-// Answer implements ClusterHandler. Every node answers every question,
-// "no" included, so the asker stops waiting once all have.
-func (b *bridge) Answer(data []byte) []byte {
-	var q question
-	if len(data) > maxControlPacket || json.Unmarshal(data, &q) != nil {
-		return nil
-	}
-	var a answer
-	switch {
-	case q.Q == qAdopt && q.Node == b.self:
-		// The new home may never have met the account.
-		ctx, cancel := context.WithTimeout(b.s.base, authStoreTimeout)
-		acct := b.s.auth.lookup(ctx, q.Account)
-		cancel()
-		if acct != nil {
-			a = b.handleAdopt(acct, q)
-		}
-	case q.Q == qAdopt:
-	default:
-		if acct := b.s.auth.known(q.Account); acct != nil {
-			r := b.s.reg
-			_ = r.do(func() { a = r.answerPeer(acct, q) })
-		}
-	}
-	out, _ := json.Marshal(a)
-	return out
-}
-
-// answerPeer answers another node's question about acct's calls.
-func (r *registry) answerPeer(acct *account, q question) answer {
-	var a answer
-	st := r.byAcct[acct]
-	if st == nil {
-		return a
-	}
-	switch q.Q {
-	case qFind:
-		if q.CallID != "" {
-			a.Here = st.calls[q.CallID] != nil || r.ended[q.CallID].acct == acct
-		} else {
-			c, answered := st.findRinging(q.From, q.Callee)
-			a.Here = c != nil || answered
-		}
-	case qRing:
-		a.Devices = len(st.events[q.Callee])
-		a.CalleeBusy = st.inUse[q.Callee] != nil
-		a.CallerBusy = q.Caller != "" && st.inUse[q.Caller] != nil
-	case qDecline:
-		if st.calls[q.CallID] != nil || r.ended[q.CallID].acct == acct {
-			a.Here = true
-			a.Status, a.Code, a.Message = r.decline(acct, q.CallID)
-		}
-	}
-	return a
-}
-
-// ringPeersFor asks the other nodes what they hold of a start message's
-// callee: their events connections, and whether callee or caller is in a
-// call there. A cluster that does not answer in time rings what did.
-func (s *Server) ringPeersFor(acct *account, m wire.Message) ringPeers {
-	var p ringPeers
-	callee := calleeOf(acct, m)
-	if s.bridge == nil || callee == "" {
-		return p
-	}
-	q := question{Q: qRing, Account: acct.name, Callee: callee}
-	if wire.ValidNumber(m.RegisteredNumber) {
-		q.Caller = m.RegisteredNumber
-	}
-	ctx, cancel := context.WithTimeout(s.base, ringPeersTimeout)
-	defer cancel()
-	err := s.bridge.ask(ctx, q, func(node string, a answer) bool {
-		if a.Devices > 0 {
-			p.nodes = append(p.nodes, node)
-			p.devices += a.Devices
-		}
-		p.calleeBusy = p.calleeBusy || a.CalleeBusy
-		p.callerBusy = p.callerBusy || a.CallerBusy
-		return false
-	})
-	if err != nil {
-		s.bridge.bad.log(s.log, "cluster: not every node said whether it holds the callee", "err", err)
-	}
-	return p
-}
-
-// declineElsewhere passes a decline this node has no call for to the
-// call's home, if a node has it.
-func (s *Server) declineElsewhere(ctx context.Context, acct *account, id string) (status int, code wire.Code, msg string, found bool) {
-	ctx, cancel := context.WithTimeout(ctx, findTimeout)
-	defer cancel()
-	_ = s.bridge.ask(ctx, question{Q: qDecline, Account: acct.name, CallID: id}, func(_ string, a answer) bool {
-		if a.Here {
-			status, code, msg, found = a.Status, a.Code, a.Message, true
-		}
-		return a.Here
-	})
-	return status, code, msg, found
-}
-
-// canBridge reports whether this socket may be bridged to another node: a
-// WebSocket of this node, in a cluster.
-func (cs *callSock) canBridge() bool { return cs.s.bridge != nil && cs.ws != nil }
-
-// bridgeOut bridges this socket to the node where the call its first
-// message (m: an answer or a resume) is for lives, or refuses it as a
-// single node would when no node has it. It runs on the socket's reader
-// goroutine, which it blocks while the cluster is asked.
-func (cs *callSock) bridgeOut(m wire.Message) {
-	s, l, b := cs.s, cs.first, cs.s.bridge
-	q := question{Q: qFind, Account: l.acct.name, CallID: m.CallID}
-	if m.Type == wire.TypeStart && m.CallID == "" {
-		q.From, q.Callee = m.To, m.RegisteredNumber
-	}
-	ctx, cancel := context.WithTimeout(s.base, findTimeout)
-	home := ""
-	err := b.ask(ctx, q, func(node string, a answer) bool {
-		if a.Here {
-			home = node
-		}
-		return a.Here
-	})
-	cancel()
-	first, encErr := wire.Encode(m)
-	if home == "" || encErr != nil {
-		if err != nil {
-			l.log.Info("cluster: looking for a call's node failed", "err", err)
-		}
-		_ = s.reg.do(func() {
-			if m.Type == wire.TypeResume {
-				l.log.Info("resume refused: no such call in the cluster", "callId", wire.Quote(m.CallID))
-				l.refuseResume(wire.CodeNotFound, "no call to resume")
-				return
-			}
-			if m.CallID != "" {
-				s.reg.reject(l, m, wire.CodeNotFound, "no call "+m.CallID+" for "+m.RegisteredNumber)
-			} else {
-				s.reg.reject(l, m, wire.CodeNotFound, "no call from "+m.To+" ringing "+m.RegisteredNumber)
-			}
-		})
-		return
-	}
-	e := &edgeBridge{b: b, id: newBridgeID(), home: home, conn: cs.ws, resumable: l.resumable, account: l.acct.name}
-	if m.CallID != "" {
-		e.callID.Store(&m.CallID)
-	}
-	b.edges.store(e.id, e)
-	cs.edge.Store(e)
-	_ = s.reg.do(func() { s.reg.forgetLeg(l) })
-	l.log.Info("call socket bridged to the call's node", "node", wire.Quote(home), "first", m.Type)
-	if err := b.sendJSON(home, pktOpen, e.id, openBody{Edge: b.self, Account: l.acct.name, Remote: l.remote,
-		Resumable: l.resumable, First: first}); err != nil {
-		l.log.Warn("cluster: bridge not opened", "node", wire.Quote(home), "err", err)
-		e.homeClosed.Store(true)
-		cs.ws.Close(wire.CloseInternal, "the call's server node cannot be reached")
-	}
-}
-
-// gone turns an edge's goneBody into the error the home's leg sees, as a
-// WebSocket's Run would return it: nil for a hang-up.
-func goneError(body []byte) error {
-	var g goneBody
-	if json.Unmarshal(body, &g) != nil || !g.Lost {
-		return nil
-	}
-	if g.Timeout {
-		return fmt.Errorf("bridged phone silent (%s): %w", wire.Quote(g.Why), os.ErrDeadlineExceeded)
-	}
-	return fmt.Errorf("bridged phone's connection lost (%s): %w", wire.Quote(g.Why), wire.ErrClosed)
 }
