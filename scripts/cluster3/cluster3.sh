@@ -501,7 +501,7 @@ listen_on() {
 
 verify_cross_node() {
 	step "A cross-node app-to-app call: caller straight to call-1, callee straight to call-2 (not through HAProxy)"
-	local callee=$WORK/run/x-callee.log caller=$WORK/run/x-caller.log id
+	local callee=$WORK/run/x-callee.log caller=$WORK/run/x-caller.log id i
 	printf '    $ %s\n' "onecxi-cli -server $(node_url 2) -account acme -number 2002 -in tone:1004 -duration 0 listen &"
 	listen_on "$callee" "$(node_url 2)" 2002
 	printf '    $ %s\n' "onecxi-cli -server $(node_url 1) -account acme -number 2001 -in tone:440 -duration 4s app 2002"
@@ -518,7 +518,14 @@ verify_cross_node() {
 	grep -E 'incoming|stats +(call|audio)|quality:' "$callee" | sed 's/^/      /'
 	id=$(call_id "$caller")
 	wait_for 10 "the record of $id: hangup on call-1,call-2" cdr_is "$id" "hangup call-1,call-2"
-	say "audio both ways ($(received "$caller") and $(received "$callee") frames received); the call's record (home first):"
+	say "audio both ways ($(received "$caller") and $(received "$callee") frames received); across the nodes (/metrics):"
+	for i in 1 2; do
+		curl -fsS "http://127.0.0.1:$(metrics_port "$i")/metrics" | awk -v n="call-$i" '
+			/^onecxi_bridge_frames_total/ { match($1, /direction="[a-z]*"/); d = substr($1, RSTART + 11, RLENGTH - 12); f = f sprintf(" %s %d,", d, $2) }
+			$1 == "onecxi_bridge_relay_delay_seconds_sum" { s = $2 } $1 == "onecxi_bridge_relay_delay_seconds_count" { c = $2 }
+			END { sub(/,$/, "", f); printf "      %s: bridge frames%s; relay delay from the other node: mean %.2f ms over %d frames\n", n, f, c ? s / c * 1000 : 0, c }'
+	done
+	say "the call's record (home first):"
 	cdr_show "$id"
 }
 
