@@ -391,7 +391,7 @@ at_ms() {
 	begin=$(sed -n '1s/.*begin *\([0-9-]* [0-9:.]* UTC\).*/\1/p' "$1")
 	s=$(secs "$1" "$2")
 	[[ -n $begin && -n $s ]] || return 1
-	awk -v b="$(date -u -d "$begin" +%s%3N)" -v s="$s" 'BEGIN { printf "%d", b + s * 1000 }'
+	awk -v b="$(date -u -d "$begin" +%s%3N)" -v s="$s" 'BEGIN { printf "%.0f", b + s * 1000 }'
 }
 # after T0 T1: T1 - T0 (ms since the epoch) in seconds, "3.2 s".
 after() { awk -v d=$(( $2 - $1 )) 'BEGIN { printf "%.1f s", d / 1000 }'; }
@@ -706,14 +706,31 @@ verify_node_loss() {
 	grep -Eq 'end reason (remote_)?network_lost' "$callee" || { show "$callee"; die "the callee's call did not end network_lost"; }
 	t_ended=$(at_ms "$callee" 'end reason') || die "no end time in the callee's output"
 	say "the callee (2302, straight to call-2, bridged) saw the call end $(after "$t0" "$t_ended") after the kill:"
-	grep -E 'reconnect|resumed|end reason|ended' "$callee" | sed 's/^/      | /'
+	grep -E '(reconnect|resumed|error|end reason|ended) ' "$callee" | grep -v '^onecxi-cli:' | sed 's/^/      | /'
+	# Two ways the bridged callee's call can end. Either call-2 forgets the
+	# home first and ends it (end{network_lost}) and closes its record
+	# node_lost; or the callee's SDK, hearing nothing for 3 s
+	# (callcore.MediaTimeout), drops its socket first and tries to resume,
+	# which call-2 refuses (not_found): then no node closes the record
+	# (docs/deploy.md, Known issues).
+	local lost_by_server=1 t_lost
+	if t_lost=$(at_ms "$callee" 'reconnect +the call.s connection was lost'); then
+		lost_by_server=0
+		say "its SDK dropped the silent connection $(after "$t0" "$t_lost") after the kill (3 s without audio), before call-2 forgot call-$home;"
+		say "its resume was refused: not_found"
+	fi
 	grep -Eq 'end reason (remote_)?network_lost' "$caller" || { show "$caller"; die "the caller's call did not end network_lost"; }
 	t_ended=$(at_ms "$caller" 'end reason') || die "no end time in the caller's output"
-	say "the caller (2301, through HAProxy, on call-$home) saw it end $(after "$t0" "$t_ended") after the kill:"
-	grep -E 'reconnect|resumed|end reason|ended' "$caller" | sed 's/^/      | /'
-	wait_for 10 "the record of $id closed node_lost" cdr_reason_is "$id" node_lost
-	[[ $(cdr_of "$id" | cut -d' ' -f2) == *call-$home* && $(cdr_of "$id" | cut -d' ' -f2) == *call-2* ]] ||
-		die "the record of $id does not name call-$home and call-2: $(cdr_of "$id")"
+	say "the caller (2301, through HAProxy, on call-$home) saw it end $(after "$t0" "$t_ended") after the kill (its resume refused):"
+	grep -E '(reconnect|resumed|error|end reason|ended) ' "$caller" | grep -v '^onecxi-cli:' | sed 's/^/      | /'
+	if (( lost_by_server )); then
+		wait_for 10 "the record of $id closed node_lost" cdr_reason_is "$id" node_lost
+		[[ $(cdr_of "$id" | cut -d' ' -f2) == *call-$home* && $(cdr_of "$id" | cut -d' ' -f2) == *call-2* ]] ||
+			die "the record of $id does not name call-$home and call-2: $(cdr_of "$id")"
+	else
+		sleep 1 # the record would have been closed when call-2 forgot call-$home
+		cdr_reason_is "$id" - || die "the record of $id: expected open (known issue), found $(cdr_of "$id")"
+	fi
 	for k in "${!echo_pids[@]}"; do
 		wait "${echo_pids[$k]}" || { show "${echo_logs[$k]}"; die "an echo call on a surviving node failed"; }
 		check_echo "${echo_logs[$k]}"
@@ -727,7 +744,11 @@ verify_node_loss() {
 		{ show "$WORK/run/call-after-kill.log"; die "a call after call-$home's loss failed"; }
 	check_echo "$WORK/run/call-after-kill.log"
 	say "a new call through HAProxy: ok"
-	say "the records: the app call closed node_lost by call-2; the echo call homed on call-$home stays open:"
+	if (( lost_by_server )); then
+		say "the records: the app call closed node_lost by call-2; the echo call homed on call-$home stays open:"
+	else
+		say "the records: the app call and the echo call, both homed on call-$home, stay open (known issue):"
+	fi
 	cdr_list | awk -v a="$id" -v b="$lost_id" 'NR == 1 || $NF == a || $NF == b' | sed 's/^/      /'
 	cdr_is "$lost_id" "- call-$home" || die "expected the record of $lost_id open on call-$home: $(cdr_of "$lost_id")"
 	restart_node "$home"
@@ -740,7 +761,7 @@ verify_nats_loss() {
 		c=$(nats_conns "$i")
 		if (( c > most )); then victim=$i most=$c; fi
 	done
-	step "NATS server loss: SIGTERM nats-$victim ($most of the nodes are connected to it); they reconnect to another"
+	step "NATS server loss: SIGTERM nats-$victim (nodes connected to it: $most); they reconnect to another"
 	local before after
 	before=$(cat "$WORK"/node-*/log | grep -c 'NATS reconnected' || true)
 	run kill -TERM "$(pid_of "nats-$victim")"
