@@ -532,7 +532,8 @@ verify_cross_node() {
 verify_rolling() {
 	step "Rolling restart with an app-to-app call up: two onecxi-cli through HAProxy; call-1, call-2, call-3 restarted in turn"
 	local callee=$WORK/run/roll-callee.log caller=$WORK/run/roll-caller.log id home i t0 lines pid_caller
-	local pid_callee dur=30
+	local pid_callee dur=30 lb_lines
+	lb_lines=$(wc -l <"$WORK/haproxy/log")
 	printf '    $ %s\n' "onecxi-cli -server $LB_URL -account acme -number 2102 -in tone:1004 -duration 0 listen &"
 	listen_on "$callee" "$LB_URL" 2102
 	pid_callee=$LISTEN_PID
@@ -624,6 +625,14 @@ verify_rolling() {
 	gaps "$caller" | sed 's/^/        /'
 	say "  callee (2102):"
 	gaps "$callee" | sed 's/^/        /'
+	say "HAProxy's log of the call connections (/v1/call) since the app call started:"
+	tail -n "+$(( lb_lines + 1 ))" "$WORK/haproxy/log" | awk '/"GET \/v1\/call / {
+			split($5, t, "/"); split($11, c, "/"); n++
+			if ($6 == 503) { r503++; next }
+			if (c[5] > 0) { retried++; waited += t[3] } else direct++
+		}
+		END { printf "      %d connections: %d straight to a live node, %d answered 503 by a draining node,\n", n, direct, r503
+			printf "      %d retried by HAProxy after a refused connect (the node had exited; %.1f s of connect retries)\n", retried, waited / 1000 }'
 	grep -E 'stats +(call|audio)' "$caller" | sed 's/^/      /'
 	grep -E 'stats +(call|audio)' "$callee" | sed 's/^/      /'
 	wait_for 10 "the record of $id closed" cdr_reason_is "$id" hangup
