@@ -317,7 +317,7 @@ windows-check: ## cross-build the .exe and run it under Wine on Xvfb: sign in, e
 # /tmp/onecxi-cluster3): up, verify, down. Not part of make test: it is an
 # operator's walkthrough. A failed run keeps its work directory (logs).
 .PHONY: cluster-example
-cluster-example: ## run docs/deploy.md's 3-node cluster on this machine: up, verify (rolling restart, node loss), down
+cluster-example: ## run docs/deploy.md's 3-node cluster on this machine: up, verify (cross-node call, rolling restart with hand-over, node loss), down
 	GOWORK=off $(GO) build -trimpath -o bin/onecxi-server ./cmd/onecxi-server
 	GOWORK=off $(GO) build -trimpath -o bin/onecxi-cli ./cmd/onecxi-cli
 	@rc=0; scripts/cluster3/cluster3.sh up && scripts/cluster3/cluster3.sh verify || rc=$$?; \

@@ -3,8 +3,9 @@
 # docs/deploy.md.
 #
 #   scripts/cluster3/cluster3.sh up       start it: NATS x3, PostgreSQL, 3 nodes, HAProxy (TLS)
-#   scripts/cluster3/cluster3.sh verify   check it: calls over TLS, call records, a rolling restart,
-#                                         a lost node, a lost NATS server
+#   scripts/cluster3/cluster3.sh verify   check it: calls over TLS, call records, a cross-node
+#                                         app call, a rolling restart with an app call up (hand-over),
+#                                         the auth back-off behind HAProxy, a lost node, a lost NATS server
 #   scripts/cluster3/cluster3.sh down     stop it and remove the work directory
 #   scripts/cluster3/cluster3.sh down -keep   stop it, keep the work directory (logs)
 #
@@ -68,7 +69,7 @@ wait_for() {
 		if (( $(now_ms) > deadline )); then
 			die "$what: not after ${limit}s"
 		fi
-		sleep 0.2
+		sleep 0.1
 	done
 }
 
@@ -296,20 +297,20 @@ cmd_up() {
 		chmod 600 "$WORK/node-$i/config.json"
 	done
 	say "node-1/config.json (passwords shown as …):"
+	local t_nodes
 	sed -E 's/(onecxi:)[0-9a-f]{32}@/\1…@/g' "$WORK/node-1/config.json" | sed 's/^/      /'
-	# call-1 first: it creates the schema in the new database. Nodes that
-	# start together on an empty database can race creating it (one fails
-	# with a duplicate pg_type key and exits: docs/deploy.md, Known issues);
-	# once it exists, any number start at once.
-	start_node 1
-	wait_node_ready 1
-	say "call-1 ready: schema created"
-	start_node 2
-	start_node 3
-	wait_node_ready 2
-	wait_node_ready 3
+	# All three at once, on the empty database: the schema's migrations run
+	# under a PostgreSQL advisory lock, so one node creates it and the others
+	# wait for it.
+	t_nodes=$(now_ms)
+	for i in "${NODES[@]}"; do
+		start_node "$i"
+	done
+	for i in "${NODES[@]}"; do
+		wait_node_ready "$i"
+	done
 	wait_for 15 "every node sees 3 nodes" all_see 3
-	say "all three ready (/readyz 200) and each sees 3 cluster nodes"
+	say "all three ready (/readyz 200) and each sees 3 cluster nodes ($(since "$t_nodes") after their start, together on the empty database)"
 
 	step "5/6 HAProxy on $LB_URL (TLS), health checks GET /readyz, status page http://127.0.0.1:$STATS_PORT/"
 	fill "$HERE/haproxy.cfg.in" "$WORK/haproxy/haproxy.cfg" WORK="$WORK" LB_PORT="$LB_PORT" STATS_PORT="$STATS_PORT" \
@@ -349,204 +350,427 @@ nats_routes_are() {
 
 # ---------------------------------------------------------------- verify
 
+show() { sed 's/^/      | /' "$1"; }
+
+# cli LOG URL NUMBER ARGS...: onecxi-cli as NUMBER of account acme against
+# URL (HAProxy over TLS, checked against our certificate, or one node
+# straight in plain HTTP); its output to LOG.
+cli() {
+	local log=$1 url=$2 num=$3; shift 3
+	SSL_CERT_FILE=$WORK/tls/cert.pem ONECXI_API_KEY=$ONECXI_API_KEY \
+		"$BIN/onecxi-cli" -server "$url" -account acme -number "$num" "$@" >"$log" 2>&1
+}
+node_url() { echo "http://127.0.0.1:$(call_port "$1")"; }
+
+# Background onecxi-cli processes of verify, stopped (by their PIDs) if
+# verify fails half-way.
+BG_PIDS=()
+bg_cli() { # bg_cli VAR LOG URL NUMBER ARGS...: cli in the background, its PID in VAR
+	local var=$1 log=$2 url=$3 num=$4; shift 4
+	(
+		export SSL_CERT_FILE=$WORK/tls/cert.pem ONECXI_API_KEY=$ONECXI_API_KEY
+		exec "$BIN/onecxi-cli" -server "$url" -account acme -number "$num" "$@" >"$log" 2>&1
+	) &
+	BG_PIDS+=($!)
+	printf -v "$var" '%s' "$!"
+}
+# is_cli PID: PID runs and is an onecxi-cli (not another process that took a stale PID).
+is_cli() { [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q "^$BIN/onecxi-cli "; }
+stop_bg() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		if is_cli "$p"; then kill -TERM "$p" 2>/dev/null || true; fi
+	done
+}
+# not_running PID: the process has exited (or is a zombie not yet reaped).
+not_running() { ! kill -0 "$1" 2>/dev/null || [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
+# at_ms LOG REGEX: when (ms since the epoch) the CLI printed the first line
+# matching REGEX: its begin line's wall-clock time plus the line's seconds.
+at_ms() {
+	local begin s
+	begin=$(sed -n '1s/.*begin *\([0-9-]* [0-9:.]* UTC\).*/\1/p' "$1")
+	s=$(secs "$1" "$2")
+	[[ -n $begin && -n $s ]] || return 1
+	awk -v b="$(date -u -d "$begin" +%s%3N)" -v s="$s" 'BEGIN { printf "%.0f", b + s * 1000 }'
+}
+# after T0 T1: T1 - T0 (ms since the epoch) in seconds, "3.2 s".
+after() { awk -v d=$(( $2 - $1 )) 'BEGIN { printf "%.1f s", d / 1000 }'; }
+
 # echo_call LOG DURATION: an echo call through HAProxy over TLS, checked
 # against our certificate; its output to LOG. Fails unless the call ended
 # normally and echoed audio came back.
 echo_call() {
-	local log=$1 dur=$2
-	SSL_CERT_FILE=$WORK/tls/cert.pem ONECXI_API_KEY=$ONECXI_API_KEY \
-		"$BIN/onecxi-cli" -server "$LB_URL" -account acme -number 1001 -duration "$dur" inbound 90000 >"$log" 2>&1
+	cli "$1" "$LB_URL" 1001 -duration "$2" inbound 90000
 }
 
-# echoed LOG: frames the echo sent back, as the CLI counted them.
-echoed() { sed -n 's/.*audio in: *\([0-9]*\) frames.*/\1/p' "$1"; }
+# received LOG: audio frames the CLI received (the echo's, or the far end's).
+received() { sed -n 's/.*audio in: *\([0-9]*\) frames.*/\1/p' "$1"; }
+echoed() { received "$1"; }
 
 check_echo() { # check_echo LOG: the call ended normally with echoed audio
 	local log=$1 n
-	grep -q 'ended: hangup' "$log" || { sed 's/^/      | /' "$log"; die "call in ${log#"$WORK"/} did not end with hangup"; }
+	grep -q 'ended: hangup' "$log" || { show "$log"; die "call in ${log#"$WORK"/} did not end with hangup"; }
 	n=$(echoed "$log")
 	if [[ -z $n ]] || (( n == 0 )); then
-		sed 's/^/      | /' "$log"
+		show "$log"
 		die "call in ${log#"$WORK"/}: no echoed audio"
 	fi
 }
 
-# call_on NODE: start background echo calls through HAProxy until one is
-# on NODE (HAProxy's leastconn puts each new call on a node without one);
-# sets CALL_PIDS and CALL_LOGS.
-call_on() {
-	local i=$1 k log
-	CALL_PIDS=() CALL_LOGS=()
-	for k in 1 2 3; do
-		log=$WORK/run/call-round$i-$k.log
-		echo_call "$log" 10s &
-		CALL_PIDS+=($!) CALL_LOGS+=("$log")
-		wait_for 10 "call $k of round $i answered" grep -Eq 'status +active' "$log"
-		sleep 0.3
-		if has_call "$i"; then
-			say "call $k is on call-$i (onecxi_calls there: $(calls_on "$i"))"
-			return 0
-		fi
-		say "call $k landed elsewhere; another"
-	done
-	die "no call through HAProxy landed on call-$i"
-}
-
-wait_calls() { # wait for CALL_PIDS; all must have succeeded with echo
-	local k
-	for k in "${!CALL_PIDS[@]}"; do
-		wait "${CALL_PIDS[$k]}" || { sed 's/^/      | /' "${CALL_LOGS[$k]}"; die "call ${CALL_LOGS[$k]#"$WORK"/} failed"; }
-		check_echo "${CALL_LOGS[$k]}"
-	done
-}
-
-cmd_verify() {
-	load_env
-	check_tools
-	local t_verify i t0 n
-	t_verify=$(now_ms)
-
-	step "Cluster view: onecxi_cluster_nodes on each node's /metrics"
-	for i in "${NODES[@]}"; do
-		wait_for 10 "call-$i sees 3 nodes" sees_nodes "$i" 3
-		say "call-$i: onecxi_cluster_nodes $(metric "$i" onecxi_cluster_nodes), /readyz $(readyz "$i"), HAProxy $(lb_status "$i")"
-	done
-	for i in "${NODES[@]}"; do
-		nats_routes_are "$i" 2 || die "NATS $i has not 2 routes"
-	done
-	say "NATS: each server has 2 routes"
-
-	step "An echo call through HAProxy over TLS (certificate checked: SSL_CERT_FILE)"
-	printf '    $ %s\n' "SSL_CERT_FILE=$WORK/tls/cert.pem ONECXI_API_KEY=… onecxi-cli -server $LB_URL -account acme -number 1001 -duration 3s inbound 90000"
-	echo_call "$WORK/run/call-first.log" 3s || { sed 's/^/      | /' "$WORK/run/call-first.log"; die "echo call failed"; }
-	check_echo "$WORK/run/call-first.log"
-	grep -E 'signed in|started|ended|stats +audio' "$WORK/run/call-first.log" | sed 's/^/      /'
-	say "echoed frames: $(echoed "$WORK/run/call-first.log")"
-
-	step "A wrong certificate is refused (no SSL_CERT_FILE: the system's roots)"
-	if ONECXI_API_KEY=$ONECXI_API_KEY "$BIN/onecxi-cli" -server "$LB_URL" -account acme -number 1001 -duration 1s inbound 90000 \
-		>"$WORK/run/call-untrusted.log" 2>&1; then
-		die "a call with an untrusted certificate succeeded"
+# check_heard LOG MIN: the CLI received at least MIN audio frames.
+check_heard() {
+	local n
+	n=$(received "$1")
+	if [[ -z $n ]] || (( n < $2 )); then
+		show "$1"
+		die "${1#"$WORK"/}: received ${n:-no} audio frames, expected at least $2"
 	fi
-	grep -m1 -o 'x509: [^"]*' "$WORK/run/call-untrusted.log" | sed 's/^/      /' || true
+}
 
-	step "The call's record in PostgreSQL (onecxi-server calls)"
-	printf '    $ %s\n' "onecxi-server calls -database 'postgres://onecxi:…@127.0.0.1:$PG_PORT/onecxi?sslmode=disable' -account acme -since 10m"
-	local cdrs
-	cdrs=$("$BIN/onecxi-server" calls -database "$DB_URL" -account acme -since 10m)
-	sed 's/^/      /' <<<"$cdrs"
-	local id
-	id=$(sed -n 's/.*call \(c_[0-9a-f]*\), inbound.*/\1/p' "$WORK/run/call-first.log" | head -n1)
-	grep -q -- "$id" <<<"$cdrs" || die "call $id is not in onecxi-server calls"
-	say "call $id is there"
+# call_id LOG: the call's ID, as the CLI printed it.
+call_id() { grep -o -m1 'c_[0-9a-f]\{24\}' "$1"; }
+# secs LOG REGEX: the CLI's time (seconds since it began) of the first line matching REGEX.
+secs() { awk -v re="$2" '$0 ~ re { sub(/s$/, "", $1); print $1; exit }' "$1"; }
 
-	for i in "${NODES[@]}"; do
-		step "Rolling restart, node call-$i: SIGTERM with a live call on it"
-		call_on "$i"
+# gaps LOG: each time this side's connection was lost and resumed.
+gaps() {
+	awk '/reconnect +the call.s connection was lost/ { sub(/s$/, "", $1); t = $1 }
+		/resumed +the call is back/ { sub(/s$/, "", $1); if (t != "") printf "lost at %.3fs, resumed at %.3fs: %d ms\n", t, $1, ($1 - t) * 1000 + 0.5; t = "" }
+		END { if (t != "") printf "lost at %.3fs, not resumed\n", t }' "$1"
+}
+
+# The call records (onecxi-server calls).
+cdr_list() { "$BIN/onecxi-server" calls -database "$DB_URL" -account acme -since 1h -limit 1000; }
+# cdr_of ID: "REASON NODES" of a call's record; REASON is - while it is open.
+cdr_of() {
+	cdr_list | awk -v id="$1" '$NF == id { r = $(NF-2); if (r !~ /^[a-z_]+$/) r = "-"; print r, $(NF-1) }'
+}
+cdr_is()    { [[ $(cdr_of "$1") == "$2" ]]; }
+cdr_reason_is() { [[ $(cdr_of "$1" | cut -d' ' -f1) == "$2" ]]; }
+cdr_known() { [[ -n $(cdr_of "$1") ]]; }
+cdr_show()  { cdr_list | awk -v id="$1" 'NR == 1 || $NF == id' | sed 's/^/      /'; }
+
+# drain_watch I T0 UNTIL: after SIGTERM of node I at T0 (ms), poll every
+# 50 ms until UNTIL (down: HAProxy has it DOWN; exit: it has also exited),
+# noting when /readyz first answered 503 (T_503), HAProxy had it DOWN
+# (T_DOWN) and it had exited (T_EXIT).
+drain_watch() {
+	local i=$1 t0=$2 until=$3 now
+	while :; do
+		now=$(now_ms)
+		if [[ -z $T_EXIT ]] && not_alive "node-$i"; then T_EXIT=$now; fi
+		if [[ -z $T_503 && -z $T_EXIT ]] && ready_is "$i" 503; then T_503=$now; fi
+		if [[ -z $T_DOWN ]] && lb_is "$i" DOWN; then T_DOWN=$now; fi
+		if [[ -n $T_DOWN ]] && [[ $until == down || -n $T_EXIT ]]; then return 0; fi
+		(( now - t0 < 40000 )) || die "call-$i: not $until 40 s after SIGTERM"
+		sleep 0.05
+	done
+}
+
+# log_since NODE LINES: node NODE's log after its first LINES lines.
+log_since() { tail -n "+$(( $2 + 1 ))" "$WORK/node-$1/log"; }
+log_lines() { wc -l <"$WORK/node-$1/log"; }
+
+# restart_node I: start node I again; wait until it is ready, HAProxy has it
+# UP and every node sees 3.
+restart_node() {
+	local i=$1 t0
+	t0=$(now_ms)
+	start_node "$i"
+	wait_node_ready "$i"
+	wait_for 15 "HAProxy: call-$i UP" lb_is "$i" UP
+	wait_for 15 "every node sees 3 nodes" all_see 3
+	say "call-$i back: ready, HAProxy UP, 3 nodes seen everywhere, $(since "$t0") after the restart"
+}
+
+# others_see N EXCEPT: every node but EXCEPT sees N nodes.
+others_see() {
+	local n
+	for n in "${NODES[@]}"; do
+		[[ $n == "$2" ]] && continue
+		sees_nodes "$n" "$1" || return 1
+	done
+}
+
+# listen_on LOG URL NUMBER: a callee that answers one app call to NUMBER,
+# playing a 1004 Hz tone, until the far end hangs up; its PID in LISTEN_PID.
+listen_on() {
+	bg_cli LISTEN_PID "$1" "$2" "$3" -in tone:1004 -duration 0 listen
+	wait_for 10 "${1#"$WORK"/}: listening" grep -q 'listening' "$1"
+}
+
+verify_cross_node() {
+	step "A cross-node app-to-app call: caller straight to call-1, callee straight to call-2 (not through HAProxy)"
+	local callee=$WORK/run/x-callee.log caller=$WORK/run/x-caller.log id i
+	printf '    $ %s\n' "onecxi-cli -server $(node_url 2) -account acme -number 2002 -in tone:1004 -duration 0 listen &"
+	listen_on "$callee" "$(node_url 2)" 2002
+	printf '    $ %s\n' "onecxi-cli -server $(node_url 1) -account acme -number 2001 -in tone:440 -duration 4s app 2002"
+	cli "$caller" "$(node_url 1)" 2001 -in tone:440 -duration 4s app 2002 ||
+		{ show "$caller"; show "$callee"; die "the cross-node call failed"; }
+	wait "$LISTEN_PID" || { show "$callee"; die "the callee on call-2 failed"; }
+	grep -q 'ended: hangup' "$caller" || { show "$caller"; die "the caller's call did not end with hangup"; }
+	grep -Eq 'ended: (remote_)?hangup' "$callee" || { show "$callee"; die "the callee's call did not end with the caller's hang-up"; }
+	check_heard "$caller" 100
+	check_heard "$callee" 100
+	say "caller (2001 on call-1):"
+	grep -E 'ringing|started|stats +(call|audio)|quality:' "$caller" | sed 's/^/      /'
+	say "callee (2002 on call-2):"
+	grep -E 'incoming|stats +(call|audio)|quality:' "$callee" | sed 's/^/      /'
+	id=$(call_id "$caller")
+	wait_for 10 "the record of $id: hangup on call-1,call-2" cdr_is "$id" "hangup call-1,call-2"
+	say "audio both ways ($(received "$caller") and $(received "$callee") frames received); across the nodes (/metrics):"
+	for i in 1 2; do
+		curl -fsS "http://127.0.0.1:$(metrics_port "$i")/metrics" | awk -v n="call-$i" '
+			/^onecxi_bridge_frames_total/ { match($1, /direction="[a-z]*"/); d = substr($1, RSTART + 11, RLENGTH - 12); f = f sprintf(" %s %d,", d, $2) }
+			$1 == "onecxi_bridge_relay_delay_seconds_sum" { s = $2 } $1 == "onecxi_bridge_relay_delay_seconds_count" { c = $2 }
+			END { sub(/,$/, "", f); printf "      %s: bridge frames%s; relay delay from the other node: mean %.2f ms over %d frames\n", n, f, c ? s / c * 1000 : 0, c }'
+	done
+	say "the call's record (home first):"
+	cdr_show "$id"
+}
+
+verify_rolling() {
+	step "Rolling restart with an app-to-app call up: two onecxi-cli through HAProxy; call-1, call-2, call-3 restarted in turn"
+	local callee=$WORK/run/roll-callee.log caller=$WORK/run/roll-caller.log id home i t0 lines pid_caller
+	local pid_callee dur=30 lb_lines
+	lb_lines=$(wc -l <"$WORK/haproxy/log")
+	printf '    $ %s\n' "onecxi-cli -server $LB_URL -account acme -number 2102 -in tone:1004 -duration 0 listen &"
+	listen_on "$callee" "$LB_URL" 2102
+	pid_callee=$LISTEN_PID
+	printf '    $ %s\n' "onecxi-cli -server $LB_URL -account acme -number 2101 -in tone:440 -duration ${dur}s app 2102 &"
+	bg_cli pid_caller "$caller" "$LB_URL" 2101 -in tone:440 -duration "${dur}s" app 2102
+	wait_for 10 "the app call answered" grep -Eq 'status +active' "$caller"
+	id=$(call_id "$caller")
+	wait_for 10 "the record of $id" cdr_known "$id"
+	home=$(cdr_of "$id" | awk '{ split($2, n, ","); sub(/^call-/, "", n[1]); print n[1] }')
+	say "call $id is up; its home is call-$home (its record, written at the answer: $(cdr_of "$id" | cut -d' ' -f2))"
+	local order=("$home")
+	for i in "${NODES[@]}"; do [[ $i == "$home" ]] || order+=("$i"); done
+	local last=${order[2]} echo_pid="" echo_log=$WORK/run/roll-echo.log
+	local -A adopted=()
+	for i in "${NODES[@]}"; do adopted[$i]=$(grep -c "call adopted from a draining node.*$id" "$WORK/node-$i/log" || true); done
+	for i in "${order[@]}"; do
+		if [[ $i == "$home" ]]; then
+			step "Rolling restart, node call-$i: the app call's home"
+		else
+			step "Rolling restart, node call-$i"
+		fi
+		if [[ $i == "$last" ]]; then
+			say "an echo call straight to call-$i, which cannot move (the server is its far end):"
+			printf '    $ %s\n' "onecxi-cli -server $(node_url "$i") -account acme -number 1001 -duration 6s inbound 90000 &"
+			bg_cli echo_pid "$echo_log" "$(node_url "$i")" 1001 -duration 6s inbound 90000
+			wait_for 10 "the echo call on call-$i answered" grep -Eq 'status +active' "$echo_log"
+		fi
+		lines=$(log_lines "$i")
 		t0=$(now_ms)
 		run kill -TERM "$(pid_of "node-$i")"
-		wait_for 5 "call-$i /readyz 503" ready_is "$i" 503
-		say "call-$i /readyz: 503 after $(since "$t0")"
-		wait_for 10 "HAProxy: call-$i DOWN" lb_is "$i" DOWN
-		say "HAProxy: call-$i $(lb_status "$i") after $(since "$t0")"
-		echo_call "$WORK/run/call-during-drain-$i.log" 2s ||
-			{ sed 's/^/      | /' "$WORK/run/call-during-drain-$i.log"; die "a new call during call-$i's drain failed"; }
-		check_echo "$WORK/run/call-during-drain-$i.log"
-		say "a new call through HAProxy while call-$i drains: ok"
-		alive "node-$i" || die "call-$i exited before its live call ended"
-		say "call-$i still runs (onecxi_calls $(calls_on "$i"), draining $(metric "$i" onecxi_draining))"
-		wait_calls
-		say "the call(s) placed before the drain went on to their end (hangup, echo heard)"
-		wait_for 35 "call-$i exits" not_alive "node-$i"
-		say "call-$i exited $(since "$t0") after SIGTERM; its log:"
-		grep -E 'drain|shut' "$WORK/node-$i/log" | tail -n 4 | cut -c1-160 | sed 's/^/      | /'
-		t0=$(now_ms)
-		for n in "${NODES[@]}"; do
-			[[ $n == "$i" ]] && continue
-			wait_for 5 "call-$n sees 2 nodes" sees_nodes "$n" 2
-		done
-		say "the other two see 2 nodes ($(since "$t0") after call-$i exited: its goodbye)"
-		t0=$(now_ms)
-		start_node "$i"
-		wait_node_ready "$i"
-		wait_for 15 "HAProxy: call-$i UP" lb_is "$i" UP
-		wait_for 15 "every node sees 3 nodes" all_see 3
-		say "call-$i back: ready, HAProxy UP, 3 nodes seen everywhere, $(since "$t0") after the restart"
+		T_503="" T_DOWN="" T_EXIT=""
+		if [[ $i == "$last" ]]; then
+			drain_watch "$i" "$t0" down
+			say "call-$i /readyz: 503 after $(after "$t0" "$T_503"); HAProxy: DOWN after $(after "$t0" "$T_DOWN")"
+			[[ -z $T_EXIT ]] || die "call-$i exited before its echo call ended"
+			echo_call "$WORK/run/call-during-drain.log" 1s ||
+				{ show "$WORK/run/call-during-drain.log"; die "a new call during call-$i's drain failed"; }
+			check_echo "$WORK/run/call-during-drain.log"
+			say "a new call through HAProxy while call-$i drains: ok"
+			drain_watch "$i" "$t0" exit
+		else
+			drain_watch "$i" "$t0" exit
+			if [[ -n $T_503 ]]; then
+				say "call-$i /readyz: 503 after $(after "$t0" "$T_503"); HAProxy: DOWN after $(after "$t0" "$T_DOWN")"
+			else
+				say "call-$i: exited before the first look at /readyz; HAProxy: DOWN after $(after "$t0" "$T_DOWN")"
+			fi
+		fi
+		say "call-$i exited $(after "$t0" "$T_EXIT") after SIGTERM; its log:"
+		log_since "$i" "$lines" | grep -E 'drain|moving bridged|handed over|shutting down' | cut -c1-170 | sed 's/^/      | /'
+		if [[ $i == "$home" ]]; then
+			log_since "$i" "$lines" | grep -q 'calls handed over to other nodes.* moved=1' ||
+				{ log_since "$i" "$lines" | sed 's/^/      | /'; die "call-$i did not hand its call over"; }
+			home=""
+			local n c
+			for n in "${NODES[@]}"; do
+				[[ $n == "$i" ]] && continue
+				c=$(grep -c "call adopted from a draining node.*$id" "$WORK/node-$n/log" || true)
+				if (( c > ${adopted[$n]} )); then home=$n adopted[$n]=$c; fi
+			done
+			[[ -n $home ]] || die "no node logged 'call adopted from a draining node' for $id"
+			say "the new home, call-$home, logged:"
+			grep "call adopted from a draining node.*$id" "$WORK/node-$home/log" | tail -n 1 | cut -c1-170 | sed 's/^/      | /'
+		fi
+		if [[ $i == "$last" ]]; then
+			wait "$echo_pid" || { show "$echo_log"; die "the echo call on call-$i failed"; }
+			check_echo "$echo_log"
+			say "its echo call went on to its end (hangup, echo heard); then it exited"
+		fi
+		if not_running "$pid_caller" || not_running "$pid_callee"; then
+			show "$caller"; show "$callee"; die "the app call ended during call-$i's restart"
+		fi
+		say "the app call goes on"
+		wait_for 5 "the others see 2 nodes" others_see 2 "$i"
+		restart_node "$i"
 	done
 
-	step "Failed sign-ins are limited per client address at HAProxy, not per node"
-	say "25 requests with a wrong key from 127.0.0.2 (curl --interface 127.0.0.2):"
-	local codes
+	step "The app call after the rolling restart"
+	wait "$pid_caller" || { show "$caller"; die "the caller of the app call failed"; }
+	wait "$pid_callee" || { show "$callee"; die "the callee of the app call failed"; }
+	grep -q "hangup .*after ${dur}s (-duration)" "$caller" && grep -q 'ended: hangup' "$caller" ||
+		{ show "$caller"; die "the app call did not end with the caller's hang-up after ${dur}s"; }
+	grep -Eq 'ended: (remote_)?hangup' "$callee" || { show "$callee"; die "the callee's call did not end with the caller's hang-up"; }
+	! grep -q network_lost "$caller" "$callee" || { show "$caller"; show "$callee"; die "network_lost during the rolling restart"; }
+	check_heard "$caller" $(( dur * 50 * 6 / 10 ))
+	check_heard "$callee" $(( dur * 50 * 6 / 10 ))
+	say "it ended with the caller's hang-up after its planned ${dur}s; each side's lost connections and resumes:"
+	say "  caller (2101):"
+	gaps "$caller" | sed 's/^/        /'
+	say "  callee (2102):"
+	gaps "$callee" | sed 's/^/        /'
+	say "HAProxy's log of the call connections (/v1/call) since the app call started:"
+	tail -n "+$(( lb_lines + 1 ))" "$WORK/haproxy/log" | awk '/"GET \/v1\/call / {
+			split($5, t, "/"); split($11, c, "/"); n++
+			if ($6 == 503) { r503++; next }
+			if (c[5] > 0) { retried++; waited += t[3] } else direct++
+		}
+		END { printf "      %d connections: %d straight to a live node, %d answered 503 by a draining node,\n", n, direct, r503
+			printf "      %d retried by HAProxy after a refused connect (the node had exited; %.1f s of connect retries)\n", retried, waited / 1000 }'
+	grep -E 'stats +(call|audio)' "$caller" | sed 's/^/      /'
+	grep -E 'stats +(call|audio)' "$callee" | sed 's/^/      /'
+	wait_for 10 "the record of $id closed" cdr_reason_is "$id" hangup
+	say "its record:"
+	cdr_show "$id"
+}
+
+verify_auth_backoff() {
+	step "Failed sign-ins: the nodes back off per client address (X-Forwarded-For from HAProxy, a trusted proxy) and per account"
+	say "25 requests with a wrong key for account mallory from 127.0.0.2 (curl --interface 127.0.0.2):"
+	local codes n nodes429 lb429
 	codes=$(for n in $(seq 1 25); do
-		curl -s -o /dev/null -w '%{http_code} ' --interface 127.0.0.2 --cacert "$WORK/tls/cert.pem" \
-			-H 'X-OneCxi-Account: acme' -H 'Authorization: Bearer ocx_not-the-key' "$LB_URL/v1/call"
+		curl -s -o "$WORK/run/wrong-key-$n.body" -w '%{http_code} ' --interface 127.0.0.2 --cacert "$WORK/tls/cert.pem" \
+			-H 'X-OneCxi-Account: mallory' -H 'Authorization: Bearer ocx_not-the-key' "$LB_URL/v1/call"
 	done)
 	say "  $codes"
-	[[ $codes == *401* && $codes == *429* ]] || die "expected 401s, then 429 from HAProxy"
+	[[ $codes == *401* && $codes == *429* ]] || die "expected 401s, then 429"
+	nodes429=$(grep -l '"too_many_requests"' "$WORK"/run/wrong-key-*.body | wc -l)
+	lb429=$(( $(grep -o 429 <<<"$codes" | wc -l) - nodes429 ))
+	(( nodes429 > 0 )) || die "no 429 came from a node (JSON too_many_requests)"
+	say "429 from the nodes (JSON too_many_requests): $nodes429; from HAProxy's stick table: $lb429"
+	grep -h 'authentication back-off for a client address' "$WORK"/node-*/log | grep -q 'address=127.0.0.2' ||
+		die "no node logged a back-off for 127.0.0.2"
+	grep -h 'authentication back-off for' "$WORK"/node-*/log | head -n 4 | cut -c1-150 | sed 's/^/      | /'
 	echo_call "$WORK/run/call-after-401s.log" 1s ||
-		{ sed 's/^/      | /' "$WORK/run/call-after-401s.log"; die "a call from 127.0.0.1 after 127.0.0.2's failures failed"; }
+		{ show "$WORK/run/call-after-401s.log"; die "acme's call from 127.0.0.1 after 127.0.0.2's failures failed"; }
 	check_echo "$WORK/run/call-after-401s.log"
-	say "127.0.0.2 is refused 429; a call from 127.0.0.1 still goes through"
+	say "127.0.0.2 is refused 429; acme's call from 127.0.0.1 through HAProxy still goes through"
+}
 
-	step "Node loss: SIGKILL call-3 with a live call on every node"
-	CALL_PIDS=() CALL_LOGS=()
-	local k log
-	for k in 1 2 3; do
-		log=$WORK/run/call-kill-$k.log
-		echo_call "$log" 12s &
-		CALL_PIDS+=($!) CALL_LOGS+=("$log")
-		wait_for 10 "call $k answered" grep -Eq 'status +active' "$log"
-		sleep 0.3
+verify_node_loss() {
+	step "Node loss: SIGKILL the home of a cross-node app call"
+	local callee=$WORK/run/kill-callee.log caller=$WORK/run/kill-caller.log id="" home="" try pid_caller pid_callee
+	for _ in 1 2 3 4; do
+		listen_on "$callee" "$(node_url 2)" 2302
+		pid_callee=$LISTEN_PID
+		bg_cli pid_caller "$caller" "$LB_URL" 2301 -in tone:440 -duration 30s app 2302
+		wait_for 10 "the app call answered" grep -Eq 'status +active' "$caller"
+		id=$(call_id "$caller")
+		wait_for 10 "the record of $id" cdr_known "$id"
+		home=$(cdr_of "$id" | awk '{ split($2, n, ","); sub(/^call-/, "", n[1]); print n[1] }')
+		[[ $home != 2 ]] && break
+		say "HAProxy put the caller on call-2 too (not a cross-node call): hang up, again"
+		if is_cli "$pid_caller"; then kill -TERM "$pid_caller"; fi
+		wait "$pid_caller" || true
+		wait "$pid_callee" || true
+		home=""
 	done
+	[[ -n $home ]] || die "four calls through HAProxy all landed on call-2"
+	say "call $id: caller 2301 through HAProxy, its home call-$home; callee 2302 straight to call-2, bridged to call-$home"
+	local i k n_pid echo_pids=() echo_logs=() lost_pid lost_log=$WORK/run/kill-echo-home.log lost_id
 	for i in "${NODES[@]}"; do
-		[[ $(calls_on "$i") == 1 ]] || die "expected one call on each node; call-$i has $(calls_on "$i")"
+		[[ $i == "$home" ]] && continue
+		k=$WORK/run/kill-echo-$i.log
+		bg_cli n_pid "$k" "$(node_url "$i")" 1001 -duration 8s inbound 90000
+		echo_pids+=("$n_pid") echo_logs+=("$k")
+		wait_for 10 "the echo call on call-$i answered" grep -Eq 'status +active' "$k"
 	done
-	say "one call on each node (onecxi_calls 1 on call-1, call-2, call-3)"
+	bg_cli lost_pid "$lost_log" "$(node_url "$home")" 1001 -duration 30s inbound 90000
+	wait_for 10 "the echo call on call-$home answered" grep -Eq 'status +active' "$lost_log"
+	lost_id=$(call_id "$lost_log")
+	say "and an echo call straight to each node (the one on call-$home: $lost_id)"
+	local t0 now t_down="" t_forgot="" t_ended
 	t0=$(now_ms)
-	run kill -KILL "$(pid_of "node-3")"
-	wait_for 10 "HAProxy: call-3 DOWN" lb_is 3 DOWN
-	say "HAProxy: call-3 DOWN after $(since "$t0")"
-	local lost=0 ok=0
-	while (( lost + ok < 3 )); do
-		for k in "${!CALL_PIDS[@]}"; do
-			[[ -n ${CALL_PIDS[$k]} ]] || continue
-			kill -0 "${CALL_PIDS[$k]}" 2>/dev/null && continue
-			if wait "${CALL_PIDS[$k]}"; then
-				check_echo "${CALL_LOGS[$k]}"
-				ok=$((ok + 1))
-			else
-				grep -q 'end reason network_lost' "${CALL_LOGS[$k]}" ||
-					{ sed 's/^/      | /' "${CALL_LOGS[$k]}"; die "call ${CALL_LOGS[$k]#"$WORK"/} failed, not with network_lost"; }
-				lost=$((lost + 1))
-				say "the call on call-3 ended $(since "$t0") after the kill:"
-				grep -E 'reconnect|end reason' "${CALL_LOGS[$k]}" | sed 's/^/      | /'
-			fi
-			CALL_PIDS[k]=""
-		done
-		(( $(now_ms) - t0 < 30000 )) || die "calls still up 30 s after the kill"
-		sleep 0.2
+	run kill -KILL "$(pid_of "node-$home")"
+	# Poll every 50 ms until HAProxy has taken it out, the others have
+	# forgotten it and both parties' calls have ended.
+	while :; do
+		now=$(now_ms)
+		if [[ -z $t_down ]] && lb_is "$home" DOWN; then t_down=$now; fi
+		if [[ -z $t_forgot ]] && others_see 2 "$home"; then t_forgot=$now; fi
+		if [[ -n $t_down && -n $t_forgot ]] && not_running "$pid_callee" && not_running "$pid_caller"; then break; fi
+		(( now - t0 < 40000 )) || die "40 s after the kill: HAProxy ${t_down:+has call-$home DOWN}, the others ${t_forgot:+forgot it}; the app call's parties have not both ended"
+		sleep 0.05
 	done
-	(( lost == 1 && ok == 2 )) || die "expected 1 call lost and 2 to end normally; lost $lost, normal $ok"
-	say "the calls on call-1 and call-2 went on to their end (hangup, echo heard)"
-	echo_call "$WORK/run/call-after-kill.log" 2s ||
-		{ sed 's/^/      | /' "$WORK/run/call-after-kill.log"; die "a call after call-3's loss failed"; }
+	say "HAProxy: call-$home DOWN after $(after "$t0" "$t_down")"
+	say "call-2 and the third node forgot call-$home $(after "$t0" "$t_forgot") after the kill"
+	wait "$pid_callee" || true
+	wait "$pid_caller" || true
+	grep -Eq 'end reason (remote_)?network_lost' "$callee" || { show "$callee"; die "the callee's call did not end network_lost"; }
+	t_ended=$(at_ms "$callee" 'end reason') || die "no end time in the callee's output"
+	say "the callee (2302, straight to call-2, bridged) saw the call end $(after "$t0" "$t_ended") after the kill:"
+	grep -E '(reconnect|resumed|error|end reason|ended) ' "$callee" | grep -v '^onecxi-cli:' | sed 's/^/      | /'
+	# Two ways the bridged callee's call can end. Either call-2 forgets the
+	# home first and ends it (end{network_lost}) and closes its record
+	# node_lost; or the callee's SDK, hearing nothing for 3 s
+	# (callcore.MediaTimeout), drops its socket first and tries to resume,
+	# which call-2 refuses (not_found): then no node closes the record
+	# (docs/deploy.md, Known issues).
+	local lost_by_server=1 t_lost
+	if t_lost=$(at_ms "$callee" 'reconnect +the call.s connection was lost'); then
+		lost_by_server=0
+		say "its SDK dropped the silent connection $(after "$t0" "$t_lost") after the kill (3 s without audio), before call-2 forgot call-$home;"
+		say "its resume was refused: not_found"
+	fi
+	grep -Eq 'end reason (remote_)?network_lost' "$caller" || { show "$caller"; die "the caller's call did not end network_lost"; }
+	t_ended=$(at_ms "$caller" 'end reason') || die "no end time in the caller's output"
+	say "the caller (2301, through HAProxy, on call-$home) saw it end $(after "$t0" "$t_ended") after the kill (its resume refused):"
+	grep -E '(reconnect|resumed|error|end reason|ended) ' "$caller" | grep -v '^onecxi-cli:' | sed 's/^/      | /'
+	if (( lost_by_server )); then
+		wait_for 10 "the record of $id closed node_lost" cdr_reason_is "$id" node_lost
+		[[ $(cdr_of "$id" | cut -d' ' -f2) == *call-$home* && $(cdr_of "$id" | cut -d' ' -f2) == *call-2* ]] ||
+			die "the record of $id does not name call-$home and call-2: $(cdr_of "$id")"
+	else
+		sleep 1 # the record would have been closed when call-2 forgot call-$home
+		cdr_reason_is "$id" - || die "the record of $id: expected open (known issue), found $(cdr_of "$id")"
+	fi
+	for k in "${!echo_pids[@]}"; do
+		wait "${echo_pids[$k]}" || { show "${echo_logs[$k]}"; die "an echo call on a surviving node failed"; }
+		check_echo "${echo_logs[$k]}"
+	done
+	say "the echo calls on the other nodes went on to their end (hangup, echo heard)"
+	# The echo call on the dead node would retry it for resumeGrace (30 s):
+	# it is straight to the node, with no load balancer to find another.
+	if is_cli "$lost_pid"; then kill -TERM "$lost_pid"; fi
+	wait "$lost_pid" || true
+	echo_call "$WORK/run/call-after-kill.log" 1s ||
+		{ show "$WORK/run/call-after-kill.log"; die "a call after call-$home's loss failed"; }
 	check_echo "$WORK/run/call-after-kill.log"
 	say "a new call through HAProxy: ok"
-	wait_for 40 "call-1 and call-2 see 2 nodes" bash -c "[[ \$(curl -fsS http://127.0.0.1:$(metrics_port 1)/metrics | awk '\$1==\"onecxi_cluster_nodes\"{print \$2}') == 2 && \$(curl -fsS http://127.0.0.1:$(metrics_port 2)/metrics | awk '\$1==\"onecxi_cluster_nodes\"{print \$2}') == 2 ]]"
-	say "call-1 and call-2 see 2 nodes $(since "$t0") after the kill"
-	start_node 3
-	wait_node_ready 3
-	wait_for 15 "HAProxy: call-3 UP" lb_is 3 UP
-	wait_for 15 "every node sees 3 nodes" all_see 3
-	say "call-3 restarted: ready, HAProxy UP, 3 nodes seen everywhere"
+	if (( lost_by_server )); then
+		say "the records: the app call closed node_lost by call-2; the echo call homed on call-$home stays open:"
+	else
+		say "the records: the app call and the echo call, both homed on call-$home, stay open (known issue):"
+	fi
+	cdr_list | awk -v a="$id" -v b="$lost_id" 'NR == 1 || $NF == a || $NF == b' | sed 's/^/      /'
+	cdr_is "$lost_id" "- call-$home" || die "expected the record of $lost_id open on call-$home: $(cdr_of "$lost_id")"
+	restart_node "$home"
+}
 
+verify_nats_loss() {
 	# The NATS server most nodes are connected to (/varz connections).
-	local victim=1 most=-1 c
+	local victim=1 most=-1 c i t0
 	for i in "${NODES[@]}"; do
 		c=$(nats_conns "$i")
 		if (( c > most )); then victim=$i most=$c; fi
 	done
-	step "NATS server loss: SIGTERM nats-$victim ($most of the nodes are connected to it); they reconnect to another"
+	step "NATS server loss: SIGTERM nats-$victim (nodes connected to it: $most); they reconnect to another"
 	local before after
 	before=$(cat "$WORK"/node-*/log | grep -c 'NATS reconnected' || true)
 	run kill -TERM "$(pid_of "nats-$victim")"
@@ -561,7 +785,7 @@ cmd_verify() {
 	(( after - before == most )) || die "expected $most 'NATS reconnected' lines in the nodes' logs, found $((after - before))"
 	grep -h 'NATS reconnected' "$WORK"/node-*/log | tail -n "$most" | cut -c1-120 | sed 's/^/      | /'
 	echo_call "$WORK/run/call-nats-down.log" 1s ||
-		{ sed 's/^/      | /' "$WORK/run/call-nats-down.log"; die "a call with nats-$victim down failed"; }
+		{ show "$WORK/run/call-nats-down.log"; die "a call with nats-$victim down failed"; }
 	check_echo "$WORK/run/call-nats-down.log"
 	say "a call through HAProxy: ok"
 	start "nats-$victim" "$WORK/nats-$victim/log" nats-server -c "$WORK/nats-$victim/nats.conf"
@@ -569,11 +793,59 @@ cmd_verify() {
 		wait_for 20 "NATS $i: 2 routes" nats_routes_are "$i" 2
 	done
 	say "nats-$victim back: each NATS server has 2 routes again"
+}
 
-	step "Call records: which node took each call"
-	"$BIN/onecxi-server" calls -database "$DB_URL" -account acme -since 10m | sed 's/^/      /'
+cmd_verify() {
+	load_env
+	check_tools
+	trap 'rc=$?; stop_bg; exit $rc' EXIT
+	local t_verify i
+	t_verify=$(now_ms)
+
+	step "Cluster view: onecxi_cluster_nodes on each node's /metrics"
+	for i in "${NODES[@]}"; do
+		wait_for 10 "call-$i sees 3 nodes" sees_nodes "$i" 3
+		say "call-$i: onecxi_cluster_nodes $(metric "$i" onecxi_cluster_nodes), /readyz $(readyz "$i"), HAProxy $(lb_status "$i")"
+	done
+	for i in "${NODES[@]}"; do
+		nats_routes_are "$i" 2 || die "NATS $i has not 2 routes"
+	done
+	say "NATS: each server has 2 routes"
+
+	step "An echo call through HAProxy over TLS (certificate checked: SSL_CERT_FILE)"
+	printf '    $ %s\n' "SSL_CERT_FILE=$WORK/tls/cert.pem ONECXI_API_KEY=… onecxi-cli -server $LB_URL -account acme -number 1001 -duration 3s inbound 90000"
+	echo_call "$WORK/run/call-first.log" 3s || { show "$WORK/run/call-first.log"; die "echo call failed"; }
+	check_echo "$WORK/run/call-first.log"
+	grep -E 'signed in|started|ended|stats +audio' "$WORK/run/call-first.log" | sed 's/^/      /'
+	say "echoed frames: $(echoed "$WORK/run/call-first.log")"
+
+	step "A wrong certificate is refused (no SSL_CERT_FILE: the system's roots)"
+	if ONECXI_API_KEY=$ONECXI_API_KEY "$BIN/onecxi-cli" -server "$LB_URL" -account acme -number 1001 -duration 1s inbound 90000 \
+		>"$WORK/run/call-untrusted.log" 2>&1; then
+		die "a call with an untrusted certificate succeeded"
+	fi
+	grep -m1 -o 'x509: [^"]*' "$WORK/run/call-untrusted.log" | sed 's/^/      /' || true
+
+	step "The call's record in PostgreSQL (onecxi-server calls)"
+	printf '    $ %s\n' "onecxi-server calls -database 'postgres://onecxi:…@127.0.0.1:$PG_PORT/onecxi?sslmode=disable' -account acme -since 10m"
+	local cdrs id
+	cdrs=$("$BIN/onecxi-server" calls -database "$DB_URL" -account acme -since 10m)
+	sed 's/^/      /' <<<"$cdrs"
+	id=$(call_id "$WORK/run/call-first.log")
+	grep -q -- "$id" <<<"$cdrs" || die "call $id is not in onecxi-server calls"
+	say "call $id is there"
+
+	verify_cross_node
+	verify_rolling
+	verify_auth_backoff
+	verify_node_loss
+	verify_nats_loss
+
+	step "Call records: the node(s) of each call, its home first"
+	cdr_list | sed 's/^/      /'
 
 	step "Verified in $(since "$t_verify")"
+	trap - EXIT
 }
 
 # ---------------------------------------------------------------- down
