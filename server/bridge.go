@@ -65,7 +65,7 @@ const (
 	// findTimeout bounds the search for a call's home; ringPeersTimeout
 	// the question of who holds a callee's devices (a call's set-up waits
 	// for it).
-	findTimeout      = 2 * time.Second
+	findTimeout      = time.Second
 	ringPeersTimeout = 500 * time.Millisecond
 	// edgePingPeriod is how often an edge tells the home when its phone
 	// was last heard from (the home's silence watch reads it).

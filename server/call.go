@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -536,19 +537,28 @@ func (r *registry) record(c *call, reason string) {
 	r.records.Record(rec)
 }
 
-// nodes names the nodes that carried c: home (this node), then each
-// other node a party was connected to (cluster bridges), comma-separated.
+// nodes names the nodes that carried c, each once: the nodes it was
+// handed over from, home (this node), then each other node a party was
+// connected to (cluster bridges), comma-separated.
 func (c *call) nodes(home string) string {
-	s := home
-	if c.pastNodes != "" {
-		s = c.pastNodes + "," + home
-	}
-	for _, l := range c.legs {
-		if l != nil && l.via != "" && l.via != home && !strings.Contains(","+s+",", ","+l.via+",") {
-			s += "," + l.via
+	var list []string
+	add := func(n string) {
+		if n != "" && !slices.Contains(list, n) {
+			list = append(list, n)
 		}
 	}
-	return s
+	if c.pastNodes != "" {
+		for _, n := range strings.Split(c.pastNodes, ",") {
+			add(n)
+		}
+	}
+	add(home)
+	for _, l := range c.legs {
+		if l != nil {
+			add(l.via)
+		}
+	}
+	return strings.Join(list, ",")
 }
 
 // Control requests. Each returns an error code and message, or "" for ack.

@@ -383,3 +383,20 @@ func TestCrossNodeDrainWaitsForPhonesThatCannotResume(t *testing.T) {
 		t.Fatal("the drain did not end after the call did")
 	}
 }
+
+// With a drain delay a draining node waits, /readyz already failing, before
+// it moves its calls: the load balancer first stops sending it phones.
+func TestCrossNodeDrainDelay(t *testing.T) {
+	t.Parallel()
+	nodes := newCluster(t, 2, func(c *server.Config) { c.DrainDelay = 400 * time.Millisecond })
+	a, b := nodes[0], nodes[1]
+	caller, callee, _ := crossCall(t, a, b, true)
+	start := time.Now()
+	drained := make(chan error, 1)
+	go func() { drained <- a.srv.Drain(context.Background()) }()
+	require.Eventually(t, func() bool { return !a.srv.Ready() }, waitMsg, tick, "readiness fails at once")
+	assert.Equal(t, wire.CloseMoved, caller.waitClosed())
+	assert.GreaterOrEqual(t, time.Since(start), 400*time.Millisecond, "moved only after the delay")
+	assert.Equal(t, wire.CloseMoved, callee.waitClosed())
+	require.NoError(t, <-drained)
+}

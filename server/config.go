@@ -90,6 +90,13 @@ type Config struct {
 	// reason "shutdown": default DefaultDrainTimeout, at most wire.MaxDrain;
 	// NoDrain (any negative value; "0s" in JSON) ends them at once.
 	DrainTimeout time.Duration
+	// DrainDelay is how long a node of a cluster, draining, waits before
+	// it moves phones and hands calls to other nodes (drain.go): readiness
+	// is already false, and the load balancer should stop sending it new
+	// connections first, or the phones' resumes reach it again. Set it to
+	// the balancer's health-check interval and a little. Default 0 (at
+	// once), at most MaxDrainDelay; part of DrainTimeout.
+	DrainDelay time.Duration
 	// ResumeGrace is how long a call whose party's connection is lost
 	// waits for that party to resume it (PROTOCOL.md, "Call resumption")
 	// before it ends with network_lost: default wire.DefaultResumeGrace, at
@@ -175,6 +182,7 @@ type configFile struct {
 	RingTimeout  string      `json:"ringTimeout"`
 	MaxCalls     int         `json:"maxCalls"`
 	DrainTimeout *string     `json:"drainTimeout"`
+	DrainDelay   string      `json:"drainDelay"`
 	ResumeGrace  *string     `json:"resumeGrace"`
 	Accounts     []Account   `json:"accounts"`
 	Trunk        trunkFile   `json:"trunk"`
@@ -259,6 +267,13 @@ func ParseConfig(data []byte) (Config, error) {
 			errs = append(errs, fmt.Errorf("drainTimeout: %w", err))
 		}
 		cfg.DrainTimeout = d
+	}
+	if f.DrainDelay != "" {
+		d, err := time.ParseDuration(f.DrainDelay)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("drainDelay: %s is not a duration such as \"2s\"", wire.Quote(f.DrainDelay)))
+		}
+		cfg.DrainDelay = d
 	}
 	if f.ResumeGrace != nil {
 		d, err := ParseResumeGrace(*f.ResumeGrace)
@@ -353,6 +368,9 @@ func (c Config) Validate() error {
 	}
 	if c.DrainTimeout > wire.MaxDrain {
 		bad("drainTimeout: %v is over %v", c.DrainTimeout, wire.MaxDrain)
+	}
+	if c.DrainDelay < 0 || c.DrainDelay > MaxDrainDelay {
+		bad("drainDelay: %v is outside 0..%v", c.DrainDelay, MaxDrainDelay)
 	}
 	if c.ResumeGrace > wire.MaxResumeGrace {
 		bad("resumeGrace: %v is over %v", c.ResumeGrace, wire.MaxResumeGrace)

@@ -128,6 +128,8 @@
 //	  "ringTimeout": "45s",                 // app-to-app ringing
 //	  "maxCalls": 2000,                     // concurrent calls, all accounts
 //	  "drainTimeout": "30s",                // live calls' grace on SIGTERM (Drain); "0s": none
+//	  "drainDelay": "0s",                   // a cluster node's wait before moving calls (the
+//	                                        // load balancer's health-check interval); ≤ 1m
 //	  "resumeGrace": "30s",                 // a lost party's time to resume its call; "0s": none
 //	  "database": "sqlite:/var/lib/onecxi/server.db", // accounts, keys, call records;
 //	                                        // or "postgres://user:pw@host/db"; "": in memory, no records

@@ -19,6 +19,9 @@ const (
 	NoDrain time.Duration = -1
 )
 
+// MaxDrainDelay bounds Config.DrainDelay.
+const MaxDrainDelay = time.Minute
+
 // ErrDrainIncomplete is wrapped by Drain's error when calls were still up as
 // the drain ended (its timeout, its context, or Shutdown).
 var ErrDrainIncomplete = errors.New("calls still live when the drain ended")
@@ -102,7 +105,16 @@ func (s *Server) Drain(ctx context.Context) error {
 		if s.bridge != nil {
 			// Phones bridged here to calls on other nodes need not wait
 			// for this one: they resume through another node; and calls
-			// living here move to other nodes (handover.go).
+			// living here move to other nodes (handover.go). First the
+			// load balancer is given time to see /readyz fail.
+			if d := s.cfg.DrainDelay; d > 0 {
+				s.log.Info("draining: waiting for the load balancer before moving calls", "delay", d)
+				select {
+				case <-time.After(d):
+				case <-s.stopping:
+				case <-ctx.Done():
+				}
+			}
 			s.bridge.moveEdges(false)
 			s.handOver(ctx)
 			left := time.Until(deadline)

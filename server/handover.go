@@ -213,7 +213,7 @@ func (r *registry) adopt(acct *account, m movingCall) bool {
 		r.lose(l, "moved", nil)
 	}
 	r.updateMusic(c)
-	log.Info("call adopted from a draining node", "from", wire.Quote(m.Nodes))
+	log.Info("call adopted from a draining node", "from", text(m.Nodes))
 	return true
 }
 
