@@ -717,11 +717,10 @@ verify_node_loss() {
 	say "the callee (2302, straight to call-2, bridged) saw the call end $(after "$t0" "$t_ended") after the kill:"
 	grep -E '(reconnect|resumed|error|end reason|ended) ' "$callee" | grep -v '^onecxi-cli:' | sed 's/^/      | /'
 	# Two ways the bridged callee's call can end. Either call-2 forgets the
-	# home first and ends it (end{network_lost}) and closes its record
-	# node_lost; or the callee's SDK, hearing nothing for 3 s
-	# (callcore.MediaTimeout), drops its socket first and tries to resume,
-	# which call-2 refuses (not_found): then no node closes the record
-	# (docs/deploy.md, Known issues).
+	# home first and ends it (end{network_lost}); or the callee's SDK,
+	# hearing nothing for 3 s (callcore.MediaTimeout), drops its socket
+	# first and tries to resume, which call-2 refuses (not_found). Either
+	# way call-2 closes the call's record node_lost when it forgets the home.
 	local lost_by_server=1 t_lost
 	if t_lost=$(at_ms "$callee" 'reconnect +the call.s connection was lost'); then
 		lost_by_server=0
@@ -732,14 +731,9 @@ verify_node_loss() {
 	t_ended=$(at_ms "$caller" 'end reason') || die "no end time in the caller's output"
 	say "the caller (2301, through HAProxy, on call-$home) saw it end $(after "$t0" "$t_ended") after the kill (its resume refused):"
 	grep -E '(reconnect|resumed|error|end reason|ended) ' "$caller" | grep -v '^onecxi-cli:' | sed 's/^/      | /'
-	if (( lost_by_server )); then
-		wait_for 10 "the record of $id closed node_lost" cdr_reason_is "$id" node_lost
-		[[ $(cdr_of "$id" | cut -d' ' -f2) == *call-$home* && $(cdr_of "$id" | cut -d' ' -f2) == *call-2* ]] ||
-			die "the record of $id does not name call-$home and call-2: $(cdr_of "$id")"
-	else
-		sleep 1 # the record would have been closed when call-2 forgot call-$home
-		cdr_reason_is "$id" - || die "the record of $id: expected open (known issue), found $(cdr_of "$id")"
-	fi
+	wait_for 10 "the record of $id closed node_lost" cdr_reason_is "$id" node_lost
+	[[ $(cdr_of "$id" | cut -d' ' -f2) == *call-$home* && $(cdr_of "$id" | cut -d' ' -f2) == *call-2* ]] ||
+		die "the record of $id does not name call-$home and call-2: $(cdr_of "$id")"
 	for k in "${!echo_pids[@]}"; do
 		wait "${echo_pids[$k]}" || { show "${echo_logs[$k]}"; die "an echo call on a surviving node failed"; }
 		check_echo "${echo_logs[$k]}"
@@ -753,11 +747,7 @@ verify_node_loss() {
 		{ show "$WORK/run/call-after-kill.log"; die "a call after call-$home's loss failed"; }
 	check_echo "$WORK/run/call-after-kill.log"
 	say "a new call through HAProxy: ok"
-	if (( lost_by_server )); then
-		say "the records: the app call closed node_lost by call-2; the echo call homed on call-$home stays open:"
-	else
-		say "the records: the app call and the echo call, both homed on call-$home, stay open (known issue):"
-	fi
+	say "the records: the app call closed node_lost by call-2; the echo call homed on call-$home, with no party elsewhere, stays open:"
 	cdr_list | awk -v a="$id" -v b="$lost_id" 'NR == 1 || $NF == a || $NF == b' | sed 's/^/      /'
 	cdr_is "$lost_id" "- call-$home" || die "expected the record of $lost_id open on call-$home: $(cdr_of "$lost_id")"
 	restart_node "$home"
