@@ -44,8 +44,8 @@ type config struct {
 	// Go's default): several nodes on one machine otherwise each spin
 	// their idle threads on every core.
 	nodeProcs int
-	profile  string
-	stream   string // streamPoll or streamGoroutines
+	profile   string
+	stream    string // streamPoll or streamGoroutines
 	// colocate (tests only) puts both of a call's legs on node 1 in a
 	// cluster round: the cluster and its measurement without cross-node
 	// calls.
