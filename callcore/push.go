@@ -175,9 +175,11 @@ func (s *SDK) endCallOnPush(ctx context.Context, c *call, key string) error {
 const actionTimeout = wire.StartTimeout + handshakeTimeout
 
 // onCallAction receives accept/decline from the platform's incoming-call UI,
-// and hang-up from an OS call notification (Android's ongoing-call
-// notification), which ends the call in progress whatever call ID it
-// carries. It may be called on a UI thread, so the work runs in the
+// hang-up from an OS call notification (Android's ongoing-call
+// notification, CallKit's end button), which ends the call in progress
+// whatever call ID it carries, and the OS call screen's mute, hold and
+// keypad (CallKit), which act on the call in progress as MuteCall,
+// HoldCall and SendDTMF do. It may be called on a UI thread, so the work runs in the
 // background; failures are reported through onCallError.
 func (s *SDK) onCallAction(a platform.CallAction) {
 	s.goBackground(func() {
@@ -194,6 +196,16 @@ func (s *SDK) onCallAction(a platform.CallAction) {
 			if errors.Is(err, ErrNoCallInProgress) {
 				s.log.Debug("callcore: hang-up from the call notification, with no call", "call_id", wire.Quote(a.CallID))
 				return
+			}
+		case platform.ActionMute:
+			err = s.MuteCall(ctx, a.On)
+		case platform.ActionHold:
+			err = s.HoldCall(ctx, a.On)
+		case platform.ActionDTMF:
+			for _, d := range a.Digits {
+				if err = s.SendDTMF(string(d)); err != nil {
+					break
+				}
 			}
 		default:
 			return
