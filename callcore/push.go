@@ -182,6 +182,11 @@ const actionTimeout = wire.StartTimeout + handshakeTimeout
 // HoldCall and SendDTMF do. It may be called on a UI thread, so the work runs in the
 // background; failures are reported through onCallError.
 func (s *SDK) onCallAction(a platform.CallAction) {
+	switch a.Action {
+	case platform.ActionMute, platform.ActionHold, platform.ActionDTMF:
+		s.inCallControl(a)
+		return
+	}
 	s.goBackground(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 		defer cancel()
@@ -197,16 +202,6 @@ func (s *SDK) onCallAction(a platform.CallAction) {
 				s.log.Debug("callcore: hang-up from the call notification, with no call", "call_id", wire.Quote(a.CallID))
 				return
 			}
-		case platform.ActionMute:
-			err = s.MuteCall(ctx, a.On)
-		case platform.ActionHold:
-			err = s.HoldCall(ctx, a.On)
-		case platform.ActionDTMF:
-			for _, d := range a.Digits {
-				if err = s.SendDTMF(string(d)); err != nil {
-					break
-				}
-			}
 		default:
 			return
 		}
@@ -215,6 +210,33 @@ func (s *SDK) onCallAction(a platform.CallAction) {
 			s.emitError(err, s.lookupType(a.CallID))
 		}
 	})
+}
+
+// inCallControl carries out the OS call screen's mute, hold or keypad on
+// the call in progress. It runs on the caller's goroutine, so that controls
+// apply in the order the user gave them (mute then unmute must not swap):
+// the platform delivers these on its own goroutine, one at a time, never on
+// an OS thread. Failures are reported through onCallError.
+func (s *SDK) inCallControl(a platform.CallAction) {
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	var err error
+	switch a.Action {
+	case platform.ActionMute:
+		err = s.MuteCall(ctx, a.On)
+	case platform.ActionHold:
+		err = s.HoldCall(ctx, a.On)
+	case platform.ActionDTMF:
+		for _, d := range a.Digits {
+			if err = s.SendDTMF(string(d)); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		s.log.Warn("callcore: in-call action from the OS call screen failed", "action", a.Action, "err", err)
+		s.emitError(err, s.GetCallStatus().CallType)
+	}
 }
 
 // AcceptIncomingCall answers the pending incoming call callID (an extension:

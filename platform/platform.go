@@ -72,7 +72,10 @@ const (
 	// screen). Like ActionHangup they are about the call in progress and
 	// always reach the handler: ActionMute and ActionHold carry the state
 	// the user chose in CallAction.On, ActionDTMF the keys in
-	// CallAction.Digits.
+	// CallAction.Digits. They come on the platform's own goroutine, one at
+	// a time and in the order the user gave them, never on an OS thread:
+	// the handler may carry them out before returning, and so keep that
+	// order.
 	ActionMute
 	ActionHold
 	ActionDTMF
