@@ -4,9 +4,8 @@ package platform
 
 // newPlatform is the iOS platform (iosphone.go) over the Objective-C glue
 // (ios_objc.go and ios_glue.m: CallKit, PushKit, AVAudioSession,
-// UserNotifications). A build without cgo has no glue (ios_noobjc.go), and
-// each native operation then reports ErrUnsupported saying so; Fyne's iOS
-// driver needs cgo, so only vet and tests build that way.
+// UserNotifications). There is no build without it: Go links iOS programs
+// only with cgo.
 func newPlatform(cfg config) Platform {
 	b, why := newObjCBridge()
 	p := newIOSPhone(cfg, b, why)
