@@ -82,7 +82,11 @@ static OnecxiGlue *glue;
 @implementation OnecxiGlue
 
 - (void)setUp {
-    CXProviderConfiguration *config = [[[CXProviderConfiguration alloc] init] autorelease];
+    // initWithLocalizedName: rather than iOS 14's init: fyne's Xcode
+    // project targets iOS 13. (Deprecated from 14, where the app's name is
+    // shown whatever this says.)
+    CXProviderConfiguration *config =
+        [[[CXProviderConfiguration alloc] initWithLocalizedName:@"OneCxi Phone"] autorelease];
     config.supportsVideo = NO;
     config.maximumCallGroups = 1;
     config.maximumCallsPerCallGroup = 1;
@@ -248,17 +252,13 @@ void onecxi_ios_request_record_permission(int32_t code) {
     }];
 }
 
-// notificationsAllowed: provisional delivery counts (the call screen is
-// CallKit's; notifications only tell of missed calls).
+// notificationsAllowed: authorized, and the later grades of it
+// (provisional, iOS 12; ephemeral, iOS 14), which Apple numbers after it:
+// compared as numbers so that the file names nothing newer than iOS 13,
+// fyne's deployment target. The call screen is CallKit's; notifications
+// only tell of missed calls.
 static BOOL notificationsAllowed(UNNotificationSettings *settings) {
-    switch (settings.authorizationStatus) {
-    case UNAuthorizationStatusAuthorized:
-    case UNAuthorizationStatusProvisional:
-    case UNAuthorizationStatusEphemeral:
-        return YES;
-    default:
-        return NO;
-    }
+    return settings.authorizationStatus >= UNAuthorizationStatusAuthorized;
 }
 
 void onecxi_ios_notification_permission(int32_t code) {

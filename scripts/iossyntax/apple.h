@@ -204,7 +204,7 @@ enum {
 @end
 
 @interface CXProviderConfiguration : NSObject
-- (instancetype)init; // iOS 14+; initWithLocalizedName: is deprecated
+- (instancetype)initWithLocalizedName:(NSString *)localizedName; // deprecated from iOS 14, still there
 @property(nonatomic) BOOL supportsVideo;
 @property(nonatomic) NSUInteger maximumCallGroups;
 @property(nonatomic) NSUInteger maximumCallsPerCallGroup;
