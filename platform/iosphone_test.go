@@ -585,3 +585,27 @@ func TestCallTableForgetsOldEndedCalls(t *testing.T) {
 	assert.NotContains(t, tb.byKey, "c0", "the oldest ended calls go")
 	assert.Contains(t, tb.byKey, fmt.Sprintf("c%d", maxEndedCalls+9))
 }
+
+// FuzzIOSIncomingPush: whatever a VoIP push holds, the platform answers
+// with a call CallKit can show (a UUID, a handle), and ends at once every
+// call it will not hand to the SDK: iOS kills an app that reports nothing.
+func FuzzIOSIncomingPush(f *testing.F) {
+	for _, s := range []string{
+		`{"callFrom":"1001","callId":"c1"}`, `{"callId":"c1","event":"end"}`, `{`, ``, `{"callFrom":7}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		p := newIOSPhone(newConfig(nil), newFakeApple(), nil)
+		r := p.incomingPush(payload)
+		if !uuidForm.MatchString(r.uuid) || r.handle == "" {
+			t.Fatalf("nothing CallKit can show: %+v", r)
+		}
+		if r.push == nil && !r.end {
+			t.Fatalf("a call reported, not for the SDK, and left ringing: %+v", r)
+		}
+		if r.end && r.reason == 0 {
+			t.Fatal("ended without a reason")
+		}
+	})
+}
