@@ -24,7 +24,8 @@
 //     [ErrUnsupported] naming the option.
 //   - ios.go: CallKit shows every call, PushKit brings the VoIP token and
 //     pushes, AVAudioSession carries the audio, UserNotifications asks for
-//     notifications (docs/ios.md). Every decision is Go, in iosphone.go,
+//     notifications (docs/ios.md). Every decision is Go, in iosphone.go and
+//     iosevents.go,
 //     which builds and is tested everywhere over a Go interface of the
 //     Objective-C side (applebridge.go): every VoIP push is reported to
 //     CallKit before anything else, an ended or unreadable one too (and
