@@ -24,10 +24,10 @@
 //     [ErrUnsupported] naming the option.
 //   - ios.go: CallKit shows every call, PushKit brings the VoIP token and
 //     pushes, AVAudioSession carries the audio, UserNotifications asks for
-//     notifications (docs/ios.md). Every decision is Go, in iosphone.go and
-//     iosevents.go,
-//     which builds and is tested everywhere over a Go interface of the
-//     Objective-C side (applebridge.go): every VoIP push is reported to
+//     notifications (docs/ios.md). Every decision is Go, in iosphone.go
+//     and iosevents.go, which build and are tested everywhere over a Go
+//     interface of the Objective-C side (applebridge.go): every VoIP push
+//     is reported to
 //     CallKit before anything else, an ended or unreadable one too (and
 //     ended at once), and reaches the SDK only once CallKit has the call;
 //     CallKit's answer, end, mute, hold and keypad become CallActions,
