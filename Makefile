@@ -169,6 +169,7 @@ endif
 	@$(MAKE) --no-print-directory windows-check
 	@$(MAKE) --no-print-directory android-check
 	@$(MAKE) --no-print-directory android-gocheck
+	@$(MAKE) --no-print-directory ios-check
 
 fuzz: $(FYNE_WORK) ## run every Fuzz target for FUZZTIME each
 	@set -e; found=0; \
@@ -291,6 +292,19 @@ DEB_PACKAGES_ANDROID_GO := clang binutils default-jdk-headless qemu-user-static 
 android-gocheck: $(FYNE_WORK) ## Android Go side, no NDK: JNI C parsed, compiled (arm64), run on a JVM; vet + qemu tests as android/arm64
 	$(call apt_ensure,android-gocheck,$(DEB_PACKAGES_ANDROID_GO))
 	scripts/android-go-check.sh
+
+# iOS (docs/ios.md). The app needs a Mac with Xcode; ios-check checks the
+# glue here: go vet of ./platform for ios/arm64 with cgo (clang for arm64
+# with Debian's arm64 sysroot and compile-only Apple declarations), the
+# Objective-C parsed for arm64-apple-ios15 with -Werror against them, and
+# the Go tests of the CallKit/PushKit logic (scripts/ios-check.sh says what
+# that proves and what it does not).
+DEB_PACKAGES_IOS := clang libc6-dev-arm64-cross
+.PHONY: ios-check
+
+ios-check: ## iOS glue, no Xcode: vet as ios/arm64 with cgo, the Objective-C parsed for iOS 15 (-Werror), the CallKit/PushKit logic's tests
+	$(call apt_ensure,ios-check,$(DEB_PACKAGES_IOS))
+	GO=$(GO) scripts/ios-check.sh
 
 screenshots: ## run the app on Xvfb, drive it with xdotool, save PNGs of each screen in docs/screenshots/
 	$(call apt_ensure,screenshots,$(DEB_PACKAGES) $(DEB_PACKAGES_X))

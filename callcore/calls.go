@@ -235,6 +235,14 @@ func (s *SDK) startCall(ctx context.Context, p callParams) error {
 	}.WithState(CallStateConnecting))
 	s.mu.Unlock()
 
+	// The platform first, then the audio device: on iOS this is where
+	// CallKit learns of the call and activates the audio session, and
+	// audio started before that stays silent (a call answered from the
+	// lock screen). The title names the far party (Android's ongoing-call
+	// notification, CallKit's handle for an outgoing call).
+	if err := s.plat.StartForegroundService(ctx, serviceTitle(p)); err != nil {
+		s.log.Debug("callcore: foreground service not started", "err", err)
+	}
 	dev, err := s.cfg.audio()
 	if err == nil && dev == nil {
 		err = audio.ErrNoDevice
@@ -249,9 +257,6 @@ func (s *SDK) startCall(ctx context.Context, p callParams) error {
 	if err := dev.Start(c.ctx, c.media); err != nil {
 		s.finishCall(c, nil)
 		return newError(ErrAudioSessionSetupFailed, err, "starting audio device %s", dev.Name())
-	}
-	if err := s.plat.StartForegroundService(ctx, "OneCxi call"); err != nil {
-		s.log.Debug("callcore: foreground service not started", "err", err)
 	}
 
 	dialCtx, cancelDial := context.WithCancel(ctx)
@@ -771,4 +776,14 @@ func (r *pendingRequest) wait(ctx context.Context) (wire.Message, error) {
 	case <-r.c.done:
 		return wire.Message{}, errCallGone
 	}
+}
+
+// serviceTitle is what the platform's call service is started with: the
+// far party's number, which Android's ongoing-call notification shows and
+// CallKit takes as the outgoing call's handle.
+func serviceTitle(p callParams) string {
+	if p.to != "" {
+		return p.to
+	}
+	return "OneCxi call"
 }

@@ -87,11 +87,17 @@ func (p *nativePlat) newToken(t *testing.T, token string) {
 // hangup plays the user tapping Hang up on the ongoing-call notification.
 func (p *nativePlat) hangup(t *testing.T) {
 	t.Helper()
+	p.act(t, platform.CallAction{Action: platform.ActionHangup})
+}
+
+// act plays the user acting on the OS's call screen (CallKit's).
+func (p *nativePlat) act(t *testing.T, a platform.CallAction) {
+	t.Helper()
 	p.mu.Lock()
 	h := p.onAction
 	p.mu.Unlock()
 	require.NotNil(t, h, "no call action handler set")
-	h(platform.CallAction{Action: platform.ActionHangup})
+	h(a)
 }
 
 // keep stores what the Java side would have kept while the app was down.
@@ -230,6 +236,27 @@ func TestNativeHangupEndsTheCall(t *testing.T) {
 	for _, l := range e.rec.lines() {
 		assert.NotContains(t, l, "error", "the hang-up without a call reported nothing")
 	}
+}
+
+// The OS call screen's mute, hold and keypad (CallKit's) act on the call in
+// progress as MuteCall, HoldCall and SendDTMF do.
+func TestNativeInCallControls(t *testing.T) {
+	e, np := newNativeEnv(t)
+	require.NoError(t, e.sdk.StartAppToAppInboundCall(ctxT(t), "1002", "1001"))
+	fc := e.fs.lastCall(t)
+	waitFor(t, func() bool { return e.sdk.GetCallStatus().State == CallStateActive }, "the call")
+
+	np.act(t, platform.CallAction{Action: platform.ActionMute, On: true})
+	waitFor(t, func() bool { return e.sdk.IsMuted() }, "the mute")
+	np.act(t, platform.CallAction{Action: platform.ActionHold, On: true})
+	assert.True(t, e.sdk.IsOnHold(), "done when the platform's delivery returns, so the next one comes after")
+	np.act(t, platform.CallAction{Action: platform.ActionHold, On: false})
+	assert.False(t, e.sdk.IsOnHold())
+	np.act(t, platform.CallAction{Action: platform.ActionDTMF, Digits: "4#"})
+	waitFor(t, func() bool { return len(fc.messages(wire.TypeDTMF)) == 2 }, "both keys")
+	dtmf := fc.messages(wire.TypeDTMF)
+	assert.Equal(t, []string{"4", "#"}, []string{dtmf[0].Digit, dtmf[1].Digit}, "in order")
+	assert.True(t, *fc.messages(wire.TypeMute)[0].On)
 }
 
 // freshPushAt is freshPush with another ring start.

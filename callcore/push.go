@@ -175,11 +175,18 @@ func (s *SDK) endCallOnPush(ctx context.Context, c *call, key string) error {
 const actionTimeout = wire.StartTimeout + handshakeTimeout
 
 // onCallAction receives accept/decline from the platform's incoming-call UI,
-// and hang-up from an OS call notification (Android's ongoing-call
-// notification), which ends the call in progress whatever call ID it
-// carries. It may be called on a UI thread, so the work runs in the
+// hang-up from an OS call notification (Android's ongoing-call
+// notification, CallKit's end button), which ends the call in progress
+// whatever call ID it carries, and the OS call screen's mute, hold and
+// keypad (CallKit), which act on the call in progress as MuteCall,
+// HoldCall and SendDTMF do. It may be called on a UI thread, so the work runs in the
 // background; failures are reported through onCallError.
 func (s *SDK) onCallAction(a platform.CallAction) {
+	switch a.Action {
+	case platform.ActionMute, platform.ActionHold, platform.ActionDTMF:
+		s.inCallControl(a)
+		return
+	}
 	s.goBackground(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
 		defer cancel()
@@ -203,6 +210,33 @@ func (s *SDK) onCallAction(a platform.CallAction) {
 			s.emitError(err, s.lookupType(a.CallID))
 		}
 	})
+}
+
+// inCallControl carries out the OS call screen's mute, hold or keypad on
+// the call in progress. It runs on the caller's goroutine, so that controls
+// apply in the order the user gave them (mute then unmute must not swap):
+// the platform delivers these on its own goroutine, one at a time, never on
+// an OS thread. Failures are reported through onCallError.
+func (s *SDK) inCallControl(a platform.CallAction) {
+	ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+	defer cancel()
+	var err error
+	switch a.Action {
+	case platform.ActionMute:
+		err = s.MuteCall(ctx, a.On)
+	case platform.ActionHold:
+		err = s.HoldCall(ctx, a.On)
+	case platform.ActionDTMF:
+		for _, d := range a.Digits {
+			if err = s.SendDTMF(string(d)); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		s.log.Warn("callcore: in-call action from the OS call screen failed", "action", a.Action, "err", err)
+		s.emitError(err, s.GetCallStatus().CallType)
+	}
 }
 
 // AcceptIncomingCall answers the pending incoming call callID (an extension:

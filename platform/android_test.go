@@ -464,9 +464,9 @@ func TestAndroidEvents(t *testing.T) {
 	want := []ev{
 		{"push", "1001"},
 		{"token", "fcm newtoken"},
-		{"action", CallAction{ActionAccept, "c1"}},
-		{"action", CallAction{ActionDecline, "c2"}},
-		{"action", CallAction{ActionHangup, ""}},
+		{"action", CallAction{Action: ActionAccept, CallID: "c1"}},
+		{"action", CallAction{Action: ActionDecline, CallID: "c2"}},
+		{"action", CallAction{Action: ActionHangup, CallID: ""}},
 	}
 	for i, w := range want {
 		select {
@@ -501,7 +501,7 @@ func TestAndroidScreenCannotHangUp(t *testing.T) {
 	ui.tap(t, "c1", ActionHangup)
 	assert.Empty(t, log.actions())
 	ui.tap(t, "c1", ActionDecline)
-	assert.Equal(t, []CallAction{{ActionDecline, "c1"}}, log.actions())
+	assert.Equal(t, []CallAction{{Action: ActionDecline, CallID: "c1"}}, log.actions())
 }
 
 // Kill-state recovery: what Java stored, checked like everything from Java.
@@ -543,8 +543,8 @@ func TestAndroidKillState(t *testing.T) {
 		err    error
 	}{
 		{"", CallAction{}, false, nil},
-		{"accept c1", CallAction{ActionAccept, "c1"}, true, nil},
-		{"decline c1", CallAction{ActionDecline, "c1"}, true, nil},
+		{"accept c1", CallAction{Action: ActionAccept, CallID: "c1"}, true, nil},
+		{"decline c1", CallAction{Action: ActionDecline, CallID: "c1"}, true, nil},
 		{"hangup c1", CallAction{}, false, ErrInvalid},
 		{"nonsense", CallAction{}, false, ErrInvalid},
 	}

@@ -94,14 +94,21 @@ func (b *callBook) respond(callID string, a Action) bool {
 // not a showing incoming call) to the handler and reports whether there
 // was one to deliver it to.
 func (b *callBook) hangup(callID string) bool {
+	return b.inCall(CallAction{Action: ActionHangup, CallID: callID})
+}
+
+// inCall delivers an in-call action (ActionHangup, ActionMute, ActionHold,
+// ActionDTMF: about the call in progress, not a showing incoming call) to
+// the handler and reports whether there was one to deliver it to.
+func (b *callBook) inCall(a CallAction) bool {
 	b.mu.Lock()
 	h := b.handler
 	b.mu.Unlock()
 	if h == nil {
-		b.logger.Warn("platform: no call action handler set; hang-up dropped", "call_id", wire.Quote(callID))
+		b.logger.Warn("platform: no call action handler set; in-call action dropped", "call_id", wire.Quote(a.CallID), "action", a.Action)
 		return false
 	}
-	h(CallAction{Action: ActionHangup, CallID: callID})
+	h(a)
 	return true
 }
 

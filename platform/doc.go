@@ -22,8 +22,19 @@
 //     from the app through [WithAndroidNative] (this package does not
 //     import Fyne); without it every native operation reports
 //     [ErrUnsupported] naming the option.
-//   - ios.go: Go-side bookkeeping; the PushKit/CallKit glue is not written
-//     yet and reports [ErrUnsupported].
+//   - ios.go: CallKit shows every call, PushKit brings the VoIP token and
+//     pushes, AVAudioSession carries the audio, UserNotifications asks for
+//     notifications (docs/ios.md). Every decision is Go, in iosphone.go
+//     and iosevents.go, which build and are tested everywhere over a Go
+//     interface of the Objective-C side (applebridge.go): every VoIP push
+//     is reported to
+//     CallKit before anything else, an ended or unreadable one too (and
+//     ended at once), and reaches the SDK only once CallKit has the call;
+//     CallKit's answer, end, mute, hold and keypad become CallActions,
+//     delivered in order after their push; the call's audio waits for
+//     CallKit to activate the session. The push payload is read by
+//     voippush.go. The glue itself is thin: ios_objc.go (cgo) and
+//     ios_glue.m (Objective-C), across ios_glue.h.
 //
 // All twins take the same [Option]s, so the app configures the platform
 // once and callers never branch on the OS: they call the interface and handle
@@ -35,7 +46,8 @@
 // device's network, so the app can have the SDK reconnect its events
 // connection at once (the desktop polls its interface addresses; Android
 // and iOS do not implement it yet); [PushSource] hands the SDK the pushes
-// and new push tokens the OS gives the process (Android's FCM); [KillState]
+// and new push tokens the OS gives the process (Android's FCM, iOS's
+// PushKit); [KillState]
 // gives it what the native side kept while the app was not running
 // (Android), behind callcore's CheckPendingIncomingCall,
 // CheckCallAcceptAction and StoreRegisteredNumber.
@@ -59,7 +71,8 @@
 //
 // Every implementation is safe for concurrent use. Call actions are delivered
 // at most once per shown call: the first answer wins, and answers for calls
-// that were dismissed or never shown are dropped. ActionHangup (the OS's
-// ongoing-call notification) is the exception: it is about the call in
-// progress and always reaches the handler.
+// that were dismissed or never shown are dropped. The in-call actions
+// (ActionHangup, from Android's ongoing-call notification or CallKit;
+// ActionMute, ActionHold and ActionDTMF, from CallKit) are the exception:
+// they are about the call in progress and always reach the handler.
 package platform

@@ -220,17 +220,17 @@ func TestParseCallAction(t *testing.T) {
 		want           CallAction
 		ok             bool
 	}{
-		{"c1", "accept", false, CallAction{ActionAccept, "c1"}, true},
-		{"c1", "decline", false, CallAction{ActionDecline, "c1"}, true},
-		{"c1", "hangup", false, CallAction{ActionHangup, "c1"}, true},
-		{"", "hangup", false, CallAction{ActionHangup, ""}, true},
+		{"c1", "accept", false, CallAction{Action: ActionAccept, CallID: "c1"}, true},
+		{"c1", "decline", false, CallAction{Action: ActionDecline, CallID: "c1"}, true},
+		{"c1", "hangup", false, CallAction{Action: ActionHangup, CallID: "c1"}, true},
+		{"", "hangup", false, CallAction{Action: ActionHangup, CallID: ""}, true},
 		{"", "accept", false, CallAction{}, false},
 		{"c1", "ACCEPT", false, CallAction{}, false},
 		{"c1", "answer", false, CallAction{}, false},
 		{"c1", "", false, CallAction{}, false},
 		{long, "accept", false, CallAction{}, false},
 		{"c1", "accept", true, CallAction{}, false},
-		{"c\x00 1", "decline", false, CallAction{ActionDecline, "c\x00 1"}, true}, // the SDK finds no such call
+		{"c\x00 1", "decline", false, CallAction{Action: ActionDecline, CallID: "c\x00 1"}, true}, // the SDK finds no such call
 	}
 	for _, tt := range tests {
 		got, err := parseCallAction(javaText{s: tt.callID, cut: tt.cutID}, javaText{s: tt.action})
@@ -252,8 +252,8 @@ func TestParsePendingAction(t *testing.T) {
 		err  bool
 	}{
 		{"", CallAction{}, false, false},
-		{"accept call-1", CallAction{ActionAccept, "call-1"}, true, false},
-		{"decline call 2", CallAction{ActionDecline, "call 2"}, true, false},
+		{"accept call-1", CallAction{Action: ActionAccept, CallID: "call-1"}, true, false},
+		{"decline call 2", CallAction{Action: ActionDecline, CallID: "call 2"}, true, false},
 		{"hangup call-1", CallAction{}, false, true},
 		{"accept", CallAction{}, false, true},
 		{"accept ", CallAction{}, false, true},
@@ -470,7 +470,7 @@ func TestInboxEventsInOrderWithoutBlocking(t *testing.T) {
 			assert.Equal(t, fmt.Sprint(i), ev.data["n"])
 		case 1:
 			require.NotNil(t, ev.action, "event %d", i)
-			assert.Equal(t, CallAction{ActionDecline, fmt.Sprintf("c%d", i)}, *ev.action)
+			assert.Equal(t, CallAction{Action: ActionDecline, CallID: fmt.Sprintf("c%d", i)}, *ev.action)
 		case 2:
 			assert.Equal(t, fmt.Sprintf("tok%d", i), ev.token, "event %d", i)
 		}
@@ -504,7 +504,7 @@ func TestInboxRefusesAndDrops(t *testing.T) {
 	assert.True(t, in.callAction(javaText{s: "c1"}, javaText{s: "accept"}))
 	got := r.wait(t, 1)
 	require.Len(t, got, 1, "only the good action was queued")
-	assert.Equal(t, CallAction{ActionAccept, "c1"}, *got[0].action)
+	assert.Equal(t, CallAction{Action: ActionAccept, CallID: "c1"}, *got[0].action)
 
 	out := logs.String()
 	for _, want := range []string{"nothing in this process takes this", "not a JSON object", "unknown call action", "dropping a refreshed token"} {

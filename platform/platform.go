@@ -67,13 +67,28 @@ const (
 	// incoming-call UI's respond function refuses it, and the handler
 	// receives it whether or not a call is showing.
 	ActionHangup
+	// ActionMute, ActionHold and ActionDTMF are the OS's own in-call
+	// controls (iOS: the mute, hold and keypad buttons of CallKit's call
+	// screen). Like ActionHangup they are about the call in progress and
+	// always reach the handler: ActionMute and ActionHold carry the state
+	// the user chose in CallAction.On, ActionDTMF the keys in
+	// CallAction.Digits. They come on the platform's own goroutine, one at
+	// a time and in the order the user gave them, never on an OS thread:
+	// the handler may carry them out before returning, and so keep that
+	// order.
+	ActionMute
+	ActionHold
+	ActionDTMF
 )
 
-// CallAction reports what the user did with an incoming call, or
-// (ActionHangup) with the call in progress.
+// CallAction reports what the user did with an incoming call, or (the
+// in-call actions: ActionHangup, ActionMute, ActionHold, ActionDTMF) with
+// the call in progress.
 type CallAction struct {
 	Action Action
 	CallID string
+	On     bool   // ActionMute, ActionHold: true to mute or hold, false to undo
+	Digits string // ActionDTMF: the keys pressed, each one of 0-9, * and #
 }
 
 // Platform is everything OS-specific the SDK and app need. Each OS has one
@@ -122,7 +137,7 @@ func (r Route) String() string {
 
 func (r Route) valid() bool { return r == RouteEarpiece || r == RouteSpeaker }
 
-// String returns "accept", "decline" or "hangup".
+// String returns "accept", "decline", "hangup", "mute", "hold" or "dtmf".
 func (a Action) String() string {
 	switch a {
 	case ActionAccept:
@@ -131,6 +146,12 @@ func (a Action) String() string {
 		return "decline"
 	case ActionHangup:
 		return "hangup"
+	case ActionMute:
+		return "mute"
+	case ActionHold:
+		return "hold"
+	case ActionDTMF:
+		return "dtmf"
 	}
 	return fmt.Sprintf("Action(%d)", int(a))
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -163,11 +164,24 @@ func initMalgoContext(backends []Backend) (*malgo.AllocatedContext, error) {
 		}
 		mb = append(mb, v)
 	}
-	mctx, err := malgo.InitContext(mb, malgo.ContextConfig{}, nil)
+	mctx, err := malgo.InitContext(mb, malgoContextConfig(runtime.GOOS), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: audio context: %v", ErrNoDevice, err)
 	}
 	return mctx, nil
+}
+
+// malgoContextConfig is miniaudio's context configuration on goos. On iOS
+// the audio session belongs to CallKit, which the platform has configured
+// (playAndRecord, voiceChat) and activated before a call's audio starts:
+// miniaudio must leave the category alone, where by default it would set
+// playAndRecord with the loudspeaker as the default output.
+func malgoContextConfig(goos string) malgo.ContextConfig {
+	var c malgo.ContextConfig
+	if goos == "ios" {
+		c.CoreAudio.SessionCategory = malgo.IOSSessionCategoryNone
+	}
+	return c
 }
 
 // openMalgo initialises a capture or playback device wired to a.

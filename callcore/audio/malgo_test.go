@@ -6,6 +6,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/gen2brain/malgo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -71,4 +72,20 @@ func TestMalgoDeviceErrors(t *testing.T) {
 	assert.ErrorIs(t, d.Start(context.Background(), &recordingStream{}), ErrNoDevice)
 	// Without a running device the choice is kept for the next Start.
 	assert.NoError(t, d.SetPlaybackDevice("00"))
+}
+
+// On iOS miniaudio leaves the audio session's category to CallKit's
+// configuration; elsewhere its defaults stand.
+func TestMalgoContextConfig(t *testing.T) {
+	tests := []struct {
+		goos string
+		want malgo.IOSSessionCategory
+	}{
+		{"ios", malgo.IOSSessionCategoryNone},
+		{"darwin", malgo.IOSSessionCategoryDefault},
+		{"linux", malgo.IOSSessionCategoryDefault},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, malgoContextConfig(tt.goos).CoreAudio.SessionCategory, tt.goos)
+	}
 }

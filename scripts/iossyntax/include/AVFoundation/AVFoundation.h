@@ -1,0 +1,2 @@
+// Compile-only stand-in for <AVFoundation/AVFoundation.h>: see ../../apple.h.
+#import "../../apple.h"

@@ -1,0 +1,2 @@
+// Compile-only stand-in for <CallKit/CallKit.h>: see ../../apple.h.
+#import "../../apple.h"
