@@ -424,8 +424,10 @@ func (q *qualitySampler) ping(conn *wire.Conn, now time.Time) {
 		q.firstPing = ts
 	}
 	q.lastPing = ts
-	q.pingMu.Unlock()
+	// Queued under the lock (Send never blocks): two pings on two
+	// goroutines leave in the order of their ts.
 	_ = conn.Send(wire.Message{Type: wire.TypePing, TS: ts})
+	q.pingMu.Unlock()
 }
 
 // pong takes the server's answer to a ping (on the reader goroutine): RTT
