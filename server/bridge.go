@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/onecxi/phone/internal/logsample"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -117,14 +118,15 @@ type bridge struct {
 	edges cowMap[uint64, *edgeBridge] // this node's sockets bridged to a home
 	outs  cowMap[string, *outbox]     // audio waiting to go, by node
 	gone  cowMap[uint64, *edgeBridge] // edges whose phone's socket failed lately (linger)
-	bad   sampledLog                  // malformed packets, sampled
+	bad   *logsample.Sampler          // malformed packets and send failures
 	stop  context.CancelFunc          // the edges' ping loop
 	done  chan struct{}
 	quit  chan struct{} // closed by close: the outboxes stop
 }
 
 func newBridge(s *Server, c Cluster) *bridge {
-	return &bridge{s: s, c: c, self: s.cfg.NodeID, log: s.log, stats: s.stats, done: make(chan struct{}), quit: make(chan struct{})}
+	return &bridge{s: s, c: c, self: s.cfg.NodeID, log: s.log, stats: s.stats, bad: logsample.New(10 * time.Second),
+		done: make(chan struct{}), quit: make(chan struct{})}
 }
 
 // start runs the edges' ping loop until close.
@@ -205,7 +207,7 @@ func (b *bridge) sendAudio(node string, id uint64, raw []byte) bool {
 func (b *bridge) Packet(pkt []byte) {
 	kind, id, at, body, ok := parsePacket(pkt)
 	if !ok || len(body) > maxControlPacket {
-		b.bad.log(b.log, "cluster packet dropped: malformed", "bytes", len(pkt))
+		b.bad.Warn(b.log, "cluster packet dropped: malformed", "bytes", len(pkt))
 		return
 	}
 	switch kind {
@@ -234,7 +236,7 @@ func (b *bridge) Packet(pkt []byte) {
 	case pktCommit:
 		b.handleCommit(body)
 	default:
-		b.bad.log(b.log, "cluster packet dropped: unknown kind", "kind", kind)
+		b.bad.Warn(b.log, "cluster packet dropped: unknown kind", "kind", kind)
 	}
 }
 
@@ -245,7 +247,7 @@ func (b *bridge) Audio(pkt []byte) {
 	now := time.Now().UnixNano()
 	if !eachFrame(pkt, func(id uint64, at int64, frame []byte) { b.deliverFrame(now, id, at, frame) }) {
 		b.stats.bridgeDropped.Add(1)
-		b.bad.log(b.log, "cluster audio dropped: malformed batch", "bytes", len(pkt))
+		b.bad.Warn(b.log, "cluster audio dropped: malformed batch", "bytes", len(pkt))
 	}
 }
 
@@ -395,7 +397,7 @@ func newBridgeID() uint64 {
 func (b *bridge) open(id uint64, body []byte) {
 	var o openBody
 	if err := json.Unmarshal(body, &o); err != nil || o.Edge == "" || !validAccountName(o.Account) {
-		b.bad.log(b.log, "cluster bridge refused: malformed open")
+		b.bad.Warn(b.log, "cluster bridge refused: malformed open")
 		return
 	}
 	c := &bridgeConn{b: b, id: id, edge: o.Edge, done: make(chan struct{})}
@@ -431,7 +433,7 @@ func (b *bridge) open(id uint64, body []byte) {
 func (b *bridge) deliver(body []byte) {
 	var n notifyBody
 	if err := json.Unmarshal(body, &n); err != nil {
-		b.bad.log(b.log, "cluster notification dropped: malformed")
+		b.bad.Warn(b.log, "cluster notification dropped: malformed")
 		return
 	}
 	acct := b.s.auth.known(n.Account)
@@ -454,7 +456,7 @@ func (b *bridge) notify(nodes []string, account, number, except string, p wire.P
 	}
 	for _, node := range nodes {
 		if err := b.send(node, pktNotify, 0, body); err != nil {
-			b.bad.log(b.log, "cluster notification not sent", "node", wire.Quote(node), "err", err)
+			b.bad.Warn(b.log, "cluster notification not sent", "node", wire.Quote(node), "err", err)
 		}
 	}
 }

@@ -135,7 +135,7 @@ func (s *Server) ringPeersFor(acct *account, m wire.Message) ringPeers {
 		return false
 	})
 	if err != nil {
-		s.bridge.bad.log(s.log, "cluster: not every node said whether it holds the callee", "err", err)
+		s.bridge.bad.Warn(s.log, "cluster: not every node said whether it holds the callee", "err", err)
 	}
 	return p
 }

@@ -34,7 +34,7 @@ func (e *edgeBridge) upMessage(m wire.Message) {
 		return
 	}
 	if err := e.b.send(e.home, pktMsg, e.id, body); err != nil {
-		e.b.bad.log(e.b.log, "cluster: a bridged message was not sent", "err", err)
+		e.b.bad.Warn(e.b.log, "cluster: a bridged message was not sent", "err", err)
 	}
 }
 
@@ -48,7 +48,7 @@ func (e *edgeBridge) upAudio(raw []byte) {
 func (e *edgeBridge) fromHome(body []byte) {
 	m, err := wire.Decode(body)
 	if err != nil {
-		e.b.bad.log(e.b.log, "cluster: a bridged message from the home node is malformed", "err", err)
+		e.b.bad.Warn(e.b.log, "cluster: a bridged message from the home node is malformed", "err", err)
 		return
 	}
 	if m.CallID != "" && e.callID.Load() == nil {
@@ -117,7 +117,7 @@ func (e *edgeBridge) socketClosed(err error) {
 		e.b.linger(e)
 	}
 	if err := e.b.sendJSON(e.home, pktGone, e.id, g); err != nil {
-		e.b.bad.log(e.b.log, "cluster: a bridged socket's end was not sent", "err", err)
+		e.b.bad.Warn(e.b.log, "cluster: a bridged socket's end was not sent", "err", err)
 	}
 }
 

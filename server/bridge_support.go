@@ -1,10 +1,8 @@
 package server
 
 import (
-	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // cowMap is a map read without a lock (one atomic load) and copied on
@@ -77,28 +75,6 @@ func (c *cowMap[K, V]) all() []V {
 		out = append(out, v)
 	}
 	return out
-}
-
-// sampledLog logs a warning at most once per sampledEvery, with how many
-// were not logged.
-type sampledLog struct {
-	last    atomic.Int64
-	skipped atomic.Int64
-}
-
-const sampledEvery = 10 * time.Second
-
-func (s *sampledLog) log(l *slog.Logger, msg string, args ...any) {
-	now := time.Now().UnixNano()
-	prev := s.last.Load()
-	if prev != 0 && now-prev < int64(sampledEvery) || !s.last.CompareAndSwap(prev, now) {
-		s.skipped.Add(1)
-		return
-	}
-	if n := s.skipped.Swap(0); n > 0 {
-		args = append(args, "unlogged", n)
-	}
-	l.Warn(msg, args...)
 }
 
 // DelayBuckets are the upper bounds, in seconds, of the relay delay

@@ -256,7 +256,7 @@ func (b *bridge) handleAdopt(acct *account, q question) answer {
 func (b *bridge) handleCommit(body []byte) {
 	var cb commitBody
 	if json.Unmarshal(body, &cb) != nil {
-		b.bad.log(b.log, "cluster: malformed hand-over commit dropped")
+		b.bad.Warn(b.log, "cluster: malformed hand-over commit dropped")
 		return
 	}
 	acct := b.s.auth.known(cb.Account)

@@ -27,7 +27,6 @@ type blocked struct {
 	cdr.Memory
 	release chan struct{}
 	fail    bool
-	once    sync.Once
 }
 
 func (b *blocked) Write(ctx context.Context, recs []cdr.Record) error {

@@ -99,7 +99,7 @@ func (b *Bus) answer(m *nats.Msg) {
 		return
 	}
 	if err := m.Respond(withSender(b.self.ID, a)); err != nil {
-		b.trouble.log(b.log, "cluster answer not sent", "err", err)
+		b.trouble.Warn(b.log, "cluster answer not sent", "err", err)
 	}
 }
 

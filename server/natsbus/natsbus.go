@@ -43,6 +43,7 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/onecxi/phone/internal/logsample"
 	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/wire"
 )
@@ -124,7 +125,7 @@ type Bus struct {
 	instance string // Announcement.Instance
 
 	// lost, retry, back, trouble, dup: each its own sampled log
-	lost, retry, back, trouble, dup sampler
+	lost, retry, back, trouble, dup *logsample.Sampler
 }
 
 // Open connects to the cluster: an embedded NATS server when o.URLs is
@@ -138,7 +139,9 @@ func Open(o Options) (*Bus, error) {
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
-	b := &Bus{log: o.Log, interval: o.Interval, instance: nats.NewInbox()[len(nats.InboxPrefix):]}
+	b := &Bus{log: o.Log, interval: o.Interval, instance: nats.NewInbox()[len(nats.InboxPrefix):],
+		lost: logsample.New(logEvery), retry: logsample.New(logEvery), back: logsample.New(logEvery),
+		trouble: logsample.New(logEvery), dup: logsample.New(logEvery)}
 	b.view.Store(&[]server.Node{})
 	opts := []nats.Option{
 		nats.Name(o.Name),
@@ -149,13 +152,13 @@ func Open(o Options) (*Bus, error) {
 			if nc.IsClosed() {
 				return // Close, not trouble
 			}
-			b.lost.log(b.log, "NATS connection lost; reconnecting", "err", err)
+			b.lost.Warn(b.log, "NATS connection lost; reconnecting", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			b.back.log(b.log, "NATS reconnected", "server", safeHost(nc.ConnectedUrlRedacted()))
+			b.back.Warn(b.log, "NATS reconnected", "server", safeHost(nc.ConnectedUrlRedacted()))
 		}),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
-			b.retry.log(b.log, "NATS reconnect failed; retrying", "err", err)
+			b.retry.Warn(b.log, "NATS reconnect failed; retrying", "err", err)
 		}),
 	}
 	url := ""
@@ -327,7 +330,7 @@ func (b *Bus) run(ctx context.Context, sub *nats.Subscription, msgs chan *nats.M
 			}
 			if a.ID == b.self.ID && a.Instance != b.instance {
 				// Calls would be sent to whichever answers: say so loudly.
-				b.dup.log(b.log, "another process announces this node's ID: every node needs its own nodeId", "node", wire.Quote(a.ID))
+				b.dup.Warn(b.log, "another process announces this node's ID: every node needs its own nodeId", "node", wire.Quote(a.ID))
 				continue
 			}
 			if a.Bye {
@@ -372,7 +375,7 @@ func (b *Bus) announce(bye bool) {
 		return
 	}
 	if err := b.nc.Publish(Subject(b.self.ID), data); err != nil {
-		b.trouble.log(b.log, "cluster announcement not sent", "err", err)
+		b.trouble.Warn(b.log, "cluster announcement not sent", "err", err)
 	}
 }
 
@@ -439,31 +442,6 @@ func (b *Bus) Close() error {
 		b.embedded.WaitForShutdown()
 	}
 	return err
-}
-
-// sampler logs the first of a run of connection troubles and then at most
-// one a logEvery, with how many were not logged.
-type sampler struct {
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-func (s *sampler) log(l *slog.Logger, msg string, args ...any) {
-	s.mu.Lock()
-	now := time.Now()
-	if !s.last.IsZero() && now.Sub(s.last) < logEvery {
-		s.skipped++
-		s.mu.Unlock()
-		return
-	}
-	skipped := s.skipped
-	s.last, s.skipped = now, 0
-	s.mu.Unlock()
-	if skipped > 0 {
-		args = append(args, "unlogged", skipped)
-	}
-	l.Warn(msg, args...)
 }
 
 // safeHost is a URL without what may be credentials.
