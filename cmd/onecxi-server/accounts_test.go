@@ -17,7 +17,6 @@ import (
 	"github.com/onecxi/phone/server/cdr"
 	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/server/sqlstore"
-	"github.com/onecxi/phone/wire"
 )
 
 // cli runs one subcommand and returns its exit code and output.
@@ -52,15 +51,7 @@ func TestAccountCommandsChangeARunningServer(t *testing.T) {
 		return m != nil
 	}, 5*time.Second, 10*time.Millisecond, "serving log line: %s", stderr.String())
 	url := m[1]
-	check := func(account, key string) int {
-		req, err := http.NewRequest(http.MethodPost, url+wire.PathAuthCheck, nil)
-		require.NoError(t, err)
-		wire.SetCredentials(req.Header, account, key)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	check := func(account, key string) int { return servertest.AuthCheck(t, url, account, key) }
 	assert.Equal(t, http.StatusOK, check("acme", acmeKey), "the configured account, seeded")
 
 	code, out, errOut := cli(t, "account", "add", "-config", cfgPath, "-did", "90000=echo", "initech")

@@ -159,13 +159,7 @@ func (p *proc) wait(d time.Duration) *os.ProcessState {
 // authCheck is the status of POST /v1/auth/check with these credentials.
 func (p *proc) authCheck(account, key string) int {
 	p.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, p.url+wire.PathAuthCheck, nil)
-	require.NoError(p.t, err)
-	wire.SetCredentials(req.Header, account, key)
-	resp, err := (&http.Client{Timeout: waitMsg}).Do(req)
-	require.NoError(p.t, err)
-	resp.Body.Close()
-	return resp.StatusCode
+	return servertest.AuthCheck(p.t, p.url, account, key)
 }
 
 // runCLI runs an onecxi-server subcommand as a process of its own.

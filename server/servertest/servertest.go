@@ -8,6 +8,7 @@ package servertest
 import (
 	"context"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/onecxi/phone/internal/testlog"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // StartServer serves cfg on 127.0.0.1:0 until the test ends, then shuts the
@@ -36,6 +38,19 @@ func StartServer(t testing.TB, cfg server.Config, opts ...server.Option) (*serve
 		<-done
 	})
 	return srv, "http://" + ln.Addr().String()
+}
+
+// AuthCheck returns the status of POST /v1/auth/check on the server at
+// url with these credentials.
+func AuthCheck(t testing.TB, url, account, key string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+wire.PathAuthCheck, nil)
+	require.NoError(t, err)
+	wire.SetCredentials(req.Header, account, key)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // SyncBuffer is a buffer that one goroutine may write while another

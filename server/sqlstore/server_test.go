@@ -35,15 +35,7 @@ func TestServerOnTheDatabase(t *testing.T) {
 			srv, url := servertest.StartServer(t, cfg, server.WithLogger(log),
 				server.WithAccountStore(db.Accounts()), server.WithCallRecords(db.Calls()), server.WithDeviceStore(db.Devices()))
 
-			check := func(account, key string) int {
-				req, err := http.NewRequest(http.MethodPost, url+wire.PathAuthCheck, nil)
-				require.NoError(t, err)
-				wire.SetCredentials(req.Header, account, key)
-				resp, err := http.DefaultClient.Do(req)
-				require.NoError(t, err)
-				resp.Body.Close()
-				return resp.StatusCode
-			}
+			check := func(account, key string) int { return servertest.AuthCheck(t, url, account, key) }
 			assert.Equal(t, http.StatusOK, check("acme", seedKey), "seeded from the configuration")
 
 			key := server.GenerateKey()
