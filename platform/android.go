@@ -373,7 +373,7 @@ func (a *android) wants(ev nativeEvent) bool {
 func (a *android) deliver(ev nativeEvent) {
 	switch {
 	case ev.action != nil && ev.action.Action == ActionHangup:
-		a.calls.hangup(ev.action.CallID)
+		a.calls.inCall(CallAction{Action: ActionHangup, CallID: ev.action.CallID})
 	case ev.action != nil:
 		if !a.calls.respond(ev.action.CallID, ev.action.Action) {
 			a.cfg.logger.Info("platform: a notification's answer was not delivered",

@@ -90,13 +90,6 @@ func (b *callBook) respond(callID string, a Action) bool {
 	return true
 }
 
-// hangup delivers ActionHangup for callID (the call in progress, which is
-// not a showing incoming call) to the handler and reports whether there
-// was one to deliver it to.
-func (b *callBook) hangup(callID string) bool {
-	return b.inCall(CallAction{Action: ActionHangup, CallID: callID})
-}
-
 // inCall delivers an in-call action (ActionHangup, ActionMute, ActionHold,
 // ActionDTMF: about the call in progress, not a showing incoming call) to
 // the handler and reports whether there was one to deliver it to.

@@ -8,9 +8,5 @@ package platform
 // only with cgo.
 func newPlatform(cfg config) Platform {
 	b, why := newObjCBridge()
-	p := newIOSPhone(cfg, b, why)
-	if b != nil {
-		setObjCReceiver(p)
-	}
-	return p
+	return newIOSPhone(cfg, b, why, setObjCReceiver)
 }

@@ -280,68 +280,83 @@ void onecxi_ios_request_notification_permission(int32_t code) {
                       }];
 }
 
+// The functions below run on Go's threads, which have no autorelease pool
+// of their own and rarely exit: each drains its own (the blocks it
+// dispatches hold what they use).
 void onecxi_ios_report_incoming(const char *uuidText, const char *handle, const char *name) {
-    NSUUID *uuid = callUUID(uuidText);
-    CXCallUpdate *update = callUpdate(text(handle), text(name));
-    dispatch_async(dispatch_get_main_queue(), ^{
-      [glue.provider reportNewIncomingCallWithUUID:uuid
-                                            update:update
-                                        completion:^(NSError *error) {
-                                          onecxiIOSIncomingReported((char *)[[uuid UUIDString] UTF8String],
-                                                                    error == nil ? NULL : (char *)errorText(error));
-                                        }];
-    });
+    @autoreleasepool {
+        NSUUID *uuid = callUUID(uuidText);
+        CXCallUpdate *update = callUpdate(text(handle), text(name));
+        dispatch_async(dispatch_get_main_queue(), ^{
+          [glue.provider reportNewIncomingCallWithUUID:uuid
+                                                update:update
+                                            completion:^(NSError *error) {
+                                              onecxiIOSIncomingReported((char *)[[uuid UUIDString] UTF8String],
+                                                                        error == nil ? NULL : (char *)errorText(error));
+                                            }];
+        });
+    }
 }
 
 void onecxi_ios_update_call(const char *uuidText, const char *handle, const char *name) {
-    NSUUID *uuid = callUUID(uuidText);
-    CXCallUpdate *update = callUpdate(text(handle), text(name));
-    dispatch_async(dispatch_get_main_queue(), ^{
-      [glue.provider reportCallWithUUID:uuid updated:update];
-    });
+    @autoreleasepool {
+        NSUUID *uuid = callUUID(uuidText);
+        CXCallUpdate *update = callUpdate(text(handle), text(name));
+        dispatch_async(dispatch_get_main_queue(), ^{
+          [glue.provider reportCallWithUUID:uuid updated:update];
+        });
+    }
 }
 
 void onecxi_ios_end_call(const char *uuidText, int reason) {
-    NSUUID *uuid = callUUID(uuidText);
-    dispatch_async(dispatch_get_main_queue(), ^{
-      [glue.provider reportCallWithUUID:uuid endedAtDate:nil reason:(CXCallEndedReason)reason];
-    });
+    @autoreleasepool {
+        NSUUID *uuid = callUUID(uuidText);
+        dispatch_async(dispatch_get_main_queue(), ^{
+          [glue.provider reportCallWithUUID:uuid endedAtDate:nil reason:(CXCallEndedReason)reason];
+        });
+    }
 }
 
 // onecxi_ios_start_outgoing asks CallKit to start an outgoing call, so that
 // the system knows of it (Recents, the green bar, a cellular call ending
 // it); CallKit then performs the start action (performStartCallAction:).
 void onecxi_ios_start_outgoing(const char *uuidText, const char *handleText) {
-    NSUUID *uuid = callUUID(uuidText);
-    NSString *value = text(handleText);
-    dispatch_async(dispatch_get_main_queue(), ^{
-      CXHandle *handle = [[[CXHandle alloc] initWithType:CXHandleTypeGeneric value:value] autorelease];
-      CXStartCallAction *start = [[[CXStartCallAction alloc] initWithCallUUID:uuid handle:handle] autorelease];
-      CXTransaction *tx = [[[CXTransaction alloc] initWithAction:start] autorelease];
-      [glue.controller requestTransaction:tx
-                               completion:^(NSError *error) {
-                                 if (error != nil) {
-                                     onecxiIOSOutgoingRefused((char *)[[uuid UUIDString] UTF8String],
-                                                              (char *)errorText(error));
-                                 }
-                               }];
-    });
+    @autoreleasepool {
+        NSUUID *uuid = callUUID(uuidText);
+        NSString *value = text(handleText);
+        dispatch_async(dispatch_get_main_queue(), ^{
+          CXHandle *handle = [[[CXHandle alloc] initWithType:CXHandleTypeGeneric value:value] autorelease];
+          CXStartCallAction *start = [[[CXStartCallAction alloc] initWithCallUUID:uuid handle:handle] autorelease];
+          CXTransaction *tx = [[[CXTransaction alloc] initWithAction:start] autorelease];
+          [glue.controller requestTransaction:tx
+                                   completion:^(NSError *error) {
+                                     if (error != nil) {
+                                         onecxiIOSOutgoingRefused((char *)[[uuid UUIDString] UTF8String],
+                                                                  (char *)errorText(error));
+                                     }
+                                   }];
+        });
+    }
 }
 
 void onecxi_ios_outgoing_connected(const char *uuidText) {
-    NSUUID *uuid = callUUID(uuidText);
-    dispatch_async(dispatch_get_main_queue(), ^{
-      [glue.provider reportOutgoingCallWithUUID:uuid connectedAtDate:nil];
-    });
+    @autoreleasepool {
+        NSUUID *uuid = callUUID(uuidText);
+        dispatch_async(dispatch_get_main_queue(), ^{
+          [glue.provider reportOutgoingCallWithUUID:uuid connectedAtDate:nil];
+        });
+    }
 }
 
 char *onecxi_ios_set_speaker(int on) {
-    NSError *err = nil;
-    AVAudioSessionPortOverride port = on ? AVAudioSessionPortOverrideSpeaker : AVAudioSessionPortOverrideNone;
-    if ([[AVAudioSession sharedInstance] overrideOutputAudioPort:port error:&err]) {
-        return NULL;
+    @autoreleasepool {
+        NSError *err = nil;
+        AVAudioSessionPortOverride port = on ? AVAudioSessionPortOverrideSpeaker : AVAudioSessionPortOverrideNone;
+        if ([[AVAudioSession sharedInstance] overrideOutputAudioPort:port error:&err]) {
+            return NULL;
+        }
+        NSString *msg = [NSString stringWithFormat:@"failed: %@", [err localizedDescription]];
+        const char *s = [msg UTF8String];
+        return strdup(s == NULL ? "failed: overriding the audio output" : s);
     }
-    NSString *msg = [NSString stringWithFormat:@"failed: %@", [err localizedDescription]];
-    const char *s = [msg UTF8String];
-    return strdup(s == NULL ? "failed: overriding the audio output" : s);
 }

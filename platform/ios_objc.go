@@ -14,6 +14,18 @@ import (
 	"unsafe"
 )
 
+// ios_glue.h numbers CallKit's actions as providerKind does: a change on
+// one side that the other lacks does not compile.
+const (
+	_ = uint(C.ONECXI_ACTION_ANSWER-int(kindAnswer)) + uint(int(kindAnswer)-C.ONECXI_ACTION_ANSWER)
+	_ = uint(C.ONECXI_ACTION_END-int(kindEnd)) + uint(int(kindEnd)-C.ONECXI_ACTION_END)
+	_ = uint(C.ONECXI_ACTION_MUTE-int(kindMute)) + uint(int(kindMute)-C.ONECXI_ACTION_MUTE)
+	_ = uint(C.ONECXI_ACTION_HOLD-int(kindHold)) + uint(int(kindHold)-C.ONECXI_ACTION_HOLD)
+	_ = uint(C.ONECXI_ACTION_DTMF-int(kindDTMF)) + uint(int(kindDTMF)-C.ONECXI_ACTION_DTMF)
+	_ = uint(C.ONECXI_ACTION_START-int(kindStart)) + uint(int(kindStart)-C.ONECXI_ACTION_START)
+	_ = uint(C.ONECXI_ACTION_RESET-int(kindReset)) + uint(int(kindReset)-C.ONECXI_ACTION_RESET)
+)
+
 // The UUIDs Go hands out fit the report's buffer.
 const _ = uint(C.ONECXI_UUID_LEN - len("00000000-0000-0000-0000-000000000000"))
 
@@ -23,8 +35,8 @@ type objcBridge struct{}
 func newObjCBridge() (appleBridge, error) { return objcBridge{}, nil }
 
 // objcReceiver is the platform the glue's callbacks reach: the latest made
-// (the app makes one). The Objective-C side calls in only after start,
-// which a platform's creation does, so it is set by then.
+// (the app makes one). newPlatform sets it before it starts the glue, and
+// the Objective-C side calls in only after start.
 var objcReceiver atomic.Pointer[iosPhone]
 
 func setObjCReceiver(p *iosPhone) { objcReceiver.Store(p) }
@@ -117,8 +129,9 @@ func goText(s *C.char) string {
 //export onecxiIOSIncomingPush
 func onecxiIOSIncomingPush(payload *C.char, n C.size_t, out *C.onecxi_push_report) {
 	var b []byte
-	if payload != nil && n > 0 && n <= maxVoIPPush+1 { // one more: still refused as too long
-		b = C.GoBytes(unsafe.Pointer(payload), C.int(n))
+	if payload != nil && n > 0 {
+		// At most one byte past the limit: enough to be refused as too long.
+		b = C.GoBytes(unsafe.Pointer(payload), C.int(min(n, maxVoIPPush+1)))
 	}
 	var r pushReport
 	if p := objcReceiver.Load(); p != nil {

@@ -212,13 +212,32 @@ func (p *iosPhone) reset() {
 func (p *iosPhone) audioSession(active bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch {
-	case active && !p.audioIsOn:
-		close(p.audioOn)
-	case !active && p.audioIsOn:
+	if active {
+		if !p.audioActiveLocked() {
+			close(p.audioOn)
+		}
+		return
+	}
+	p.audioOffLocked()
+}
+
+// audioActiveLocked reports whether CallKit has the audio session active
+// (audioOn is closed). Callers hold p.mu.
+func (p *iosPhone) audioActiveLocked() bool {
+	select {
+	case <-p.audioOn:
+		return true
+	default:
+		return false
+	}
+}
+
+// audioOffLocked marks the audio session inactive: the next call waits for
+// CallKit to activate it again. Callers hold p.mu.
+func (p *iosPhone) audioOffLocked() {
+	if p.audioActiveLocked() {
 		p.audioOn = make(chan struct{})
 	}
-	p.audioIsOn = active
 }
 
 // voipToken is PushKit's token (raw bytes), or nil when PushKit

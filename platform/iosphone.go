@@ -84,7 +84,6 @@ type iosPhone struct {
 	token      string        // the VoIP token, hex; "" until PushKit gives one
 	tokenReady chan struct{} // closed once token is set
 	audioOn    chan struct{} // closed while CallKit has the audio session active
-	audioIsOn  bool
 	push       PushHandlers
 }
 
@@ -94,8 +93,10 @@ var (
 )
 
 // newIOSPhone returns the platform over bridge b (nil: none, for the
-// reason why) and starts the bridge's CallKit provider and push registry.
-func newIOSPhone(cfg config, b appleBridge, why error) *iosPhone {
+// reason why) and starts the bridge's CallKit provider and push registry;
+// receive, if set, is handed the platform first: the bridge may call back
+// as soon as it starts (a push that launched the app, the VoIP token).
+func newIOSPhone(cfg config, b appleBridge, why error, receive func(*iosPhone)) *iosPhone {
 	in := newNativeInbox()
 	in.log = cfg.logger
 	p := &iosPhone{
@@ -103,6 +104,9 @@ func newIOSPhone(cfg config, b appleBridge, why error) *iosPhone {
 		table: newCallTable(), tokenReady: make(chan struct{}), audioOn: make(chan struct{}),
 	}
 	if b != nil {
+		if receive != nil {
+			receive(p)
+		}
 		b.start()
 	}
 	return p
@@ -354,6 +358,9 @@ func (p *iosPhone) StopForegroundService(ctx context.Context) error {
 	c := p.table.current()
 	if c != nil {
 		c.end()
+		// CallKit deactivates the session some time after the end: a call
+		// started meanwhile must not take the old activation for its own.
+		p.audioOffLocked()
 	}
 	p.mu.Unlock()
 	if c != nil {

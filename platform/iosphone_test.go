@@ -95,7 +95,7 @@ func newIOSForTest(t *testing.T) (*iosPhone, *fakeApple, *sdkFake) {
 		}
 	})
 	b := newFakeApple()
-	p := newIOSPhone(newConfig([]Option{WithLogger(log.Logger())}), b, nil)
+	p := newIOSPhone(newConfig([]Option{WithLogger(log.Logger())}), b, nil, nil)
 	s := &sdkFake{p: p, pushes: make(chan map[string]any, 16), tokens: make(chan string, 16)}
 	p.SetCallActionHandler(s.actions.handle)
 	p.SetPushHandlers(PushHandlers{Incoming: s.incoming, TokenChanged: func(k TokenKind, tok string) {
@@ -347,7 +347,7 @@ func TestIOSResetEndsEveryCall(t *testing.T) {
 
 func TestIOSEventsWaitForTheSDK(t *testing.T) {
 	b := newFakeApple()
-	p := newIOSPhone(newConfig(nil), b, nil)
+	p := newIOSPhone(newConfig(nil), b, nil, nil)
 	var got actionLog
 	p.SetCallActionHandler(got.handle)
 	// A push that launched the app, and its answer, before the SDK exists.
@@ -549,7 +549,7 @@ func TestIOSSetAudioRoute(t *testing.T) {
 func TestIOSWithoutGlue(t *testing.T) {
 	ctx := context.Background()
 	why := fmt.Errorf("no glue in this build: %w", ErrUnsupported)
-	p := newIOSPhone(newConfig(nil), nil, why)
+	p := newIOSPhone(newConfig(nil), nil, why, nil)
 	_, err := p.CheckPermissions(ctx)
 	assert.ErrorIs(t, err, ErrUnsupported)
 	_, err = p.RequestPermissions(ctx)
@@ -564,7 +564,7 @@ func TestIOSWithoutGlue(t *testing.T) {
 
 	ui := newFakeUI()
 	var log actionLog
-	p = newIOSPhone(newConfig([]Option{WithIncomingUI(ui.show)}), nil, why)
+	p = newIOSPhone(newConfig([]Option{WithIncomingUI(ui.show)}), nil, why, nil)
 	p.SetCallActionHandler(log.handle)
 	require.NoError(t, p.ShowIncomingCall(ctx, IncomingCall{CallID: "c1"}))
 	ui.tap(t, "c1", ActionAccept)
@@ -596,7 +596,7 @@ func FuzzIOSIncomingPush(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		p := newIOSPhone(newConfig(nil), newFakeApple(), nil)
+		p := newIOSPhone(newConfig(nil), newFakeApple(), nil, nil)
 		r := p.incomingPush(payload)
 		if !uuidForm.MatchString(r.uuid) || r.handle == "" {
 			t.Fatalf("nothing CallKit can show: %+v", r)
@@ -608,4 +608,34 @@ func FuzzIOSIncomingPush(f *testing.F) {
 			t.Fatal("ended without a reason")
 		}
 	})
+}
+
+// The glue's callbacks can come as soon as it starts (a push that launched
+// the app, the VoIP token): the platform is their receiver before that.
+func TestTheReceiverIsSetBeforeTheBridgeStarts(t *testing.T) {
+	b := newFakeApple()
+	newIOSPhone(newConfig(nil), b, nil, func(*iosPhone) { b.record("receiver") })
+	assert.Equal(t, []string{"receiver", "setup()"}, b.recorded())
+}
+
+// CallKit deactivates the audio session some time after a call ends: the
+// next call waits for its own activation, not the last call's.
+func TestIOSNextCallWaitsForItsOwnAudioActivation(t *testing.T) {
+	p, b, _ := newIOSForTest(t)
+	ctx := context.Background()
+	started := make(chan error, 1)
+	go func() { started <- p.StartForegroundService(ctx, "1001") }()
+	require.Eventually(t, func() bool { return len(b.recorded()) > 1 }, 5*time.Second, time.Millisecond)
+	p.audioSession(true)
+	require.NoError(t, <-started)
+	require.NoError(t, p.StopForegroundService(ctx)) // the deactivation has not come yet
+
+	go func() { started <- p.StartForegroundService(ctx, "1002") }()
+	select {
+	case err := <-started:
+		t.Fatalf("the next call took the last call's audio session: %v", err)
+	case <-time.After(100 * time.Millisecond): // a window in which it must not return
+	}
+	p.audioSession(true)
+	require.NoError(t, <-started)
 }
