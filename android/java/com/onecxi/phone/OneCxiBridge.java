@@ -345,11 +345,11 @@ public final class OneCxiBridge {
      * which starts Go).
      */
     static void dispatchCallAction(Context ctx, String callId, String action, boolean mayStartActivity) {
-        if (!isCallAction(action) && !OneCxiCallActionReceiver.ACTION_HANGUP_NAME.equals(action)) {
+        if (!isCallAction(action) && !CALL_HANGUP.equals(action)) {
             Log.w(TAG, "unknown call action " + action);
             return;
         }
-        if (!OneCxiCallActionReceiver.ACTION_HANGUP_NAME.equals(action)) {
+        if (!CALL_HANGUP.equals(action)) {
             // The ringing is over whatever Go makes of it. A stored push stays:
             // Go needs it (caller, call type) to act on a stored answer.
             OneCxiNotifications.cancelIncoming(ctx, callId);
@@ -366,25 +366,21 @@ public final class OneCxiBridge {
             }
         }
         if (!delivered) {
-            if (OneCxiCallActionReceiver.ACTION_HANGUP_NAME.equals(action)) {
+            if (CALL_HANGUP.equals(action)) {
                 // No Go app in this process means no call: drop the stale service.
                 OneCxiCallService.stop(ctx);
                 return;
             }
             OneCxiPendingStore.storeCallAction(ctx, action, callId);
         }
-        if ("accept".equals(action) && mayStartActivity) {
+        if (CALL_ACCEPT.equals(action) && mayStartActivity) {
             openApp(ctx, delivered ? null : action, callId);
         }
     }
 
     /** Brings the app's task to the front (or starts it), like a launcher tap. */
     static void openApp(Context ctx, String pendingAction, String callId) {
-        Intent launch = ctx.getPackageManager().getLaunchIntentForPackage(ctx.getPackageName());
-        if (launch == null) {
-            launch = new Intent().setComponent(new ComponentName(ctx.getPackageName(), GO_ACTIVITY));
-        }
-        launch.addFlags(Intent.FLAG_ACTIVITY_NEW_TASK | Intent.FLAG_ACTIVITY_RESET_TASK_IF_NEEDED);
+        Intent launch = OneCxiNotifications.launchIntent(ctx);
         if (pendingAction != null) {
             launch.putExtra(OneCxiCallActionReceiver.EXTRA_ACTION, pendingAction);
             launch.putExtra(OneCxiCallActionReceiver.EXTRA_CALL_ID, callId);
@@ -413,8 +409,13 @@ public final class OneCxiBridge {
         return ctx.checkSelfPermission(permission) == PackageManager.PERMISSION_GRANTED;
     }
 
+    /** The call actions Go is told of (nativeCallAction, takePendingCallAction). */
+    static final String CALL_ACCEPT = "accept";
+    static final String CALL_DECLINE = "decline";
+    static final String CALL_HANGUP = "hangup";
+
     static boolean isCallAction(String action) {
-        return "accept".equals(action) || "decline".equals(action);
+        return CALL_ACCEPT.equals(action) || CALL_DECLINE.equals(action);
     }
 
     static boolean isBlank(String s) {

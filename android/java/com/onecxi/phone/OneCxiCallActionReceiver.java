@@ -17,12 +17,8 @@ public final class OneCxiCallActionReceiver extends BroadcastReceiver {
 
     static final String ACTION_DECLINE = "com.onecxi.phone.action.DECLINE";
     static final String ACTION_HANGUP = "com.onecxi.phone.action.HANGUP";
-    static final String ACTION_ACCEPT = "com.onecxi.phone.action.ACCEPT";
 
-    /** The names nativeCallAction and takePendingCallAction use. */
-    static final String ACTION_HANGUP_NAME = "hangup";
-
-    /** Extras on these intents and on the app's launch intent (takePendingCallAction). */
+    /** Extras on these intents, the call screen's and the call service's, and the app's launch intent (takePendingCallAction). */
     static final String EXTRA_CALL_ID = "com.onecxi.phone.extra.CALL_ID";
     static final String EXTRA_ACTION = "com.onecxi.phone.extra.CALL_ACTION";
 
@@ -41,13 +37,9 @@ public final class OneCxiCallActionReceiver extends BroadcastReceiver {
         }
         String action;
         if (ACTION_DECLINE.equals(intent.getAction())) {
-            action = "decline";
+            action = OneCxiBridge.CALL_DECLINE;
         } else if (ACTION_HANGUP.equals(intent.getAction())) {
-            action = ACTION_HANGUP_NAME;
-        } else if (ACTION_ACCEPT.equals(intent.getAction())) {
-            // Not sent by our notifications (Accept is an activity intent), kept
-            // for an accept that arrives as a broadcast; it cannot open the app.
-            action = "accept";
+            action = OneCxiBridge.CALL_HANGUP;
         } else {
             Log.w(TAG, "unknown action " + intent.getAction());
             return;

@@ -31,7 +31,7 @@ public final class OneCxiCallService extends Service {
     private static final String TAG = "OneCxiCallService";
 
     static final String ACTION_START = "com.onecxi.phone.action.START_CALL_SERVICE";
-    private static final String EXTRA_CALL_ID = "com.onecxi.phone.extra.CALL_ID";
+    private static final String EXTRA_CALL_ID = OneCxiCallActionReceiver.EXTRA_CALL_ID;
     private static final String EXTRA_REMOTE = "com.onecxi.phone.extra.REMOTE";
     private static final String EXTRA_TOKEN = "com.onecxi.phone.extra.TOKEN";
 

@@ -38,13 +38,13 @@ public final class OneCxiIncomingCallActivity extends Activity {
     static final String ACTION_SHOW = "com.onecxi.phone.action.SHOW_INCOMING_CALL";
     static final String ACTION_ACCEPT = "com.onecxi.phone.action.ACCEPT_FROM_NOTIFICATION";
 
-    static final String EXTRA_CALL_ID = "com.onecxi.phone.extra.CALL_ID";
+    static final String EXTRA_CALL_ID = OneCxiCallActionReceiver.EXTRA_CALL_ID;
     static final String EXTRA_CALLER_NAME = "com.onecxi.phone.extra.CALLER_NAME";
     static final String EXTRA_CALLER_NUMBER = "com.onecxi.phone.extra.CALLER_NUMBER";
     static final String EXTRA_CALL_TYPE = "com.onecxi.phone.extra.CALL_TYPE";
 
-    /** A ringing screen nobody answers closes by itself (the notification has a timeout too). */
-    private static final long AUTO_CLOSE_MS = OneCxiPendingStore.MAX_AGE_MS;
+    /** A ringing screen nobody answers closes when the ringing notification does. */
+    private static final long AUTO_CLOSE_MS = OneCxiNotifications.RING_TIMEOUT_MS;
 
     /** The screen on show, so that dismissIncomingCall can close it. */
     private static WeakReference<OneCxiIncomingCallActivity> current = new WeakReference<OneCxiIncomingCallActivity>(null);
@@ -160,12 +160,12 @@ public final class OneCxiIncomingCallActivity extends Activity {
     private void accept() {
         dismissKeyguard();
         // Ours is a foreground activity now, so opening the app is allowed.
-        OneCxiBridge.dispatchCallAction(this, callId, "accept", true);
+        OneCxiBridge.dispatchCallAction(this, callId, OneCxiBridge.CALL_ACCEPT, true);
         finishScreen();
     }
 
     private void decline() {
-        OneCxiBridge.dispatchCallAction(this, callId, "decline", false);
+        OneCxiBridge.dispatchCallAction(this, callId, OneCxiBridge.CALL_DECLINE, false);
         finishScreen();
     }
 

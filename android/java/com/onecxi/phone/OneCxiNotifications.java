@@ -34,7 +34,7 @@ final class OneCxiNotifications {
     static final int ID_ONGOING = 0x0C02;
 
     /** How long a ringing notification stays if nobody dismisses it (API 26+). */
-    private static final long RING_TIMEOUT_MS = 60L * 1000L;
+    static final long RING_TIMEOUT_MS = 60L * 1000L;
     private static final long[] VIBRATION = {0, 800, 800, 800, 800};
 
     private OneCxiNotifications() {
