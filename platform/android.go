@@ -188,18 +188,7 @@ func (a *android) ShowIncomingCall(ctx context.Context, call IncomingCall) error
 // showInApp is ShowIncomingCall without the bridge: the app's screen, and
 // a WithNotifier notification for a call not already showing.
 func (a *android) showInApp(call IncomingCall) error {
-	if a.cfg.incomingUI == nil {
-		return a.unsupported("full-screen incoming-call notification")
-	}
-	isNew := a.calls.show(call)
-	a.cfg.incomingUI(call, a.calls.responder(call.CallID))
-	if isNew && a.cfg.notifier != nil {
-		title, body := notificationText(call)
-		if err := a.cfg.notifier(title, body); err != nil {
-			a.cfg.logger.Warn("platform: incoming-call notification failed", "call_id", wire.Quote(call.CallID), "err", err)
-		}
-	}
-	return nil
+	return showInApp(a.cfg, a.calls, call, a.unsupported("full-screen incoming-call notification"))
 }
 
 // DismissIncomingCall forgets the call, so a later answer is ignored, and

@@ -161,3 +161,21 @@ func setRoute(ctx context.Context, h func(Route) error, r Route) error {
 	}
 	return nil
 }
+
+// showInApp shows call on the app's own incoming-call screen (WithIncomingUI)
+// and, for a call not already showing, posts a WithNotifier notification;
+// without an incoming UI it shows nothing and returns noUI.
+func showInApp(cfg config, calls *callBook, call IncomingCall, noUI error) error {
+	if cfg.incomingUI == nil {
+		return noUI
+	}
+	isNew := calls.show(call)
+	cfg.incomingUI(call, calls.responder(call.CallID))
+	if isNew && cfg.notifier != nil {
+		title, body := notificationText(call)
+		if err := cfg.notifier(title, body); err != nil {
+			cfg.logger.Warn("platform: incoming-call notification failed", "call_id", wire.Quote(call.CallID), "err", err)
+		}
+	}
+	return nil
+}

@@ -64,18 +64,7 @@ func (d *desktop) ShowIncomingCall(ctx context.Context, call IncomingCall) error
 	if err := checkCall(ctx, call); err != nil {
 		return err
 	}
-	if d.cfg.incomingUI == nil {
-		return fmt.Errorf("platform: no incoming-call UI set (WithIncomingUI): %w", ErrUnsupported)
-	}
-	isNew := d.calls.show(call)
-	d.cfg.incomingUI(call, d.calls.responder(call.CallID))
-	if isNew && d.cfg.notifier != nil {
-		title, body := notificationText(call)
-		if err := d.cfg.notifier(title, body); err != nil {
-			d.cfg.logger.Warn("platform: incoming-call notification failed", "call_id", call.CallID, "err", err)
-		}
-	}
-	return nil
+	return showInApp(d.cfg, d.calls, call, fmt.Errorf("platform: no incoming-call UI set (WithIncomingUI): %w", ErrUnsupported))
 }
 
 // DismissIncomingCall forgets the call, so a later answer from its screen is

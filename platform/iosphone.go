@@ -244,18 +244,7 @@ func (p *iosPhone) ShowIncomingCall(ctx context.Context, call IncomingCall) erro
 // showInApp is ShowIncomingCall without the glue: the app's screen, and a
 // WithNotifier notification for a call not already showing.
 func (p *iosPhone) showInApp(call IncomingCall) error {
-	if p.cfg.incomingUI == nil {
-		return p.unsupported("CallKit incoming-call screen")
-	}
-	isNew := p.calls.show(call)
-	p.cfg.incomingUI(call, p.calls.responder(call.CallID))
-	if isNew && p.cfg.notifier != nil {
-		title, body := notificationText(call)
-		if err := p.cfg.notifier(title, body); err != nil {
-			p.cfg.logger.Warn("platform: incoming-call notification failed", "call_id", wire.Quote(call.CallID), "err", err)
-		}
-	}
-	return nil
+	return showInApp(p.cfg, p.calls, call, p.unsupported("CallKit incoming-call screen"))
 }
 
 // DismissIncomingCall forgets the call, so a later answer is ignored, and
