@@ -257,23 +257,17 @@ func (a *android) StopForegroundService(ctx context.Context) error {
 func (a *android) SetAudioRoute(ctx context.Context, r Route) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch {
-	case a.bridge != nil:
-		if err := setRoute(ctx, nil, r); err != nil {
-			return err
+	h := a.cfg.routeHandler
+	if a.bridge != nil {
+		h = func(r Route) error {
+			res, err := a.bridge.setAudioRoute(r.String())
+			return bridgeResult("setAudioRoute", res, err)
 		}
-		res, err := a.bridge.setAudioRoute(r.String())
-		if err := bridgeResult("setAudioRoute", res, err); err != nil {
-			return fmt.Errorf("platform: switching audio to %v: %w", r, err)
-		}
-	case a.cfg.routeHandler != nil:
-		if err := setRoute(ctx, a.cfg.routeHandler, r); err != nil {
-			return err
-		}
-	default:
-		if err := setRoute(ctx, nil, r); err != nil {
-			return err
-		}
+	}
+	if err := setRoute(ctx, h, r); err != nil {
+		return err
+	}
+	if h == nil {
 		return a.unsupported("audio routing")
 	}
 	a.route = r

@@ -365,22 +365,14 @@ func (p *iosPhone) StopForegroundService(ctx context.Context) error {
 func (p *iosPhone) SetAudioRoute(ctx context.Context, r Route) error {
 	p.routeMu.Lock()
 	defer p.routeMu.Unlock()
-	switch {
-	case p.bridge != nil:
-		if err := setRoute(ctx, nil, r); err != nil {
-			return err
-		}
-		if err := nativeResult("setSpeaker", p.bridge.setSpeaker(r == RouteSpeaker)); err != nil {
-			return fmt.Errorf("platform: switching audio to %v: %w", r, err)
-		}
-	case p.cfg.routeHandler != nil:
-		if err := setRoute(ctx, p.cfg.routeHandler, r); err != nil {
-			return err
-		}
-	default:
-		if err := setRoute(ctx, nil, r); err != nil {
-			return err
-		}
+	h := p.cfg.routeHandler
+	if p.bridge != nil {
+		h = func(r Route) error { return nativeResult("setSpeaker", p.bridge.setSpeaker(r == RouteSpeaker)) }
+	}
+	if err := setRoute(ctx, h, r); err != nil {
+		return err
+	}
+	if h == nil {
 		return p.unsupported("audio routing")
 	}
 	p.route = r
