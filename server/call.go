@@ -463,15 +463,8 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		return
 	}
 	wasRinging := c.state == stateRinging
-	r.setState(c, stateEnded)
 	r.stats.calls.ended[c.typ][endReasonIndex(reason)].Add(1)
-	if c.ringTimer != nil {
-		c.ringTimer.Stop()
-	}
-	for i := range c.music {
-		c.music[i].Stop()
-		c.music[i] = nil
-	}
+	r.detach(c)
 	if c.ep != nil {
 		c.ep.Close()
 	}
@@ -480,20 +473,7 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		endReason = wire.ReasonRemote
 	}
 	for _, l := range c.legs {
-		if l == nil {
-			continue
-		}
-		l.route.Store(nil)
-		if l.lostTimer != nil {
-			l.lostTimer.Stop()
-		}
-		if l.sock != nil && l.sock.conn() == nil {
-			r.forgetLeg(l) // lost: no socket will tell the registry it is gone
-		}
-		if c.st.inUse[l.number] == l {
-			delete(c.st.inUse, l.number)
-		}
-		if l == by || l.closing {
+		if l == nil || l == by || l.closing {
 			continue
 		}
 		l.closing = true
@@ -512,14 +492,43 @@ func (r *registry) finish(c *call, by *leg, reason string, first *wire.Message, 
 		// in case the answering one has lost its call connection.
 		r.notify(c, wire.EventEnd, viaPush, "")
 	}
-	delete(r.calls, c.id)
-	delete(c.st.calls, c.id)
 	r.tombstone(c, endReason)
-	r.stats.activeCalls.Add(-1)
 	c.legs[sideCaller].log.Info("call ended", "reason", reason, "duration", time.Since(c.created).Round(time.Millisecond))
 	r.record(c, reason)
 	r.emit(c.event(EventEnded, reason))
 	r.checkDrained()
+}
+
+// detach takes c out of the registry, whether it ended or moved to another
+// node (handover.go): ended, its timers, hold music and routes stopped, its
+// registered numbers free. The caller says goodbye to its parties.
+func (r *registry) detach(c *call) {
+	r.setState(c, stateEnded)
+	if c.ringTimer != nil {
+		c.ringTimer.Stop()
+	}
+	for i := range c.music {
+		c.music[i].Stop()
+		c.music[i] = nil
+	}
+	for _, l := range c.legs {
+		if l == nil {
+			continue
+		}
+		l.route.Store(nil)
+		if l.lostTimer != nil {
+			l.lostTimer.Stop()
+		}
+		if l.sock != nil && l.sock.conn() == nil {
+			r.forgetLeg(l) // lost: no socket will tell the registry it is gone
+		}
+		if c.st.inUse[l.number] == l {
+			delete(c.st.inUse, l.number)
+		}
+	}
+	delete(r.calls, c.id)
+	delete(c.st.calls, c.id)
+	r.stats.activeCalls.Add(-1)
 }
 
 // record hands c's call detail record to the writer, if any: it queues

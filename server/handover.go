@@ -152,29 +152,14 @@ func (r *registry) releaseMoved(m movingCall) commitBody {
 		return cb
 	}
 	cb.Held = c.held.Load()
-	r.setState(c, stateEnded)
-	for i := range c.music {
-		c.music[i].Stop()
-		c.music[i] = nil
-	}
 	for i, l := range c.legs {
 		cb.Muted[i] = l.muted.Load()
-		l.route.Store(nil)
-		if l.lostTimer != nil {
-			l.lostTimer.Stop()
-		}
-		if c.st.inUse[l.number] == l {
-			delete(c.st.inUse, l.number)
-		}
-		if l.sock.conn() == nil {
-			r.forgetLeg(l) // lost here: no socket will say it is gone
-		}
+	}
+	r.detach(c)
+	for _, l := range c.legs {
 		l.closing = true
 		l.conn.Close(wire.CloseMoved, "the call moved to another server: resume it")
 	}
-	delete(r.calls, c.id)
-	delete(c.st.calls, c.id)
-	r.stats.activeCalls.Add(-1)
 	c.legs[sideCaller].log.Info("call handed over to another node")
 	r.checkDrained()
 	return cb
