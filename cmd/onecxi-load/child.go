@@ -53,6 +53,7 @@ const (
 	// first line.
 	clusterWait = 15 * time.Second
 	childWait   = 30 * time.Second
+	askWait     = 5 * time.Second
 )
 
 // runChild runs the child process args name, if they name one, and
@@ -72,10 +73,38 @@ func runChild(args []string) (bool, error) {
 
 // childContext ends on SIGINT, SIGTERM, or when the parent closes our
 // stdin (it does when it is done, or dies).
-func childContext() (context.Context, context.CancelFunc) {
+func childContext(answer func(question string) string) (context.Context, context.CancelFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() { _, _ = io.Copy(io.Discard, os.Stdin); stop() }()
+	go func() {
+		defer stop()
+		in := bufio.NewScanner(os.Stdin)
+		for in.Scan() {
+			if answer != nil {
+				fmt.Println(answer(in.Text()))
+			}
+		}
+	}()
 	return ctx, stop
+}
+
+// questionRelay asks a cluster node for its relay delay histogram
+// (server.Metrics.BridgeDelay): it answers with the counts, space-separated,
+// one per bucket of server.DelayBuckets and one above them.
+const questionRelay = "relay"
+
+// answerRelay is a node's answer to questionRelay.
+func answerRelay(srv *server.Server) func(string) string {
+	return func(q string) string {
+		if q != questionRelay {
+			return "unknown question"
+		}
+		h := srv.Metrics().BridgeDelay
+		out := make([]string, len(h.Counts))
+		for i, n := range h.Counts {
+			out[i] = strconv.FormatUint(n, 10)
+		}
+		return strings.Join(out, " ")
+	}
 }
 
 // serveChild is the child process: a demo-configured server whose one key is
@@ -114,7 +143,11 @@ func serveChild() error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := childContext()
+	var answer func(string) string
+	if bus != nil {
+		answer = answerRelay(srv)
+	}
+	ctx, stop := childContext(answer)
 	defer stop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -190,7 +223,7 @@ func natsChild() error {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		return errors.New("NATS: not ready after 10s")
 	}
-	ctx, stop := childContext()
+	ctx, stop := childContext(nil)
 	defer stop()
 	fmt.Println(natsLine + ns.ClientURL())
 	<-ctx.Done()
@@ -201,6 +234,9 @@ func natsChild() error {
 type child struct {
 	pid  int
 	stop func() // ends it: closes its stdin, kills it if it lingers
+	// ask sends the child a question (a line) and returns its one-line
+	// answer, waiting at most askWait.
+	ask func(question string) (string, error)
 	// exit is how it ended (nil: it exited with status 0), once stopped.
 	exit error
 }
@@ -254,11 +290,39 @@ func startChild(ctx context.Context, name, arg, prefix string, env ...string) (s
 		line string
 		err  error
 	}
-	first := make(chan read, 1)
+	// One reader goroutine reads every line the child prints, in order:
+	// the address, then the answers to questions.
+	lines := make(chan read, 1)
 	go func() {
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		first <- read{line, err}
+		r := bufio.NewReader(stdout)
+		for {
+			line, err := r.ReadString('\n')
+			lines <- read{line, err}
+			if err != nil {
+				return
+			}
+		}
 	}()
+	first := lines
+	var amu sync.Mutex
+	unanswered := false // a late answer would be taken for the next one's
+	ch.ask = func(q string) (string, error) {
+		amu.Lock()
+		defer amu.Unlock()
+		if unanswered {
+			return "", fmt.Errorf("the %s process left a question unanswered", name)
+		}
+		if _, err := io.WriteString(stdin, q+"\n"); err != nil {
+			return "", fmt.Errorf("ask the %s process: %w", name, err)
+		}
+		select {
+		case r := <-lines:
+			return strings.TrimSpace(r.line), r.err
+		case <-time.After(askWait):
+			unanswered = true
+			return "", fmt.Errorf("the %s process did not answer within %s", name, askWait)
+		}
+	}
 	var r read
 	select {
 	case r = <-first:

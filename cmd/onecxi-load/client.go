@@ -98,6 +98,20 @@ func sentAt(raw []byte) time.Duration {
 	return time.Duration(binary.LittleEndian.Uint64(raw[wire.AudioHeaderSize:]))
 }
 
+// unarrived is how many frames were sent after the last one that arrived:
+// a stream that stalls leaves no gap for receive to count, only this
+// tail. Call it once sending has stopped and the frames in flight have had
+// their time.
+func (s *stream) unarrived() uint64 {
+	if !s.started.Load() {
+		return uint64(s.seq)
+	}
+	if d := wire.SeqDiff(s.seq, s.expected.Load()); d > 0 {
+		return uint64(d)
+	}
+	return 0
+}
+
 // receive accounts one raw frame and returns its relay delay.
 func (s *stream) receive(raw []byte) time.Duration {
 	seq := binary.BigEndian.Uint32(raw[2:6])

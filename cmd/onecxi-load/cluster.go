@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/wire"
 )
 
 // servers is what one round runs against: where its clients connect, and
@@ -19,11 +22,12 @@ type servers struct {
 	// its callee connects to (events and answer): the same in a one-node
 	// round, the first and the last node in a cluster round.
 	caller, callee target
-	nodes          []int    // the server nodes' PIDs (0: unknown, -server without -pid)
-	nats           int      // the NATS process's PID; 0: none
-	natsURL        string   // its client URL
-	views          []string // each node's cluster view when it started (IDs, comma-separated)
-	stop           func()   // ends the processes, nodes first
+	nodes          []int                          // the server nodes' PIDs (0: unknown, -server without -pid)
+	nats           int                            // the NATS process's PID; 0: none
+	natsURL        string                         // its client URL
+	views          []string                       // each node's cluster view when it started (IDs, comma-separated)
+	asks           []func(string) (string, error) // each cluster node's child.ask
+	stop           func()                         // ends the processes, nodes first
 }
 
 // nodeID names cluster node i (from 0).
@@ -90,6 +94,7 @@ func (c config) startServers(ctx context.Context, nodes int) (servers, error) {
 		addr, view, _ := strings.Cut(r.line, " ")
 		s.nodes = append(s.nodes, r.ch.pid)
 		s.views = append(s.views, view)
+		s.asks = append(s.asks, r.ch.ask)
 		t, err := newTarget("http://"+addr, "demo", key, false)
 		if err != nil {
 			errs = append(errs, err)
@@ -113,6 +118,71 @@ func (c config) startServers(ctx context.Context, nodes int) (servers, error) {
 		return servers{}, fmt.Errorf("cluster of %d nodes: %w", nodes, err)
 	}
 	return s, nil
+}
+
+// relayCounts is the cluster nodes' relay delay histograms added up
+// (counts per server.DelayBuckets bucket, the last above them all); nil
+// for one node.
+func (s servers) relayCounts() ([]uint64, error) {
+	var sum []uint64
+	for i, ask := range s.asks {
+		a, err := ask(questionRelay)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", nodeID(i), err)
+		}
+		counts, err := parseRelayCounts(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", nodeID(i), err)
+		}
+		if sum == nil {
+			sum = make([]uint64, len(counts))
+		}
+		for j, n := range counts {
+			sum[j] += n
+		}
+	}
+	return sum, nil
+}
+
+// parseRelayCounts reads a node's answer to questionRelay.
+func parseRelayCounts(a string) ([]uint64, error) {
+	f := strings.Fields(a)
+	if len(f) != len(server.DelayBuckets)+1 {
+		return nil, fmt.Errorf("relay histogram: %d counts, want %d: %s", len(f), len(server.DelayBuckets)+1, wire.Quote(a))
+	}
+	out := make([]uint64, len(f))
+	for i, x := range f {
+		n, err := strconv.ParseUint(x, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("relay histogram: %s is not a count", wire.Quote(x))
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// bucketQuantile is the upper bound of the bucket that holds quantile q
+// of counts (server.DelayBuckets; the last bucket has none: -1), and
+// false when there is nothing counted.
+func bucketQuantile(counts []uint64, q float64) (time.Duration, bool) {
+	var total uint64
+	for _, n := range counts {
+		total += n
+	}
+	if total == 0 {
+		return 0, false
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	var seen uint64
+	for i, n := range counts {
+		seen += n
+		if seen >= rank && i < len(server.DelayBuckets) {
+			return time.Duration(server.DelayBuckets[i] * float64(time.Second)), true
+		} else if seen >= rank {
+			break
+		}
+	}
+	return -1, true
 }
 
 // pids is every server-side process: the nodes, then NATS if any.

@@ -158,6 +158,9 @@ func TestTwoNodeRound(t *testing.T) {
 			assert.GreaterOrEqual(t, res.natsCPU, 0.0)
 			assert.InDelta(t, res.nodeCPU[0]+res.nodeCPU[1]+res.natsCPU, res.cpuPct, 0.01)
 			assert.Positive(t, res.cpuPerFrame)
+			require.Empty(t, res.relayErr)
+			assert.Positive(t, res.relayP50, "the relay's share, from the nodes' histograms")
+			assert.True(t, res.relayP99 < 0 || res.relayP99 >= res.relayP50, "p99 %s, p50 %s", res.relayP99, res.relayP50)
 			assert.Positive(t, res.rssKiB)
 		})
 	}
@@ -221,3 +224,45 @@ func (observer) Packet([]byte)        {}
 func (observer) Audio([]byte)         {}
 func (observer) Answer([]byte) []byte { return []byte("{}") }
 func (observer) NodeGone(string)      {}
+
+func TestRelayHistogramReading(t *testing.T) {
+	n := len(server.DelayBuckets) + 1
+	counts := func(set map[int]uint64) []uint64 {
+		c := make([]uint64, n)
+		for i, v := range set {
+			c[i] = v
+		}
+		return c
+	}
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	tests := []struct {
+		name     string
+		counts   []uint64
+		p50, p99 time.Duration
+		any      bool
+	}{
+		{"empty", counts(nil), 0, 0, false},
+		{"all in one bucket", counts(map[int]uint64{3: 10}), ms(1), ms(1), true},
+		{"a tail", counts(map[int]uint64{3: 60, 4: 39, 6: 1}), ms(1), ms(2), true},
+		{"one in a hundred slower", counts(map[int]uint64{3: 98, 6: 2}), ms(1), ms(10), true},
+		{"past the last bound", counts(map[int]uint64{3: 10, n - 1: 90}), -1, -1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p50, ok := bucketQuantile(tt.counts, 0.5)
+			assert.Equal(t, tt.any, ok)
+			assert.Equal(t, tt.p50, p50)
+			p99, _ := bucketQuantile(tt.counts, 0.99)
+			assert.Equal(t, tt.p99, p99)
+		})
+	}
+
+	good := strings.TrimSpace(strings.Repeat("7 ", n))
+	c, err := parseRelayCounts(good)
+	require.NoError(t, err)
+	assert.Len(t, c, n)
+	for _, bad := range []string{"", "1 2 3", good + " 1", strings.Replace(good, "7", "x", 1), strings.Replace(good, "7", "-1", 1)} {
+		_, err := parseRelayCounts(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+}

@@ -48,6 +48,37 @@ func TestStreamCountsLossAndReordering(t *testing.T) {
 	require.NoError(t, wire.CheckAudio(frames[5]))
 }
 
+// A stream that stops arriving leaves no gap, only a tail: unarrived
+// counts it, and every frame of a stream of which none arrived.
+func TestStreamCountsFramesThatNeverArrived(t *testing.T) {
+	tests := []struct {
+		name    string
+		sent    int
+		arrived []int
+		want    uint64
+	}{
+		{"all arrived", 5, []int{0, 1, 2, 3, 4}, 0},
+		{"the last three never did", 8, []int{0, 1, 2, 3, 4}, 3},
+		{"a gap is receive's, the tail unarrived's", 8, []int{0, 2, 3}, 4},
+		{"none arrived", 6, nil, 6},
+		{"nothing sent", 0, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tx, rx stream
+			frames := make([][]byte, tt.sent)
+			for i := range frames {
+				frames[i] = append([]byte(nil), tx.frame()...)
+			}
+			for _, i := range tt.arrived {
+				rx.receive(frames[i])
+			}
+			rx.seq = tx.seq // one stream both sends and receives in a call
+			assert.Equal(t, tt.want, rx.unarrived())
+		})
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	c, err := parseFlags([]string{"-calls", "10,20", "-duration", "2s"})
 	require.NoError(t, err)
@@ -143,7 +174,8 @@ func TestTableAligned(t *testing.T) {
 	head := tableRow(func(col column) string { return col.head })
 	row := tableRow(func(col column) string {
 		return col.cell(result{calls: 500, nodes: 2, failed: 1, framesPerSec: 49999.7, p50: 1250 * time.Microsecond,
-			rssKiB: 90000, idleKiB: 20000, measured: true, nodeCPU: []float64{40.3, 39.5}, natsCPU: 20, cpuPerFrame: 14.04})
+			rssKiB: 90000, idleKiB: 20000, measured: true, nodeCPU: []float64{40.3, 39.5}, natsCPU: 20, cpuPerFrame: 14.04,
+			relayP50: 2 * time.Millisecond, relayP99: -1})
 	})
 	starts := func(line string) []int {
 		var s []int
@@ -157,10 +189,11 @@ func TestTableAligned(t *testing.T) {
 		return s
 	}
 	assert.Equal(t, len(columns), len(starts(row)), "%s", row)
-	// "rss MiB", "KiB/call", "setup p50", "cpu µs/frame": headings with spaces.
-	headStarts := starts(strings.NewReplacer("rss MiB", "rss_MiB", "setup p50", "setup_p50", "cpu µs", "cpu_µs").Replace(head))
+	// "rss MiB", "setup p50", "relay p50", "relay p99", "cpu µs/frame":
+	// headings with spaces.
+	headStarts := starts(strings.NewReplacer("rss MiB", "rss_MiB", "setup p50", "setup_p50", "relay p", "relay_p", "cpu µs", "cpu_µs").Replace(head))
 	assert.Equal(t, headStarts, starts(row), "\n%s\n%s", head, row)
-	assert.True(t, strings.HasSuffix(row, " 40.3     39.5     20.0     14.0"), "%s", row)
+	assert.True(t, strings.HasSuffix(row, " 40.3     39.5     20.0     ≤2ms       >100ms     14.0"), "%s", row)
 	assert.Contains(t, row, " 140 ", "KiB/call: (90000 - 20000) KiB / 500 calls")
 }
 

@@ -121,6 +121,30 @@ func (p *pollLoop) run(ctx context.Context, rec *recorder) {
 		}
 		time.Sleep(time.Until(start.Add(time.Duration(next) * time.Millisecond)))
 	}
+	p.drain(events, rec)
+}
+
+// drain reads on once sending has stopped, so that the frames still in
+// flight arrive rather than count as lost: until nothing has come for
+// settleQuiet, at most settleMax.
+func (p *pollLoop) drain(events []unix.EpollEvent, rec *recorder) {
+	stop := time.Now()
+	for last, now := stop, stop; now.Sub(last) < settleQuiet && now.Sub(stop) < settleMax; now = time.Now() {
+		n, err := unix.EpollWait(p.ep, events, int(settlePoll/time.Millisecond))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			p.bad.Add(1)
+			return
+		}
+		if n > 0 {
+			last = time.Now()
+		}
+		for _, ev := range events[:n] {
+			p.service(&p.legs[ev.Fd], rec)
+		}
+	}
 }
 
 // service reads one readable leg. Audio is measured; pings are answered;

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/onecxi/phone/internal/flagparse"
+	"github.com/onecxi/phone/server"
 	"github.com/onecxi/phone/wire"
 )
 
@@ -26,6 +27,15 @@ const (
 	streamAuto       = "auto" // poll where it can, else goroutines
 	streamPoll       = "poll"
 	streamGoroutines = "goroutines"
+)
+
+// After the window, sending stops and the frames still in flight are
+// waited for (until none has come for settleQuiet, at most settleMax,
+// looking every settlePoll); what has not arrived then counts as lost.
+const (
+	settleQuiet = 300 * time.Millisecond
+	settleMax   = 3 * time.Second
+	settlePoll  = 10 * time.Millisecond
 )
 
 type config struct {
@@ -151,6 +161,12 @@ type result struct {
 	rssKiB, idleKiB int64     // server side, every process's together
 	setupP50        time.Duration
 	setupP99        time.Duration
+	// relayP50 and relayP99 are the cluster relay's own share of the
+	// delay (the nodes' relay histograms over the window): the upper
+	// bound of the bucket holding the quantile, -1 past the last; 0 for
+	// one node.
+	relayP50, relayP99 time.Duration
+	relayErr           string // why the relay histograms could not be read
 }
 
 // column is one column of the results table: its heading, its width, and
@@ -191,12 +207,24 @@ var columns = []column{
 		}
 		return oneDecimal(r.natsCPU)
 	}},
+	{"relay p50", 11, func(r result) string { return relayCell(r, r.relayP50) }},
+	{"relay p99", 11, func(r result) string { return relayCell(r, r.relayP99) }},
 	{"cpu µs/frame", 0, func(r result) string {
 		if !r.measured {
 			return "-"
 		}
 		return oneDecimal(r.cpuPerFrame)
 	}},
+}
+
+func relayCell(r result, d time.Duration) string {
+	switch {
+	case r.nodes < 2 || d == 0:
+		return "-"
+	case d < 0:
+		return ">" + time.Duration(server.DelayBuckets[len(server.DelayBuckets)-1]*float64(time.Second)).String()
+	}
+	return "≤" + d.String()
 }
 
 func nodeCPU(r result, i int) string {
@@ -261,6 +289,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 			}
 			if r.clientDrops > 0 {
 				fmt.Fprintf(out, "       note: the load client itself dropped %d frames (client CPU-bound)\n", r.clientDrops)
+			}
+			if r.relayErr != "" {
+				fmt.Fprintf(out, "       note: the relay's delay was not read: %s\n", r.relayErr)
 			}
 			if r.clientBad > 0 {
 				fmt.Fprintf(out, "       note: %d legs failed or got messages other than audio and pings\n", r.clientBad)
@@ -379,6 +410,7 @@ func round(ctx context.Context, c config, n, nodes int) (result, error) {
 	framesBefore := received(calls)
 	lostBefore, lateBefore := lossOf(calls)
 	before, _ := sampleAll(pids)
+	relayBefore, relayErr := srv.relayCounts()
 	selfBefore, _ = sampleProc(os.Getpid())
 	rec.measuring.Store(true)
 	began := time.Now()
@@ -389,6 +421,16 @@ func round(ctx context.Context, c config, n, nodes int) (result, error) {
 	rec.measuring.Store(false)
 	elapsed := time.Since(began)
 	after, _ := sampleAll(pids)
+	relayAfter, err := srv.relayCounts()
+	if relayErr = errors.Join(relayErr, err); relayErr == nil && relayAfter != nil {
+		for i := range relayAfter {
+			relayAfter[i] -= relayBefore[i]
+		}
+		res.relayP50, _ = bucketQuantile(relayAfter, 0.50)
+		res.relayP99, _ = bucketQuantile(relayAfter, 0.99)
+	} else if relayErr != nil {
+		res.relayErr = relayErr.Error()
+	}
 	framesInWindow := received(calls) - framesBefore
 	if res.measured = measured; measured {
 		var cpu time.Duration
@@ -411,9 +453,10 @@ func round(ctx context.Context, c config, n, nodes int) (result, error) {
 	res.clientCPUPct = cpuPercent(selfBefore, selfAfter)
 	stopSending()
 	wait()
+	settle(ctx, calls)
 	lost, late := lossOf(calls)
-	res.lost, res.late = lost-lostBefore, late-lateBefore
-	res.framesPerSec = float64(received(calls)-framesBefore) / elapsed.Seconds()
+	res.lost, res.late = lost-lostBefore+unarrived(calls), late-lateBefore
+	res.framesPerSec = float64(framesInWindow) / elapsed.Seconds()
 	res.p50, res.p99, res.max = rec.delays.quantile(0.50), rec.delays.quantile(0.99), rec.delays.quantile(1)
 	for _, call := range calls {
 		res.clientDrops += call.clientDropped()
@@ -466,6 +509,33 @@ func streamGorilla(ctx context.Context, calls []*loadCall) (wait func()) {
 func received(calls []*loadCall) (n uint64) {
 	for _, c := range calls {
 		n += c.ab.received.Load() + c.ba.received.Load()
+	}
+	return n
+}
+
+// settle waits, once sending has stopped, for the frames still in flight:
+// until none has arrived for settleQuiet, at most settleMax. (The detached
+// poll loops have drained already; gorilla's readers run until hang-up.)
+func settle(ctx context.Context, calls []*loadCall) {
+	tick := time.NewTicker(settlePoll)
+	defer tick.Stop()
+	stop := time.Now()
+	for n, last, now := received(calls), stop, stop; now.Sub(last) < settleQuiet && now.Sub(stop) < settleMax; now = time.Now() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if m := received(calls); m != n {
+			n, last = m, time.Now()
+		}
+	}
+}
+
+// unarrived is every stream's tail of frames sent after its last arrival.
+func unarrived(calls []*loadCall) (n uint64) {
+	for _, c := range calls {
+		n += c.ab.unarrived() + c.ba.unarrived()
 	}
 	return n
 }
