@@ -62,9 +62,10 @@ func socketPath(dir, name string) string { return filepath.Join(dir, name+".sock
 // left by one that died is removed and taken over.
 func Acquire(dir, name string, handle Handler, log *slog.Logger) (*Server, error) {
 	path := socketPath(dir, name)
+	var err error
 	for range 3 {
-		ln, err := net.Listen("unix", path)
-		if err == nil {
+		var ln net.Listener
+		if ln, err = net.Listen("unix", path); err == nil {
 			s := &Server{ln: ln, path: path, log: log}
 			s.wg.Add(1)
 			go s.serve(handle)
@@ -82,7 +83,9 @@ func Acquire(dir, name string, handle Handler, log *slog.Logger) (*Server, error
 		}
 		// Another start may have taken it meanwhile: try again.
 	}
-	return nil, fmt.Errorf("instance: cannot take the channel %s", path)
+	// The listen error says why (no AF_UNIX, as under Wine; a path too
+	// long; no permission).
+	return nil, fmt.Errorf("instance: cannot take the channel %s: %w", path, err)
 }
 
 // ping reports whether an instance answers on path.

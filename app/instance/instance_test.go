@@ -80,6 +80,18 @@ func TestSendWithoutAnInstance(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotRunning)
 }
 
+// A channel that cannot be taken says why: the listen error is kept.
+func TestAcquireSaysWhyTheChannelCannotBeTaken(t *testing.T) {
+	dir := privateDir(t)
+	long := strings.Repeat("x", 120) // past a Unix socket path's 108 bytes
+	_, err := Acquire(dir, long, (&recorder{}).handle, quiet)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrRunning)
+	var oe *net.OpError
+	require.ErrorAs(t, err, &oe, "the listen error is wrapped: %v", err)
+	assert.Equal(t, "listen", oe.Op)
+}
+
 func TestStaleChannelIsTakenOver(t *testing.T) {
 	dir := privateDir(t)
 	// A phone that died left its socket behind: a Unix listener closed
