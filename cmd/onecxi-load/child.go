@@ -63,6 +63,12 @@ func runChild(args []string) (bool, error) {
 		return false, nil
 	}
 	switch args[0] {
+	case childArg, natsArg:
+		if err := pinChild(); err != nil {
+			return true, err
+		}
+	}
+	switch args[0] {
 	case childArg:
 		return true, serveChild()
 	case natsArg:
@@ -243,7 +249,7 @@ type child struct {
 
 // childEnvs are the variables the parent sets for its children and does
 // not pass on from its own environment.
-var childEnvs = []string{childKeyEnv, childNATSEnv, childNodeEnv, childNodesEnv}
+var childEnvs = []string{childKeyEnv, childNATSEnv, childNodeEnv, childNodesEnv, childCPUsEnv}
 
 // startChild re-executes this program with arg and env, and returns the
 // rest of the first line it prints after prefix (bounded by childWait).

@@ -45,8 +45,12 @@ func (c config) startServers(ctx context.Context, nodes int) (servers, error) {
 		return servers{caller: t, callee: t, nodes: []int{c.pid}, stop: func() {}}, err
 	}
 	key := server.GenerateKey()
+	var pin []string // every server-side child's
+	if c.serverCPUs != nil {
+		pin = []string{childCPUsEnv + "=" + formatCPUs(c.serverCPUs)}
+	}
 	if nodes == 1 {
-		addr, ch, err := startChild(ctx, "server", childArg, listenLine, childKeyEnv+"="+key)
+		addr, ch, err := startChild(ctx, "server", childArg, listenLine, slices.Concat(pin, []string{childKeyEnv + "=" + key})...)
 		if err != nil {
 			return servers{}, err
 		}
@@ -58,7 +62,7 @@ func (c config) startServers(ctx context.Context, nodes int) (servers, error) {
 		return servers{caller: t, callee: t, nodes: []int{ch.pid}, stop: ch.stop}, nil
 	}
 
-	natsURL, nc, err := startChild(ctx, "NATS", natsArg, natsLine)
+	natsURL, nc, err := startChild(ctx, "NATS", natsArg, natsLine, pin...)
 	if err != nil {
 		return servers{}, err
 	}
@@ -71,7 +75,7 @@ func (c config) startServers(ctx context.Context, nodes int) (servers, error) {
 	}
 	st := make([]started, nodes)
 	var wg sync.WaitGroup
-	env := []string{childKeyEnv + "=" + key, childNATSEnv + "=" + natsURL, childNodesEnv + "=" + strconv.Itoa(nodes)}
+	env := slices.Concat(pin, []string{childKeyEnv + "=" + key, childNATSEnv + "=" + natsURL, childNodesEnv + "=" + strconv.Itoa(nodes)})
 	if c.nodeProcs > 0 {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(c.nodeProcs))
 	}

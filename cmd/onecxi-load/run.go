@@ -56,6 +56,9 @@ type config struct {
 	nodeProcs int
 	profile   string
 	stream    string // streamPoll or streamGoroutines
+	// clientCPUs and serverCPUs pin the load client and the server
+	// processes it starts to those CPUs (nil: not pinned).
+	clientCPUs, serverCPUs []int
 	// colocate (tests only) puts both of a call's legs on node 1 in a
 	// cluster round: the cluster and its measurement without cross-node
 	// calls.
@@ -78,8 +81,30 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.stream, "stream", streamAuto, "how the client streams once calls are up: "+streamPoll+" (detached sockets on epoll poll loops; Linux, plain ws:// only), "+streamGoroutines+" (gorilla/websocket, a reader goroutine per leg, as the app does) or "+streamAuto+" ("+streamPoll+" where it can)")
 	fs.IntVar(&c.nodeProcs, "node-procs", 0, "GOMAXPROCS of each server node in a cluster round (-nodes 2) only; 0: Go's default")
 	fs.IntVar(&c.procs, "client-procs", 0, "GOMAXPROCS of the load client only (the spawned server keeps Go's default); on a small machine 1 leaves a core to the server")
+	clientCPUs := fs.String("client-cpus", "", "pin the load client to these CPUs (Linux; as taskset -c: 0,2-3); with -server-cpus, the client and the servers need not share cores")
+	serverCPUs := fs.String("server-cpus", "", "pin every server process this run starts (nodes and NATS) to these CPUs (Linux; as -client-cpus)")
 	if err := flagparse.Parse(fs, args); err != nil {
 		return c, err
+	}
+	for _, f := range []struct {
+		name string
+		list string
+		cpus *[]int
+	}{{"-client-cpus", *clientCPUs, &c.clientCPUs}, {"-server-cpus", *serverCPUs, &c.serverCPUs}} {
+		if f.list == "" {
+			continue
+		}
+		if !canPin {
+			return c, errors.New(f.name + ": pinning to CPUs needs Linux")
+		}
+		cpus, err := parseCPUs(f.list)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", f.name, err)
+		}
+		*f.cpus = cpus
+	}
+	if c.server != "" && c.serverCPUs != nil {
+		return c, errors.New("-server-cpus: -server is a server this run does not start, so it cannot pin it")
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %s", wire.Quote(fs.Arg(0)))
@@ -249,6 +274,23 @@ func tableRow(cells func(column) string) string {
 }
 
 func run(ctx context.Context, c config, out io.Writer) error {
+	if c.serverCPUs != nil {
+		if err := usableCPUs(c.serverCPUs); err != nil {
+			return fmt.Errorf("-server-cpus: %w", err)
+		}
+	}
+	if c.clientCPUs != nil {
+		if err := usableCPUs(c.clientCPUs); err != nil {
+			return fmt.Errorf("-client-cpus: %w", err)
+		}
+		// Before anything else starts threads of its own.
+		if err := pinProcess(c.clientCPUs); err != nil {
+			return fmt.Errorf("-client-cpus: %w", err)
+		}
+		if c.procs == 0 {
+			c.procs = len(c.clientCPUs)
+		}
+	}
 	if c.procs > 0 {
 		runtime.GOMAXPROCS(c.procs)
 	}
