@@ -21,6 +21,7 @@ import (
 
 	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
@@ -197,8 +198,7 @@ type client struct {
 	frames     []frameInfo
 	lastServer time.Time // when the last frame the server generated arrived
 
-	sendMu  sync.Mutex
-	seq, ts uint32
+	out servertest.Frames // numbers what it sends
 }
 
 type frameInfo struct {
@@ -354,40 +354,12 @@ func (c *client) waitClosed() int {
 // streamTone sends a tone at freq in 20 ms frames, paced in real time, with
 // sequence numbers from seqBase, until the returned stop is called.
 func (c *client) streamTone(freq float64, seqBase uint32) (stop func()) {
-	tone := &dsp.Tone{Freq: freq, Amplitude: 0.5}
-	quit := make(chan struct{})
-	finished := make(chan struct{})
-	c.sendMu.Lock()
-	c.seq = seqBase
-	c.sendMu.Unlock()
-	go func() {
-		defer close(finished)
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		buf := make([]int16, wire.FrameSamples)
-		for {
-			select {
-			case <-quit:
-				return
-			case <-c.done:
-				return
-			case <-tk.C:
-				tone.Fill(buf)
-				c.sendFrame(buf)
-			}
-		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(quit); <-finished }) }
+	c.out.From(seqBase)
+	return servertest.StreamTone(freq, c.done, c.sendFrame)
 }
 
 func (c *client) sendFrame(samples []int16) {
-	c.sendMu.Lock()
-	f := wire.AudioFrame{Seq: c.seq, Timestamp: c.ts, Samples: samples}
-	c.seq++
-	c.ts += uint32(len(samples))
-	c.sendMu.Unlock()
-	c.conn.SendAudio(f)
+	c.conn.SendAudio(c.out.Next(samples))
 }
 
 // recent returns the last n received samples (fewer if fewer arrived).

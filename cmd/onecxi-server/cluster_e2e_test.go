@@ -185,8 +185,7 @@ type wsClient struct {
 	mu      sync.Mutex
 	samples []int16
 
-	sendMu  sync.Mutex
-	seq, ts uint32
+	out servertest.Frames // numbers what it sends
 }
 
 // dial opens path on p as account; a resumable client names the resume
@@ -305,35 +304,8 @@ func (c *wsClient) keepAlive() {
 // streamTone sends a tone at freq in 20 ms frames, paced in real time,
 // until stop is called or the connection closes.
 func (c *wsClient) streamTone(freq float64, seqBase uint32) (stop func()) {
-	tone := &dsp.Tone{Freq: freq, Amplitude: 0.5}
-	quit, finished := make(chan struct{}), make(chan struct{})
-	c.sendMu.Lock()
-	c.seq = seqBase
-	c.sendMu.Unlock()
-	go func() {
-		defer close(finished)
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		buf := make([]int16, wire.FrameSamples)
-		for {
-			select {
-			case <-quit:
-				return
-			case <-c.done:
-				return
-			case <-tk.C:
-				tone.Fill(buf)
-				c.sendMu.Lock()
-				f := wire.AudioFrame{Seq: c.seq, Timestamp: c.ts, Samples: buf}
-				c.seq++
-				c.ts += uint32(len(buf))
-				c.sendMu.Unlock()
-				c.conn.SendAudio(f)
-			}
-		}
-	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { close(quit); <-finished }) }
+	c.out.From(seqBase)
+	stop = servertest.StreamTone(freq, c.done, func(samples []int16) { c.conn.SendAudio(c.out.Next(samples)) })
 	c.t.Cleanup(stop)
 	return stop
 }
