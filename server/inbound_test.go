@@ -11,6 +11,7 @@ import (
 
 	"github.com/onecxi/phone/dsp"
 	"github.com/onecxi/phone/server"
+	"github.com/onecxi/phone/server/servertest"
 	"github.com/onecxi/phone/server/trunk"
 	"github.com/onecxi/phone/wire"
 )
@@ -84,26 +85,12 @@ func (c *trunkCaller) hears(freq float64) bool {
 
 // streamInto sends a tone into x in real-time 20 ms frames until stop.
 func streamInto(x *server.ExternalLeg, freq float64) (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tone := &dsp.Tone{Freq: freq, Amplitude: 0.5}
-		buf := make([]int16, wire.FrameSamples)
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		for seq := uint32(seqA); ; seq++ {
-			select {
-			case <-quit:
-				return
-			case <-tk.C:
-			}
-			tone.Fill(buf)
-			raw, _ := wire.AppendAudio(nil, wire.AudioFrame{Seq: seq, Timestamp: seq * wire.FrameSamples, Samples: buf})
-			x.SendAudioRaw(raw)
-		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(quit); <-done }) }
+	var out servertest.Frames
+	out.From(seqA)
+	return servertest.StreamTone(freq, nil, func(samples []int16) {
+		raw, _ := wire.AppendAudio(nil, out.Next(samples))
+		x.SendAudioRaw(raw)
+	})
 }
 
 // uniqueDIDs gives globex a DID of its own: a trunk call finds its account

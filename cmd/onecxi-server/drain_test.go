@@ -120,7 +120,8 @@ type echoCall struct {
 	samples []int16
 	frames  int
 
-	quit, sent chan struct{}
+	out      servertest.Frames
+	stopTone func() // ends the tone, once it has started
 }
 
 func (s *drainServer) echoCall(freq float64) *echoCall {
@@ -133,7 +134,7 @@ func (s *drainServer) echoCall(freq float64) *echoCall {
 		resp.Body.Close()
 	}
 	require.NoError(s.t, err)
-	c := &echoCall{t: s.t, msgs: make(chan wire.Message, 64), done: make(chan struct{}), quit: make(chan struct{}), sent: make(chan struct{})}
+	c := &echoCall{t: s.t, msgs: make(chan wire.Message, 64), done: make(chan struct{}), stopTone: func() {}}
 	ws.SetCloseHandler(func(code int, _ string) error {
 		c.close = code
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
@@ -163,36 +164,9 @@ func (s *drainServer) echoCall(freq float64) *echoCall {
 	})
 	require.NoError(s.t, c.conn.Send(wire.Message{Type: wire.TypeStart, Kind: wire.KindInbound, To: "90000", RegisteredNumber: "1001"}))
 	c.expect(wire.TypeAnswered)
-	go c.streamTone(freq)
+	c.out.From(1)
+	c.stopTone = servertest.StreamTone(freq, c.done, func(samples []int16) { c.conn.SendAudio(c.out.Next(samples)) })
 	return c
-}
-
-func (c *echoCall) streamTone(freq float64) {
-	defer close(c.sent)
-	tone := &dsp.Tone{Freq: freq, Amplitude: 0.5}
-	buf := make([]int16, wire.FrameSamples)
-	tk := time.NewTicker(20 * time.Millisecond)
-	defer tk.Stop()
-	for seq := uint32(1); ; seq++ {
-		select {
-		case <-c.quit:
-			return
-		case <-c.done:
-			return
-		case <-tk.C:
-		}
-		tone.Fill(buf)
-		c.conn.SendAudio(wire.AudioFrame{Seq: seq, Timestamp: seq * wire.FrameSamples, Samples: buf})
-	}
-}
-
-func (c *echoCall) stopTone() {
-	select {
-	case <-c.quit:
-	default:
-		close(c.quit)
-	}
-	<-c.sent
 }
 
 func (c *echoCall) expect(typ wire.Type) wire.Message {
