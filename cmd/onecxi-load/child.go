@@ -309,7 +309,6 @@ func startChild(ctx context.Context, name, arg, prefix string, env ...string) (s
 			}
 		}
 	}()
-	first := lines
 	var amu sync.Mutex
 	unanswered := false // a late answer would be taken for the next one's
 	ch.ask = func(q string) (string, error) {
@@ -331,7 +330,7 @@ func startChild(ctx context.Context, name, arg, prefix string, env ...string) (s
 	}
 	var r read
 	select {
-	case r = <-first:
+	case r = <-lines:
 	case <-time.After(childWait):
 		r.err = fmt.Errorf("nothing after %s", childWait)
 		_ = cmd.Process.Kill()

@@ -178,15 +178,12 @@ func bucketQuantile(counts []uint64, q float64) (time.Duration, bool) {
 	}
 	rank := uint64(math.Ceil(q * float64(total)))
 	var seen uint64
-	for i, n := range counts {
-		seen += n
-		if seen >= rank && i < len(server.DelayBuckets) {
+	for i, n := range counts[:len(server.DelayBuckets)] {
+		if seen += n; seen >= rank {
 			return time.Duration(server.DelayBuckets[i] * float64(time.Second)), true
-		} else if seen >= rank {
-			break
 		}
 	}
-	return -1, true
+	return -1, true // in the bucket above every bound
 }
 
 // pids is every server-side process: the nodes, then NATS if any.

@@ -495,7 +495,9 @@ func round(ctx context.Context, c config, n, nodes int) (result, error) {
 	res.clientCPUPct = cpuPercent(selfBefore, selfAfter)
 	stopSending()
 	wait()
-	settle(ctx, calls)
+	if !detached {
+		settle(ctx, calls) // the poll loops drained before they returned
+	}
 	lost, late := lossOf(calls)
 	res.lost, res.late = lost-lostBefore+unarrived(calls), late-lateBefore
 	res.framesPerSec = float64(framesInWindow) / elapsed.Seconds()
@@ -555,9 +557,10 @@ func received(calls []*loadCall) (n uint64) {
 	return n
 }
 
-// settle waits, once sending has stopped, for the frames still in flight:
-// until none has arrived for settleQuiet, at most settleMax. (The detached
-// poll loops have drained already; gorilla's readers run until hang-up.)
+// settle waits, once gorilla's senders have stopped, for the frames still
+// in flight (its readers run until hang-up): until none has arrived for
+// settleQuiet, at most settleMax. The detached poll loops drain on their
+// own (pollLoop.drain).
 func settle(ctx context.Context, calls []*loadCall) {
 	tick := time.NewTicker(settlePoll)
 	defer tick.Stop()
